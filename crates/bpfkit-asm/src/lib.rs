@@ -1,0 +1,1 @@
+//! bpfkit-asm (work in progress).

@@ -1,0 +1,1 @@
+//! bpfkit-btf (work in progress).

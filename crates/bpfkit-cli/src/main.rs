@@ -1,0 +1,3 @@
+//! The `bpfkit` command line.
+
+fn main() {}

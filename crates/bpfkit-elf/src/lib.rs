@@ -1,0 +1,1 @@
+//! bpfkit-elf (work in progress).

@@ -1,0 +1,1 @@
+//! bpfkit-isa (work in progress).

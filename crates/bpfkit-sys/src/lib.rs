@@ -1,0 +1,1 @@
+//! bpfkit-sys (work in progress).

@@ -1,0 +1,1 @@
+//! bpfkit-uapi (work in progress).

@@ -1,0 +1,1 @@
+//! bpfkit-vm (work in progress).

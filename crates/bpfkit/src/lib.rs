@@ -1,0 +1,6 @@
+//! bpfkit: a pure-Rust eBPF toolchain.
+//!
+//! This facade re-exports the workspace's crates under short names.
+
+pub use bpfkit_asm as asm;
+pub use bpfkit_isa as isa;
