@@ -53,3 +53,15 @@ impl CliError {
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::input(format!("{}: {e}", path.display())))
 }
+
+/// Reads a whole text file, mapping failure to an exit-2 error that names the path.
+pub fn read_text(path: &std::path::Path) -> Result<String, CliError> {
+    let bytes = read_file(path)?;
+    String::from_utf8(bytes)
+        .map_err(|e| CliError::input(format!("{}: not UTF-8 text: {e}", path.display())))
+}
+
+/// Writes a whole file, mapping failure to an exit-2 error that names the path.
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|e| CliError::input(format!("{}: {e}", path.display())))
+}
