@@ -122,6 +122,20 @@ impl Insn {
         self.opcode.spec()
     }
 
+    /// This instruction with every field it does not use set to zero, the form decoding
+    /// produces. Two instructions that encode the same compare equal once canonical.
+    pub fn canonical(self) -> Insn {
+        let used = self.kind().operands();
+        Insn {
+            opcode: self.opcode,
+            dst: if used.dst { self.dst } else { Reg::R0 },
+            src: if used.src { self.src } else { Reg::R0 },
+            off: if used.off { self.off } else { 0 },
+            imm: if used.imm { self.imm } else { 0 },
+            next_imm: if used.next_imm { self.next_imm } else { 0 },
+        }
+    }
+
     /// What this instruction does.
     pub fn kind(&self) -> Kind {
         self.opcode.spec().kind

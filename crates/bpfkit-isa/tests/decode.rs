@@ -188,25 +188,15 @@ fn any_insn() -> impl Strategy<Value = Insn> {
         any::<i32>(),
     )
         .prop_map(|(row, dst, src, off, imm, next_imm)| {
-            let spec = &TABLE[row];
-            let used = spec.kind.operands();
-            let mut insn = Insn::new(spec.opcode);
-            if used.dst {
-                insn.dst = Reg::new(dst).unwrap();
+            Insn {
+                opcode: TABLE[row].opcode,
+                dst: Reg::new(dst).unwrap(),
+                src: Reg::new(src).unwrap(),
+                off,
+                imm,
+                next_imm,
             }
-            if used.src {
-                insn.src = Reg::new(src).unwrap();
-            }
-            if used.off {
-                insn.off = off;
-            }
-            if used.imm {
-                insn.imm = imm;
-            }
-            if used.next_imm {
-                insn.next_imm = next_imm;
-            }
-            insn
+            .canonical()
         })
 }
 
