@@ -134,10 +134,10 @@ impl Assembler {
             return Ok(()); // an assembler directive
         }
         let rest = self.apply_aliases(rest);
-        let matched = self
-            .patterns
-            .match_line(&rest, code.len())
-            .map_err(|f| AsmError::at(f.kind, line_no, line, f.start, f.end))?;
+        let matched = self.patterns.match_line(&rest, code.len()).map_err(|f| {
+            let (start, end) = (f.start, f.end);
+            AsmError::at(f.kind(&rest), line_no, line, start, end)
+        })?;
         if let Some(label) = matched.label {
             let (index, slot) = (self.insns.len(), self.slot);
             self.pending.push(Pending {

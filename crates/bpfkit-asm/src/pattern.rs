@@ -29,31 +29,31 @@ struct Pattern {
 #[derive(Debug)]
 pub struct Patterns {
     patterns: Vec<Pattern>,
-    by_first: HashMap<String, Vec<usize>>,
+    by_first: HashMap<&'static str, Vec<usize>>,
 }
 
 /// The dispatch key of a token: its text, or `reg` for any register.
-fn key(kind: &TokenKind<'_>) -> String {
+fn key<'a>(kind: &TokenKind<'a>) -> &'a str {
     match kind {
-        TokenKind::Reg(..) => "reg".into(),
-        TokenKind::Ident(s) | TokenKind::Punct(s) => (*s).into(),
-        TokenKind::Number { .. } => "number".into(),
-        TokenKind::Hole(_) => "hole".into(),
+        TokenKind::Reg(..) => "reg",
+        TokenKind::Ident(s) | TokenKind::Punct(s) => s,
+        TokenKind::Number { .. } => "number",
+        TokenKind::Hole(_) => "hole",
     }
 }
 
-fn elem_key(elem: &Elem) -> String {
+fn elem_key(elem: &Elem) -> &'static str {
     match elem {
         Elem::Lit(kind) => key(kind),
-        Elem::Hole(Hole::Dst(_) | Hole::Src(_)) => "reg".into(),
-        Elem::Hole(_) => "hole".into(),
+        Elem::Hole(Hole::Dst(_) | Hole::Src(_)) => "reg",
+        Elem::Hole(_) => "hole",
     }
 }
 
 impl Patterns {
     fn compile(dialect: Dialect) -> Patterns {
         let mut patterns = Vec::with_capacity(TABLE.len());
-        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_first: HashMap<&'static str, Vec<usize>> = HashMap::new();
         for spec in TABLE {
             let template = match dialect {
                 Dialect::Llvm => spec.llvm,
@@ -94,7 +94,7 @@ impl Patterns {
 
     /// Whether some instruction starts with this token.
     pub fn knows_first(&self, kind: &TokenKind<'_>) -> bool {
-        self.by_first.contains_key(&key(kind))
+        self.by_first.contains_key(key(kind))
     }
 
     /// Matches a line's tokens against every pattern sharing its first token and returns the
@@ -102,7 +102,7 @@ impl Patterns {
     pub fn match_line(&self, tokens: &[Token<'_>], line_len: usize) -> Result<Matched, Failure> {
         let candidates = self
             .by_first
-            .get(&key(&tokens[0].kind))
+            .get(key(&tokens[0].kind))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let mut best: Option<Failure> = None;
@@ -122,11 +122,7 @@ impl Patterns {
             hard: false,
             start: tokens[0].start,
             end: tokens[0].end,
-            kind: AsmErrorKind::UnknownInstruction(
-                Matcher::describe(Some(&tokens[0]))
-                    .trim_matches('`')
-                    .to_string(),
-            ),
+            reason: Reason::Unknown,
         }))
     }
 }
@@ -164,13 +160,62 @@ pub struct Failure {
     pub start: usize,
     /// End of that range.
     pub end: usize,
-    /// What is wrong.
-    pub kind: AsmErrorKind,
+    /// What is wrong, rendered into a message only for the failure that gets reported.
+    reason: Reason,
+}
+
+/// Why matching failed, cheap to build: most candidate patterns fail on every line.
+#[derive(Clone, Debug)]
+enum Reason {
+    /// No pattern starts with the first token.
+    Unknown,
+    /// A literal token was expected.
+    ExpectedToken(TokenKind<'static>),
+    /// An operand of this description was expected.
+    Expected(&'static str),
+    /// The token had the right shape but a bad value.
+    Invalid(AsmErrorKind),
 }
 
 impl Failure {
     fn outranks(&self, other: &Failure) -> bool {
         (self.depth, self.hard) > (other.depth, other.hard)
+    }
+
+    /// The error to report, given the line's tokens.
+    pub fn kind(self, tokens: &[Token<'_>]) -> AsmErrorKind {
+        let found = || describe(tokens.get(self.depth));
+        match self.reason {
+            Reason::Unknown => AsmErrorKind::UnknownInstruction(
+                describe(tokens.first()).trim_matches('`').to_string(),
+            ),
+            Reason::ExpectedToken(kind) => AsmErrorKind::Expected {
+                expected: describe(Some(&Token {
+                    kind,
+                    start: 0,
+                    end: 0,
+                })),
+                found: found(),
+            },
+            Reason::Expected(what) => AsmErrorKind::Expected {
+                expected: what.to_string(),
+                found: found(),
+            },
+            Reason::Invalid(kind) => kind,
+        }
+    }
+}
+
+/// A token as messages quote it.
+fn describe(token: Option<&Token<'_>>) -> String {
+    match token.map(|t| t.kind) {
+        None => "end of line".into(),
+        Some(TokenKind::Reg('%', n)) => format!("`%r{n}`"),
+        Some(TokenKind::Reg(p, n)) => format!("`{p}{n}`"),
+        Some(TokenKind::Ident(s) | TokenKind::Punct(s)) => format!("`{s}`"),
+        Some(TokenKind::Number { value, hex: true }) => format!("`{value:#x}`"),
+        Some(TokenKind::Number { value, .. }) => format!("`{value}`"),
+        Some(TokenKind::Hole(s)) => format!("`{{{s}}}`"),
     }
 }
 
@@ -209,20 +254,12 @@ impl<'t, 'a> Matcher<'t, 'a> {
         self.tokens.get(self.pos)
     }
 
-    fn describe(token: Option<&Token<'_>>) -> String {
-        match token.map(|t| t.kind) {
-            None => "end of line".into(),
-            Some(TokenKind::Reg('%', n)) => format!("`%r{n}`"),
-            Some(TokenKind::Reg(p, n)) => format!("`{p}{n}`"),
-            Some(TokenKind::Ident(s) | TokenKind::Punct(s)) => format!("`{s}`"),
-            Some(TokenKind::Number { value, hex: true }) => format!("`{value:#x}`"),
-            Some(TokenKind::Number { value, .. }) => format!("`{value}`"),
-            Some(TokenKind::Hole(s)) => format!("`{{{s}}}`"),
-        }
+    /// A soft failure at the current token: it is not what the pattern wants.
+    fn expected(&self, what: &'static str) -> Failure {
+        self.soft(Reason::Expected(what))
     }
 
-    /// A soft failure at the current token: it is not what the pattern wants.
-    fn expected(&self, what: &str) -> Failure {
+    fn soft(&self, reason: Reason) -> Failure {
         let (start, end) = self
             .peek()
             .map_or((self.line_len, self.line_len), |t| (t.start, t.end));
@@ -231,10 +268,7 @@ impl<'t, 'a> Matcher<'t, 'a> {
             hard: false,
             start,
             end,
-            kind: AsmErrorKind::Expected {
-                expected: what.to_string(),
-                found: Self::describe(self.peek()),
-            },
+            reason,
         }
     }
 
@@ -247,7 +281,7 @@ impl<'t, 'a> Matcher<'t, 'a> {
             hard: true,
             start,
             end,
-            kind,
+            reason: Reason::Invalid(kind),
         }
     }
 
@@ -266,17 +300,13 @@ impl<'t, 'a> Matcher<'t, 'a> {
         })
     }
 
-    fn literal(&mut self, want: &TokenKind<'_>) -> Result<(), Failure> {
+    fn literal(&mut self, want: &TokenKind<'static>) -> Result<(), Failure> {
         match self.peek() {
             Some(t) if t.kind == *want => {
                 self.pos += 1;
                 Ok(())
             }
-            _ => Err(self.expected(&Self::describe(Some(&Token {
-                kind: *want,
-                start: 0,
-                end: 0,
-            })))),
+            _ => Err(self.soft(Reason::ExpectedToken(*want))),
         }
     }
 
@@ -307,7 +337,7 @@ impl<'t, 'a> Matcher<'t, 'a> {
         }
     }
 
-    fn signed(&mut self, sign_required: bool, what: &str) -> Result<Signed, Failure> {
+    fn signed(&mut self, sign_required: bool, what: &'static str) -> Result<Signed, Failure> {
         let negative = match self.take_sign() {
             Some(negative) => negative,
             None if sign_required => return Err(self.expected(what)),
@@ -327,7 +357,7 @@ impl<'t, 'a> Matcher<'t, 'a> {
     }
 
     /// A 32-bit immediate: decimal within i32, hexadecimal up to `0xffffffff` (the bits).
-    fn imm32(&mut self, what: &str) -> Result<i32, Failure> {
+    fn imm32(&mut self, what: &'static str) -> Result<i32, Failure> {
         let from = self.pos;
         let n = self.signed(false, what)?;
         let value = if n.negative {
@@ -349,7 +379,7 @@ impl<'t, 'a> Matcher<'t, 'a> {
     }
 
     /// A 16-bit offset with its sign; hexadecimal up to `0xffff` gives the bits.
-    fn off16(&mut self, sign_required: bool, what: &str) -> Result<i16, Failure> {
+    fn off16(&mut self, sign_required: bool, what: &'static str) -> Result<i16, Failure> {
         let from = self.pos;
         let n = self.signed(sign_required, what)?;
         let value = if n.negative {
@@ -366,7 +396,7 @@ impl<'t, 'a> Matcher<'t, 'a> {
     fn text(&self, from: usize) -> String {
         self.tokens[from..self.pos]
             .iter()
-            .map(|t| Self::describe(Some(t)).trim_matches('`').to_string())
+            .map(|t| describe(Some(t)).trim_matches('`').to_string())
             .collect::<Vec<_>>()
             .join("")
     }

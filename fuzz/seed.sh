@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Fills fuzz/corpus/<target>/ with seeds taken from the project's own test data, so fuzzing
+# starts from real programs: the conformance suite's assembly (uBPF dialect), its LLVM-dialect
+# disassembly, and its raw bytecode. Other helpers' targets add their own seeds below.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+cd "$root"
+cargo build -q -p bpfkit-cli
+bpfkit=target/debug/bpfkit
+mkdir -p fuzz/corpus/asm_ubpf fuzz/corpus/asm_llvm fuzz/corpus/isa_decode
+for f in testdata/conformance/tests/*.data; do
+  name=$(basename "$f" .data)
+  # The -- asm section, comments and all.
+  awk '/^-- asm/{on=1; next} /^-- /{on=0} on' "$f" > "fuzz/corpus/asm_ubpf/$name"
+  if "$bpfkit" asm --dialect ubpf "fuzz/corpus/asm_ubpf/$name" -o "fuzz/corpus/isa_decode/$name" 2>/dev/null; then
+    "$bpfkit" disasm --dialect llvm "fuzz/corpus/isa_decode/$name" > "fuzz/corpus/asm_llvm/$name"
+  fi
+done
+echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per target"
