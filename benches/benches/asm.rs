@@ -1,5 +1,5 @@
 //! Assembler and disassembler throughput, in instructions per second, over every program of the
-//! conformance suite (about 3,000 instructions in all).
+//! conformance suite (2,599 instructions in all).
 
 use std::hint::black_box;
 use std::path::Path;
