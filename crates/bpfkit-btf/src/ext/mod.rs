@@ -1,0 +1,4 @@
+//! `.BTF.ext`.
+
+/// Placeholder.
+pub struct BtfExt;
