@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use bpfkit_uapi::{AttachType, MapType, ProgType, SECTION_DEFS, SectionMatch};
+use bpfkit_uapi::{AttachType, CoreReloKind, MapType, ProgType, SECTION_DEFS, SectionMatch};
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -78,11 +78,16 @@ fn kernel_btf_enums_agree() {
     }
     let enums = kernel_enums(
         &bpftool,
-        &["bpf_prog_type", "bpf_map_type", "bpf_attach_type"],
+        &[
+            "bpf_prog_type",
+            "bpf_map_type",
+            "bpf_attach_type",
+            "bpf_core_relo_kind",
+        ],
     );
     type Lookup = fn(&str) -> Option<u32>;
     type Named = fn(u32) -> Vec<String>;
-    let sets: [(&str, Lookup, Named, Vec<u32>); 3] = [
+    let sets: [(&str, Lookup, Named, Vec<u32>); 4] = [
         (
             "bpf_prog_type",
             |n| ProgType::from_name(n).map(|v| v.0),
@@ -101,16 +106,26 @@ fn kernel_btf_enums_agree() {
             |v| names(AttachType(v).name()),
             AttachType::ALL.iter().map(|v| v.0).collect(),
         ),
+        (
+            "bpf_core_relo_kind",
+            |n| CoreReloKind::from_name(n).map(|v| v.0),
+            |v| names(CoreReloKind(v).name()),
+            CoreReloKind::ALL.iter().map(|v| v.0).collect(),
+        ),
     ];
     for (enum_name, lookup, named, ours) in sets {
         let kernel = enums
             .get(enum_name)
             .unwrap_or_else(|| panic!("kernel BTF has no enum {enum_name}"));
+        // One past the largest value: the __MAX_ enumerator where the enum has one.
         let mut max = 0;
         for (enumerator, value) in kernel {
             if enumerator.starts_with("__MAX_") {
                 max = *value as u32;
                 continue;
+            }
+            if !kernel.iter().any(|(n, _)| n.starts_with("__MAX_")) {
+                max = max.max(*value as u32 + 1);
             }
             assert_eq!(
                 lookup(enumerator),
@@ -118,7 +133,7 @@ fn kernel_btf_enums_agree() {
                 "{enum_name}: {enumerator} = {value} in the kernel"
             );
         }
-        assert!(max > 0, "{enum_name}: no __MAX_ enumerator");
+        assert!(max > 0, "{enum_name}: empty");
         // Every value the kernel has, we have, under one of the kernel's names.
         for value in 0..max {
             let kernel_names: Vec<&String> = kernel
