@@ -6,6 +6,8 @@
 //! the accessors cannot fail on the bytes; only questions about the graph (cycles, sizes of
 //! unsized types) and text that is not UTF-8 produce errors.
 
+use std::sync::OnceLock;
+
 use crate::header::Header;
 use crate::strings::Strings;
 use crate::types::TYPE_HEADER_LEN;
@@ -26,6 +28,8 @@ pub struct Btf<'data> {
     strings: Strings<'data>,
     first_id: u32,
     base: Option<&'data Btf<'data>>,
+    /// Pointer size for sizes and alignments, decided on first use (see `Btf::ptr_size`).
+    ptr_size: OnceLock<u32>,
 }
 
 impl<'data> Btf<'data> {
@@ -58,7 +62,12 @@ impl<'data> Btf<'data> {
             strings,
             first_id,
             base,
+            ptr_size: OnceLock::new(),
         })
+    }
+
+    pub(crate) fn ptr_size_cell(&self) -> &OnceLock<u32> {
+        &self.ptr_size
     }
 
     /// The header.

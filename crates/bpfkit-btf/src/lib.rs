@@ -13,22 +13,35 @@
 //! offset of the field at fault.
 //!
 //! ```
-//! use bpfkit_btf::{Btf, Kind};
+//! use bpfkit_btf::{Btf, BtfBuilder, IntEncoding, Kind};
 //!
-//! // A blob with one type, `int`: header, one 16-byte type record, strings "\0int\0".
-//! let mut blob = vec![0x9f, 0xeb, 1, 0];
-//! for field in [24u32, 0, 16, 16, 5] {
-//!     blob.extend_from_slice(&field.to_le_bytes());
-//! }
-//! for word in [1u32, (Kind::Int as u32) << 24, 4, (1 << 24) | 32] {
-//!     blob.extend_from_slice(&word.to_le_bytes());
-//! }
-//! blob.extend_from_slice(b"\0int\0");
+//! // Build `struct point { int x; int y; }` and encode it.
+//! let mut b = BtfBuilder::new();
+//! let int = b.add_int("int", 4, IntEncoding::SIGNED);
+//! let point = b.add_struct("point", 8, &[("x", int, 0), ("y", int, 32)]);
+//! let bytes = b.encode();
 //!
-//! let btf = Btf::parse(&blob).unwrap();
+//! // Parse it back (zero-copy) and ask the type graph.
+//! let btf = Btf::parse(&bytes).unwrap();
+//! let id = btf.find_by_name_kind("point", Kind::Struct).unwrap();
+//! assert_eq!(id, point);
+//! assert_eq!(btf.size_of(id).unwrap(), 8);
+//! let (y, bit_offset) = btf.find_member(id, "y").unwrap().unwrap();
+//! assert_eq!((y.type_id(), bit_offset), (int, 32));
+//!
+//! // Parsing then encoding gives the same bytes.
+//! assert_eq!(btf.to_builder().encode(), bytes);
+//!
+//! // The raw dump is bpftool's, byte for byte.
 //! let mut out = Vec::new();
 //! bpfkit_btf::dump::raw(&btf, &mut out).unwrap();
-//! assert_eq!(out, b"[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n");
+//! assert_eq!(
+//!     String::from_utf8(out).unwrap(),
+//!     "[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n\
+//!      [2] STRUCT 'point' size=8 vlen=2\n\
+//!      \t'x' type_id=1 bits_offset=0\n\
+//!      \t'y' type_id=1 bits_offset=32\n"
+//! );
 //! ```
 
 #![forbid(unsafe_code)]
@@ -36,20 +49,26 @@
 
 mod btf;
 pub mod dump;
+mod encode;
 mod endian;
 mod error;
 pub mod ext;
+mod graph;
 pub mod header;
 mod kind;
+mod owned;
 mod strings;
 mod types;
 
 pub use btf::{Btf, Types};
+pub use encode::BtfBuilder;
 pub use endian::Endian;
 pub use error::{BtfError, KindOrVoid};
 pub use ext::BtfExt;
+pub use graph::MAX_DEPTH;
 pub use header::Header;
 pub use kind::{IntEncoding, Kind, Linkage, RecordLayout};
+pub use owned::{BtfEnum64Value, BtfEnumValue, BtfMember, BtfParam, BtfType, TypeData};
 pub use strings::{StringTable, Strings};
 pub use types::{
     Array, DeclTag, EnumValue, EnumValues, Int, Member, Members, Param, Params, Record, Records,
