@@ -1,1 +1,47 @@
-//! bpfkit-vm (work in progress).
+//! The eBPF runtime every engine shares, and the interpreter.
+//!
+//! A [`Vm`] holds programs, a table of helper functions keyed by helper id, userspace maps and
+//! options. A run gets a fresh address space of regions (a 512-byte stack per call frame, the
+//! input memory, map values) in which every load and store is checked: a program that was never
+//! verified can fault, with a typed [`Fault`] naming the instruction and the address, but it can
+//! never touch memory outside the regions it was given.
+//!
+//! Semantics follow RFC 9669 and the kernel: division by zero gives 0, modulo by zero leaves the
+//! dividend, shift amounts are masked, 32-bit operations zero-extend, `INT_MIN / -1` wraps;
+//! bpf-to-bpf calls nest up to 8 frames with `r6`-`r9` and `r10` restored; `bpf_tail_call`
+//! follows a program array up to 33 times.
+//!
+//! ```
+//! use bpfkit_vm::{Vm, MapDef, MapKind};
+//! use bpfkit_isa::{Insn, Opcode, Reg};
+//!
+//! // r0 = helper_7(r1 + 1)
+//! let prog = [
+//!     Insn::new(Opcode::Add64Imm).with_dst(Reg::R1).with_imm(1),
+//!     Insn::new(Opcode::Call).with_imm(7),
+//!     Insn::new(Opcode::Exit),
+//! ];
+//! let mut vm = Vm::new(&prog)?;
+//! vm.register_helper(7, |_env, args| Ok(args[0] * 2));
+//! assert_eq!(vm.run(&mut [])?, 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod fault;
+pub mod helpers;
+mod interp;
+mod maps;
+pub mod memory;
+mod program;
+mod vm;
+
+pub use fault::Fault;
+pub use helpers::{HelperEnv, HelperFn};
+pub use interp::MAX_TAIL_CALLS;
+pub use maps::{BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapDef, MapError, MapId, MapKind};
+pub use memory::Access;
+pub use program::{LoadError, Program};
+pub use vm::{ProgId, TailCallOverflow, Vm};

@@ -1,0 +1,159 @@
+//! The address space of a run: a table of regions, each a Rust slice, addressed by the high 32
+//! bits of a 64-bit virtual address.
+//!
+//! A program never sees a host address. Region `i` starts at virtual address `i << 32`, so a
+//! load or store translates with one table index and one slice bounds check; an address in no
+//! region, or an access that runs past a region's end, is a fault and never touches memory
+//! outside the slices the run was given. Region 0 is empty, so null pointers (and every small
+//! integer) fault.
+//!
+//! Fixed regions: one per stack frame (each exactly 512 bytes, so `r10 - 513` faults instead of
+//! reaching the caller's frame), the input (context or packet), and two empty regions whose
+//! addresses are handles: maps (`lddw r1, map_fd(N)`) and subprograms (`lddw r1, func(+N)`).
+//! Map values follow, one region per map.
+
+/// Size of one stack frame in bytes, the kernel's `MAX_BPF_STACK`.
+pub const STACK_SIZE: usize = 512;
+/// Maximum depth of bpf-to-bpf calls, the kernel's `MAX_CALL_FRAMES`.
+pub const MAX_FRAMES: usize = 8;
+
+/// Region index of the first stack frame; frame `k` is region `STACK_REGION + k`.
+pub const STACK_REGION: u64 = 1;
+/// Region index of the input memory (context or packet).
+pub const INPUT_REGION: u64 = STACK_REGION + MAX_FRAMES as u64;
+/// Region index whose addresses name maps: offset `N` is map `N`. It holds no bytes.
+pub const MAP_HANDLE_REGION: u64 = INPUT_REGION + 1;
+/// Region index whose addresses name subprograms: offset `N` is slot `N`. It holds no bytes.
+pub const CODE_REGION: u64 = MAP_HANDLE_REGION + 1;
+/// Region index of map 0's values; map `N` is region `MAP_VALUE_REGION + N`.
+pub const MAP_VALUE_REGION: u64 = CODE_REGION + 1;
+
+/// The first virtual address of region `region`.
+pub const fn region_base(region: u64) -> u64 {
+    region << 32
+}
+
+/// The frame pointer (`r10`) of stack frame `frame`: the end of its region.
+pub const fn frame_pointer(frame: usize) -> u64 {
+    region_base(STACK_REGION + frame as u64) + STACK_SIZE as u64
+}
+
+/// One region: the bytes and whether stores may change them.
+#[derive(Debug)]
+pub struct Region<'a> {
+    data: &'a mut [u8],
+    writable: bool,
+}
+
+impl<'a> Region<'a> {
+    /// A region the program may read and write.
+    pub fn writable(data: &'a mut [u8]) -> Self {
+        Region {
+            data,
+            writable: true,
+        }
+    }
+
+    /// A region the program may only read.
+    pub fn read_only(data: &'a mut [u8]) -> Self {
+        Region {
+            data,
+            writable: false,
+        }
+    }
+
+    /// A region with no bytes: its addresses are handles, and any access faults.
+    pub fn empty() -> Self {
+        Region {
+            data: &mut [],
+            writable: false,
+        }
+    }
+}
+
+/// Whether an access reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store (or the write half of an atomic).
+    Write,
+}
+
+impl std::fmt::Display for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        })
+    }
+}
+
+/// The regions of one run.
+#[derive(Debug, Default)]
+pub struct Memory<'a> {
+    regions: Vec<Region<'a>>,
+}
+
+impl<'a> Memory<'a> {
+    /// An address space with the given regions, region `i` at `i << 32`.
+    pub fn new(regions: Vec<Region<'a>>) -> Self {
+        Memory { regions }
+    }
+
+    /// The bytes at `addr..addr + len`, if they lie in one region.
+    #[inline(always)]
+    pub fn slice(&self, addr: u64, len: usize) -> Option<&[u8]> {
+        let region = self.regions.get((addr >> 32) as usize)?;
+        let start = addr as u32 as usize;
+        region.data.get(start..start.checked_add(len)?)
+    }
+
+    /// The bytes at `addr..addr + len` for writing, if they lie in one writable region.
+    #[inline(always)]
+    pub fn slice_mut(&mut self, addr: u64, len: usize) -> Option<&mut [u8]> {
+        let region = self.regions.get_mut((addr >> 32) as usize)?;
+        if !region.writable {
+            return None;
+        }
+        let start = addr as u32 as usize;
+        region.data.get_mut(start..start.checked_add(len)?)
+    }
+
+    /// Reads `N` little-endian bytes.
+    #[inline(always)]
+    pub fn load<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
+        let region = self.regions.get((addr >> 32) as usize)?;
+        let start = addr as u32 as usize;
+        region.data.get(start..start + N)?.try_into().ok()
+    }
+
+    /// Writes `N` bytes.
+    #[inline(always)]
+    pub fn store<const N: usize>(&mut self, addr: u64, bytes: [u8; N]) -> Option<()> {
+        let region = self.regions.get_mut((addr >> 32) as usize)?;
+        if !region.writable {
+            return None;
+        }
+        let start = addr as u32 as usize;
+        region
+            .data
+            .get_mut(start..start + N)?
+            .copy_from_slice(&bytes);
+        Some(())
+    }
+
+    /// Whether `addr` is in a region the program may write (for messages).
+    pub fn is_read_only(&self, addr: u64) -> bool {
+        self.regions
+            .get((addr >> 32) as usize)
+            .is_some_and(|r| !r.writable && !r.data.is_empty())
+    }
+
+    /// Copies `len` bytes from `src` to `dst`, which may be in different regions.
+    pub fn copy(&mut self, dst: u64, src: u64, len: usize) -> Option<()> {
+        let bytes = self.slice(src, len)?.to_vec();
+        self.slice_mut(dst, len)?.copy_from_slice(&bytes);
+        Some(())
+    }
+}

@@ -1,0 +1,204 @@
+//! Loading a program: decode once, check what can be checked statically, and lower to the
+//! compact form the interpreter dispatches on.
+
+use bpfkit_isa::{AtomicOp, DecodeError, Decoder, Insn, Kind, Opcode, Pseudo, Reg};
+
+use crate::memory::{CODE_REGION, MAP_HANDLE_REGION, MAP_VALUE_REGION, region_base};
+
+/// Why a program cannot be loaded. Unlike a [`Fault`](crate::Fault), these are found before
+/// anything runs, like the kernel's structural checks in `check_cfg` and `check_subprogs`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes do not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// There is nothing to run.
+    #[error("the program has no instructions")]
+    Empty,
+    /// A jump or call leaves the program.
+    #[error("instruction {pc}: jump to {target} is outside the program (0..{len})")]
+    JumpOutOfRange {
+        /// The jump.
+        pc: usize,
+        /// Its target slot.
+        target: i64,
+        /// Number of slots.
+        len: usize,
+    },
+    /// A jump or call lands on the second slot of an `lddw`.
+    #[error("instruction {pc}: jump to {target} lands inside the lddw at {}", target - 1)]
+    JumpIntoLddw {
+        /// The jump.
+        pc: usize,
+        /// Its target slot.
+        target: usize,
+    },
+    /// An instruction writes `r10`.
+    #[error("instruction {pc}: r10 is the read-only frame pointer")]
+    WritesFramePointer {
+        /// The instruction.
+        pc: usize,
+    },
+    /// Execution could run past the last instruction.
+    #[error("instruction {pc}: the last instruction must be exit or an unconditional jump")]
+    FallsOffEnd {
+        /// The last instruction.
+        pc: usize,
+    },
+}
+
+/// One pre-decoded instruction. Jump and call targets are absolute slot indices in `off`;
+/// `imm` is sign-extended, or the full 64-bit value of a resolved `lddw`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Op {
+    pub opcode: Opcode,
+    pub dst: u8,
+    pub src: u8,
+    pub off: i32,
+    pub imm: i64,
+}
+
+/// A validated program, ready to run in a [`Vm`](crate::Vm).
+#[derive(Clone, Debug)]
+pub struct Program {
+    insns: Vec<(usize, Insn)>,
+    pub(crate) ops: Box<[Op]>,
+}
+
+/// The register an instruction writes that must not be `r10`, if any.
+fn written_register(insn: &Insn) -> Option<Reg> {
+    match insn.kind() {
+        Kind::Alu { .. } | Kind::Endian { .. } | Kind::LoadImm64 { .. } | Kind::Load { .. } => {
+            Some(insn.dst)
+        }
+        Kind::Atomic { op, .. } if op.fetches() && op != AtomicOp::CmpXchg => Some(insn.src),
+        _ => None,
+    }
+}
+
+impl Program {
+    /// Decodes and validates a program given as 8-byte slots.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Program, LoadError> {
+        let insns = Decoder::new(bytes).collect::<Result<Vec<_>, _>>()?;
+        Program::build(insns)
+    }
+
+    /// Validates a program given as decoded instructions.
+    pub fn new(insns: &[Insn]) -> Result<Program, LoadError> {
+        let mut slot = 0;
+        let with_slots = insns
+            .iter()
+            .map(|insn| {
+                let at = slot;
+                slot += insn.slots();
+                (at, *insn)
+            })
+            .collect();
+        Program::build(with_slots)
+    }
+
+    fn build(insns: Vec<(usize, Insn)>) -> Result<Program, LoadError> {
+        let Some(&(last_pc, last)) = insns.last() else {
+            return Err(LoadError::Empty);
+        };
+        let len = last_pc + last.slots();
+        // Slots that are the second half of an lddw: no jump may land there.
+        let mut second_slot = vec![false; len];
+        for (pc, insn) in &insns {
+            if insn.slots() == 2 {
+                second_slot[pc + 1] = true;
+            }
+        }
+        let target = |pc: usize, distance: i64| -> Result<i32, LoadError> {
+            let t = pc as i64 + 1 + distance;
+            if t < 0 || t >= len as i64 {
+                return Err(LoadError::JumpOutOfRange { pc, target: t, len });
+            }
+            if second_slot[t as usize] {
+                return Err(LoadError::JumpIntoLddw {
+                    pc,
+                    target: t as usize,
+                });
+            }
+            i32::try_from(t).map_err(|_| LoadError::JumpOutOfRange { pc, target: t, len })
+        };
+        if !matches!(last.opcode, Opcode::Exit | Opcode::Ja | Opcode::Ja32) {
+            return Err(LoadError::FallsOffEnd { pc: last_pc });
+        }
+        let filler = Op {
+            opcode: Opcode::Exit,
+            dst: 0,
+            src: 0,
+            off: 0,
+            imm: 0,
+        };
+        let mut ops = vec![filler; len];
+        for &(pc, insn) in &insns {
+            if written_register(&insn) == Some(Reg::R10) {
+                return Err(LoadError::WritesFramePointer { pc });
+            }
+            let mut op = Op {
+                opcode: insn.opcode,
+                dst: insn.dst.index(),
+                src: insn.src.index(),
+                off: insn.off as i32,
+                imm: insn.imm as i64,
+            };
+            match insn.kind() {
+                Kind::Ja | Kind::Jump { .. } => op.off = target(pc, insn.off as i64)?,
+                Kind::Ja32 => op.off = target(pc, insn.imm as i64)?,
+                Kind::Call {
+                    target: bpfkit_isa::CallTarget::Local,
+                } => op.off = target(pc, insn.imm as i64)?,
+                Kind::LoadImm64 { pseudo } => {
+                    op.opcode = Opcode::LdImm64;
+                    op.imm = match pseudo {
+                        Pseudo::Imm64 => insn.imm64() as i64,
+                        Pseudo::MapFd | Pseudo::MapIdx => {
+                            (region_base(MAP_HANDLE_REGION) | insn.imm as u32 as u64) as i64
+                        }
+                        Pseudo::MapValue | Pseudo::MapIdxValue => {
+                            let region = MAP_VALUE_REGION + insn.imm as u32 as u64;
+                            (region_base(region) | insn.next_imm as u32 as u64) as i64
+                        }
+                        Pseudo::Func => {
+                            let t = target(pc, insn.imm as i64)?;
+                            (region_base(CODE_REGION) | t as u64) as i64
+                        }
+                        // A kernel variable: there is none in userspace, so a null pointer.
+                        Pseudo::BtfId => 0,
+                    };
+                }
+                _ => {}
+            }
+            ops[pc] = op;
+        }
+        Ok(Program {
+            insns,
+            ops: ops.into_boxed_slice(),
+        })
+    }
+
+    /// The instructions with their slot indices.
+    pub fn insns(&self) -> impl Iterator<Item = (usize, &Insn)> {
+        self.insns.iter().map(|(pc, insn)| (*pc, insn))
+    }
+
+    /// The instruction at slot `pc`, if one starts there.
+    pub fn insn_at(&self, pc: usize) -> Option<&Insn> {
+        self.insns
+            .binary_search_by_key(&pc, |(p, _)| *p)
+            .ok()
+            .map(|i| &self.insns[i].1)
+    }
+
+    /// Number of 8-byte slots.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether the program is empty (never true for a loaded program).
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
