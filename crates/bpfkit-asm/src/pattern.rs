@@ -106,15 +106,36 @@ impl Patterns {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let mut best: Option<Failure> = None;
+        // Literal tokens that would have continued the line at the best failure's depth, so
+        // that `lock` alone can say "expected one of `add`, `or`, ...".
+        let mut alternatives: Vec<TokenKind<'static>> = Vec::new();
         for &i in candidates {
             let pattern = &self.patterns[i];
             match Matcher::new(tokens, line_len).run(pattern) {
                 Ok(m) => return Ok(m),
                 Err(f) => {
+                    let tie = best
+                        .as_ref()
+                        .is_some_and(|b| (b.depth, b.hard) == (f.depth, f.hard));
+                    if best.as_ref().is_none_or(|b| f.outranks(b)) {
+                        alternatives.clear();
+                    }
+                    if let Reason::ExpectedToken(kind) = f.reason {
+                        if (tie || best.as_ref().is_none_or(|b| f.outranks(b)))
+                            && !alternatives.contains(&kind)
+                        {
+                            alternatives.push(kind);
+                        }
+                    }
                     if best.as_ref().is_none_or(|b| f.outranks(b)) {
                         best = Some(f);
                     }
                 }
+            }
+        }
+        if let Some(b) = &mut best {
+            if alternatives.len() > 1 && !b.hard {
+                b.reason = Reason::OneOf(alternatives);
             }
         }
         Err(best.unwrap_or(Failure {
@@ -173,6 +194,8 @@ enum Reason {
     ExpectedToken(TokenKind<'static>),
     /// An operand of this description was expected.
     Expected(&'static str),
+    /// One of several literal tokens was expected.
+    OneOf(Vec<TokenKind<'static>>),
     /// The token had the right shape but a bad value.
     Invalid(AsmErrorKind),
 }
@@ -201,6 +224,22 @@ impl Failure {
                 expected: what.to_string(),
                 found: found(),
             },
+            Reason::OneOf(kinds) => {
+                let names: Vec<String> = kinds
+                    .iter()
+                    .map(|&kind| {
+                        describe(Some(&Token {
+                            kind,
+                            start: 0,
+                            end: 0,
+                        }))
+                    })
+                    .collect();
+                AsmErrorKind::Expected {
+                    expected: format!("one of {}", names.join(", ")),
+                    found: found(),
+                }
+            }
             Reason::Invalid(kind) => kind,
         }
     }

@@ -5,6 +5,7 @@
 //! object was judged bad, 2 the input could not be read or parsed or the usage was wrong.
 
 mod cmd;
+mod engine;
 mod error;
 
 use std::process::ExitCode;

@@ -8,7 +8,10 @@ use crate::CliError;
 
 mod asm;
 mod btf;
+mod conformance;
 mod disasm;
+mod plugin;
+mod run;
 
 /// The subcommands of `bpfkit`.
 #[derive(Subcommand)]
@@ -17,6 +20,12 @@ pub enum Command {
     Asm(asm::AsmArgs),
     /// Disassemble raw instructions or every program of an ELF object.
     Disasm(disasm::DisasmArgs),
+    /// Run a program once and print r0.
+    Run(run::RunArgs),
+    /// Speak the bpf_conformance plugin protocol (program hex on stdin).
+    Plugin(plugin::PluginArgs),
+    /// Run every bpf_conformance .data file of a directory.
+    Conformance(conformance::ConformanceArgs),
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
@@ -28,6 +37,9 @@ impl Command {
         match self {
             Command::Asm(args) => args.run(),
             Command::Disasm(args) => args.run(),
+            Command::Run(args) => args.run(),
+            Command::Plugin(args) => args.run(),
+            Command::Conformance(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
         }
     }
