@@ -229,6 +229,18 @@ pub enum BtfError {
         /// Its id.
         type_id: u32,
     },
+    /// A C dump would print more padding than a real struct has (a forged size).
+    #[error(
+        "at offset {offset:#x}: type [{type_id}] needs {bits} bits of padding, too many to print"
+    )]
+    PaddingTooLarge {
+        /// Offset of the struct's record.
+        offset: usize,
+        /// Its id.
+        type_id: u32,
+        /// Bits of padding.
+        bits: u64,
+    },
     /// A `.BTF.ext` info section has a record size below the minimum or not a multiple of 4.
     #[error(
         "at offset {offset:#x}: {section} record size {record_size} is invalid (minimum {min}, multiple of 4)"
@@ -308,6 +320,7 @@ impl BtfError {
             | TooDeep { offset, .. }
             | WrongKind { offset, .. }
             | SizeOverflow { offset, .. }
+            | PaddingTooLarge { offset, .. }
             | BadRecordSize { offset, .. }
             | EmptyGroup { offset, .. }
             | UnknownCoreReloKind { offset, .. } => Some(offset),
@@ -340,6 +353,7 @@ impl BtfError {
             | TooDeep { offset, .. }
             | WrongKind { offset, .. }
             | SizeOverflow { offset, .. }
+            | PaddingTooLarge { offset, .. }
             | BadRecordSize { offset, .. }
             | EmptyGroup { offset, .. }
             | UnknownCoreReloKind { offset, .. } => *offset = offset.saturating_add(base),

@@ -64,7 +64,7 @@ pub use btf::{Btf, Types};
 pub use encode::BtfBuilder;
 pub use endian::Endian;
 pub use error::{BtfError, KindOrVoid};
-pub use ext::BtfExt;
+pub use ext::{BtfExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo};
 pub use graph::MAX_DEPTH;
 pub use header::Header;
 pub use kind::{IntEncoding, Kind, Linkage, RecordLayout};
