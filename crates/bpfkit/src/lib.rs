@@ -4,3 +4,4 @@
 
 pub use bpfkit_asm as asm;
 pub use bpfkit_isa as isa;
+pub use bpfkit_vm as vm;
