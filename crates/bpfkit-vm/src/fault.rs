@@ -1,6 +1,6 @@
 //! Why a run stopped early.
 
-use crate::memory::Access;
+use crate::memory::{Access, Memory};
 
 /// A run ended abnormally. `pc` is the slot index of the instruction at fault.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +92,22 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The fault for a store of `size` bytes at `addr` that `mem` refused: read-only memory,
+    /// or no memory at all.
+    #[cold]
+    pub fn on_write(mem: &Memory<'_>, pc: usize, addr: u64, size: usize) -> Fault {
+        if mem.is_read_only(addr) {
+            Fault::ReadOnly { pc, addr, size }
+        } else {
+            Fault::OutOfBounds {
+                pc,
+                addr,
+                size,
+                access: Access::Write,
+            }
+        }
+    }
+
     /// The slot index of the faulting instruction.
     pub fn pc(&self) -> usize {
         match *self {

@@ -49,20 +49,6 @@ fn read_fault(pc: usize, addr: u64, size: usize) -> Fault {
 }
 
 #[cold]
-fn write_fault(mem: &Memory<'_>, pc: usize, addr: u64, size: usize) -> Fault {
-    if mem.is_read_only(addr) {
-        Fault::ReadOnly { pc, addr, size }
-    } else {
-        Fault::OutOfBounds {
-            pc,
-            addr,
-            size,
-            access: Access::Write,
-        }
-    }
-}
-
-#[cold]
 fn misaligned(pc: usize, addr: u64, size: usize, access: Access) -> Fault {
     Fault::Misaligned {
         pc,
@@ -117,7 +103,7 @@ impl Machine<'_, '_> {
                     .store::<N>(addr, ($value as $ty).to_le_bytes())
                     .is_none()
                 {
-                    return Err(write_fault(&self.mem, pc - 1, addr, N));
+                    return Err(Fault::on_write(&self.mem, pc - 1, addr, N));
                 }
             }};
         }
@@ -138,6 +124,20 @@ impl Machine<'_, '_> {
             let imm = op.imm;
             let target = op.off as usize;
             let mem_addr = |base: u64| base.wrapping_add(op.off as i64 as u64);
+            // A read-modify-write of memory at `dst + off` with `src`; `fetch` writes the old value
+            // back to src.
+            macro_rules! rmw {
+                ($ty:ty, $fetch:expr, |$old:ident, $src:ident| $new:expr) => {{
+                    let addr = mem_addr(regs[d]);
+                    let $old = load!($ty, addr);
+                    let $src = regs[s] as $ty;
+                    store!($ty, addr, $new);
+                    if $fetch {
+                        regs[s] = $old as u64;
+                    }
+                }};
+            }
+
             match op.opcode {
                 // 32-bit ALU: operate on the low halves, zero-extend the result.
                 Opcode::Add32Imm => regs[d] = (regs[d] as u32).wrapping_add(imm as u32) as u64,
@@ -264,45 +264,26 @@ impl Machine<'_, '_> {
                 Opcode::StxDW => store!(u64, mem_addr(regs[d]), regs[s]),
 
                 // Atomics: runs are single-threaded, so a load then a store is atomic. The
-                // fetching forms write the old value to src (cmpxchg: to r0).
-                Opcode::AtomicAdd32 | Opcode::AtomicFetchAdd32 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u32, addr);
-                    store!(u32, addr, old.wrapping_add(regs[s] as u32));
-                    if op.opcode == Opcode::AtomicFetchAdd32 {
-                        regs[s] = old as u64;
-                    }
-                }
-                Opcode::AtomicOr32 | Opcode::AtomicFetchOr32 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u32, addr);
-                    store!(u32, addr, old | regs[s] as u32);
-                    if op.opcode == Opcode::AtomicFetchOr32 {
-                        regs[s] = old as u64;
-                    }
-                }
-                Opcode::AtomicAnd32 | Opcode::AtomicFetchAnd32 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u32, addr);
-                    store!(u32, addr, old & regs[s] as u32);
-                    if op.opcode == Opcode::AtomicFetchAnd32 {
-                        regs[s] = old as u64;
-                    }
-                }
-                Opcode::AtomicXor32 | Opcode::AtomicFetchXor32 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u32, addr);
-                    store!(u32, addr, old ^ regs[s] as u32);
-                    if op.opcode == Opcode::AtomicFetchXor32 {
-                        regs[s] = old as u64;
-                    }
-                }
-                Opcode::AtomicXchg32 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u32, addr);
-                    store!(u32, addr, regs[s]);
-                    regs[s] = old as u64;
-                }
+                // fetching forms write the old value to src (zero-extended for 32 bits).
+                Opcode::AtomicAdd32 => rmw!(u32, false, |old, src| old.wrapping_add(src)),
+                Opcode::AtomicFetchAdd32 => rmw!(u32, true, |old, src| old.wrapping_add(src)),
+                Opcode::AtomicOr32 => rmw!(u32, false, |old, src| old | src),
+                Opcode::AtomicFetchOr32 => rmw!(u32, true, |old, src| old | src),
+                Opcode::AtomicAnd32 => rmw!(u32, false, |old, src| old & src),
+                Opcode::AtomicFetchAnd32 => rmw!(u32, true, |old, src| old & src),
+                Opcode::AtomicXor32 => rmw!(u32, false, |old, src| old ^ src),
+                Opcode::AtomicFetchXor32 => rmw!(u32, true, |old, src| old ^ src),
+                Opcode::AtomicXchg32 => rmw!(u32, true, |_old, src| src),
+                Opcode::AtomicAdd64 => rmw!(u64, false, |old, src| old.wrapping_add(src)),
+                Opcode::AtomicFetchAdd64 => rmw!(u64, true, |old, src| old.wrapping_add(src)),
+                Opcode::AtomicOr64 => rmw!(u64, false, |old, src| old | src),
+                Opcode::AtomicFetchOr64 => rmw!(u64, true, |old, src| old | src),
+                Opcode::AtomicAnd64 => rmw!(u64, false, |old, src| old & src),
+                Opcode::AtomicFetchAnd64 => rmw!(u64, true, |old, src| old & src),
+                Opcode::AtomicXor64 => rmw!(u64, false, |old, src| old ^ src),
+                Opcode::AtomicFetchXor64 => rmw!(u64, true, |old, src| old ^ src),
+                Opcode::AtomicXchg64 => rmw!(u64, true, |_old, src| src),
+                // cmpxchg compares with r0 and always leaves the old value in r0.
                 Opcode::AtomicCmpXchg32 => {
                     let addr = mem_addr(regs[d]);
                     let old = load!(u32, addr);
@@ -310,44 +291,6 @@ impl Machine<'_, '_> {
                         store!(u32, addr, regs[s]);
                     }
                     regs[0] = old as u64;
-                }
-                Opcode::AtomicAdd64 | Opcode::AtomicFetchAdd64 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u64, addr);
-                    store!(u64, addr, old.wrapping_add(regs[s]));
-                    if op.opcode == Opcode::AtomicFetchAdd64 {
-                        regs[s] = old;
-                    }
-                }
-                Opcode::AtomicOr64 | Opcode::AtomicFetchOr64 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u64, addr);
-                    store!(u64, addr, old | regs[s]);
-                    if op.opcode == Opcode::AtomicFetchOr64 {
-                        regs[s] = old;
-                    }
-                }
-                Opcode::AtomicAnd64 | Opcode::AtomicFetchAnd64 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u64, addr);
-                    store!(u64, addr, old & regs[s]);
-                    if op.opcode == Opcode::AtomicFetchAnd64 {
-                        regs[s] = old;
-                    }
-                }
-                Opcode::AtomicXor64 | Opcode::AtomicFetchXor64 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u64, addr);
-                    store!(u64, addr, old ^ regs[s]);
-                    if op.opcode == Opcode::AtomicFetchXor64 {
-                        regs[s] = old;
-                    }
-                }
-                Opcode::AtomicXchg64 => {
-                    let addr = mem_addr(regs[d]);
-                    let old = load!(u64, addr);
-                    store!(u64, addr, regs[s]);
-                    regs[s] = old;
                 }
                 Opcode::AtomicCmpXchg64 => {
                     let addr = mem_addr(regs[d]);

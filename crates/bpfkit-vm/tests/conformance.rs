@@ -10,7 +10,10 @@ use bpfkit_vm::Vm;
 #[test]
 fn every_conformance_program_returns_its_result() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/conformance/tests");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
     assert_eq!(paths.len(), 313);
     // Under miri, which interprets every step, a third of the files (about 100, still every
@@ -19,7 +22,8 @@ fn every_conformance_program_returns_its_result() {
     for path in paths.iter().step_by(step) {
         let name = path.file_name().unwrap().to_string_lossy();
         let file = TestFile::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let mut vm = Vm::from_bytes(&file.program().unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut vm =
+            Vm::from_bytes(&file.program().unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
         // The suite's convention: helper 5 returns its first argument.
         vm.register_helper(5, |_, args| Ok(args[0]));
         let mut mem = file.mem.clone();
