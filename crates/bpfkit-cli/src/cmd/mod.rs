@@ -10,6 +10,7 @@ mod asm;
 mod btf;
 mod conformance;
 mod disasm;
+mod objdump;
 mod plugin;
 mod run;
 
@@ -26,6 +27,8 @@ pub enum Command {
     Plugin(plugin::PluginArgs),
     /// Run every bpf_conformance .data file of a directory.
     Conformance(conformance::ConformanceArgs),
+    /// Show a BPF object's sections, programs, maps, relocations, symbols and disassembly.
+    Objdump(objdump::ObjdumpArgs),
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
@@ -40,6 +43,7 @@ impl Command {
             Command::Run(args) => args.run(),
             Command::Plugin(args) => args.run(),
             Command::Conformance(args) => args.run(),
+            Command::Objdump(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
         }
     }

@@ -1,0 +1,502 @@
+//! `bpfkit objdump OBJ.o`: what a BPF object holds, as the loader sees it.
+//!
+//! Sections, programs (section, name, program type, attach type and target, size), subprograms
+//! and calls, maps, global data, externs, relocations with what they resolve to, symbols, and
+//! the disassembly with source lines from `.BTF.ext` line_info interleaved (like
+//! `llvm-objdump -S`). With no part selected, every part is printed. Tables are whitespace
+//! separated with `-` for an empty cell, so scripts can read them.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bpfkit_elf::{
+    DataKind, ElfError, ExternKind, Function, InitialTarget, MapKind, Object, Pinning, RelocTarget,
+    SymbolBinding, SymbolKind, SymbolSection,
+};
+use bpfkit_isa::{Decoder, Dialect};
+use clap::Args;
+
+use crate::CliError;
+use crate::error::read_file;
+
+/// Arguments of `bpfkit objdump`.
+#[derive(Args)]
+pub struct ObjdumpArgs {
+    /// Print the section headers.
+    #[arg(long = "section-headers")]
+    headers: bool,
+    /// Print programs, subprograms and calls.
+    #[arg(short = 'p', long)]
+    programs: bool,
+    /// Print maps, global data and externs.
+    #[arg(short = 'm', long)]
+    maps: bool,
+    /// Print the relocation records.
+    #[arg(short = 'r', long)]
+    relocs: bool,
+    /// Print the symbol table.
+    #[arg(short = 't', long)]
+    syms: bool,
+    /// Print the disassembly with source lines.
+    #[arg(short = 'd', long)]
+    disassemble: bool,
+    /// Dialect of the disassembly.
+    #[arg(long, default_value = "llvm", value_parser = super::asm::parse_dialect)]
+    dialect: Dialect,
+    /// A BPF ELF object.
+    file: PathBuf,
+}
+
+impl ObjdumpArgs {
+    /// Runs `bpfkit objdump`.
+    pub fn run(self) -> Result<ExitCode, CliError> {
+        let bytes = read_file(&self.file)?;
+        let name = self.file.display().to_string();
+        let object = Object::parse(&bytes).map_err(|e| CliError::input(format!("{name}: {e}")))?;
+        let all = !(self.headers
+            || self.programs
+            || self.maps
+            || self.relocs
+            || self.syms
+            || self.disassemble);
+        let mut out = String::new();
+        header(&mut out, &name, &object);
+        if all || self.headers {
+            sections(&mut out, &object);
+        }
+        if all || self.programs {
+            programs(&mut out, &object);
+        }
+        if all || self.maps {
+            maps(&mut out, &object);
+            data_and_externs(&mut out, &object);
+        }
+        if all || self.relocs {
+            relocations(&mut out, &object);
+        }
+        if all || self.syms {
+            symbols(&mut out, &object);
+        }
+        let mut failure = None;
+        if all || self.disassemble {
+            failure = disassembly(&mut out, &object, self.dialect);
+        }
+        print!("{out}");
+        match failure {
+            Some(e) => Err(CliError::input(format!("{name}: {e}"))),
+            None => Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+/// Rows of cells printed with every column padded to its widest cell.
+struct Table {
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(head: &[&str]) -> Table {
+        Table {
+            rows: vec![head.iter().map(|s| s.to_string()).collect()],
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| if c.is_empty() { "-".to_string() } else { c })
+                .collect(),
+        );
+    }
+
+    fn print(&self, out: &mut String) {
+        let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|s| s.len())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in &self.rows {
+            let mut line = String::from(" ");
+            for (cell, width) in row.iter().zip(&widths) {
+                let _ = write!(line, " {cell:width$}");
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+}
+
+fn dash<T: ToString>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+fn header(out: &mut String, name: &str, object: &Object<'_>) {
+    let _ = writeln!(out, "{name}:\tfile format elf64-bpf\n");
+    let _ = writeln!(out, "license: {}", dash(object.license()));
+    let _ = writeln!(
+        out,
+        "kernel version: {}",
+        dash(object.kernel_version().map(|v| format!("{v:#x}")))
+    );
+    let _ = writeln!(
+        out,
+        "btf: {}, btf.ext: {}",
+        if object.btf().is_some() { "yes" } else { "no" },
+        if object.btf_ext().is_some() {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+}
+
+fn sections(out: &mut String, object: &Object<'_>) {
+    let _ = writeln!(out, "\nSections:");
+    let mut t = Table::new(&["Idx", "Name", "Type", "Size", "Offset", "Flags"]);
+    for s in object.elf().sections() {
+        let mut flags = String::new();
+        for (bit, c) in [(1, 'W'), (2, 'A'), (4, 'X')] {
+            if s.flags & bit != 0 {
+                flags.push(c);
+            }
+        }
+        t.row(vec![
+            s.index.to_string(),
+            s.name.to_string(),
+            s.type_name().to_string(),
+            format!("{:#x}", s.size),
+            format!("{:#x}", s.offset),
+            flags,
+        ]);
+    }
+    t.print(out);
+}
+
+fn programs(out: &mut String, object: &Object<'_>) {
+    let _ = writeln!(out, "\nPrograms:");
+    let mut t = Table::new(&[
+        "Name", "Section", "Type", "Attach", "Target", "Offset", "Insns", "Flags",
+    ]);
+    for p in object.programs() {
+        let mut flags = Vec::new();
+        if p.section.is_none() {
+            flags.push("unknown-section");
+        }
+        if p.is_sleepable() {
+            flags.push("sleepable");
+        }
+        if !p.function.is_global() {
+            flags.push("static");
+        }
+        t.row(vec![
+            p.name().to_string(),
+            p.section_name().to_string(),
+            format!("{:#}", p.prog_type()),
+            dash(p.expected_attach_type().map(|a| format!("{a:#}"))),
+            dash(p.attach_target()),
+            format!("{:#x}", p.function.offset),
+            p.function.insn_count().to_string(),
+            flags.join(","),
+        ]);
+    }
+    t.print(out);
+
+    let _ = writeln!(out, "\nSubprograms:");
+    let mut t = Table::new(&["Name", "Section", "Offset", "Insns", "Binding"]);
+    for f in object.subprograms() {
+        t.row(vec![
+            f.name.to_string(),
+            f.section_name.to_string(),
+            format!("{:#x}", f.offset),
+            f.insn_count().to_string(),
+            binding(f.binding).to_string(),
+        ]);
+    }
+    t.print(out);
+
+    let _ = writeln!(out, "\nCalls:");
+    let mut t = Table::new(&["Caller", "Insn", "Callee", "Section", "Target", "Via"]);
+    for f in object.functions() {
+        for c in &f.calls {
+            let callee = object.function_at(c.target_section, c.target_insn);
+            let section = object
+                .elf()
+                .section(c.target_section)
+                .map_or("", |s| s.name);
+            t.row(vec![
+                f.name.to_string(),
+                c.insn.to_string(),
+                dash(callee.map(|f| f.name)),
+                section.to_string(),
+                c.target_insn.to_string(),
+                if c.relocated { "relocation" } else { "imm" }.to_string(),
+            ]);
+        }
+    }
+    t.print(out);
+}
+
+fn binding(b: SymbolBinding) -> &'static str {
+    match b {
+        SymbolBinding::Local => "local",
+        SymbolBinding::Global => "global",
+        SymbolBinding::Weak => "weak",
+        SymbolBinding::Other(_) => "other",
+    }
+}
+
+fn maps(out: &mut String, object: &Object<'_>) {
+    let _ = writeln!(out, "\nMaps:");
+    let mut t = Table::new(&[
+        "Name",
+        "Kind",
+        "Type",
+        "Key",
+        "Value",
+        "MaxEntries",
+        "Flags",
+        "Pinning",
+        "Extra",
+    ]);
+    let mut notes = Vec::new();
+    for m in object.maps() {
+        t.row(vec![
+            m.name.to_string(),
+            match m.kind {
+                MapKind::Btf => "btf",
+                MapKind::Legacy => "legacy",
+            }
+            .to_string(),
+            format!("{:#}", m.def.map_type),
+            m.def.key_size.to_string(),
+            m.def.value_size.to_string(),
+            m.def.max_entries.to_string(),
+            format!("{:#x}", m.def.map_flags.bits()),
+            match m.def.pinning {
+                Pinning::None => "none",
+                Pinning::ByName => "by_name",
+            }
+            .to_string(),
+            m.def.map_extra.to_string(),
+        ]);
+        if let Some(inner) = &m.inner {
+            notes.push(format!(
+                "{}.inner: type {:#} key {} value {} max_entries {} flags {:#x}",
+                m.name,
+                inner.map_type,
+                inner.key_size,
+                inner.value_size,
+                inner.max_entries,
+                inner.map_flags.bits()
+            ));
+        }
+        for v in &m.initial_values {
+            let what = match v.target {
+                InitialTarget::Program(_) => "program",
+                InitialTarget::Map(_) => "map",
+            };
+            notes.push(format!("{}[{}] = {} ({what})", m.name, v.slot, v.name));
+        }
+    }
+    t.print(out);
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\nMap details:");
+        for note in notes {
+            let _ = writeln!(out, "  {note}");
+        }
+    }
+}
+
+fn data_and_externs(out: &mut String, object: &Object<'_>) {
+    let _ = writeln!(out, "\nGlobal data:");
+    let mut t = Table::new(&["Section", "Kind", "Size", "Variables"]);
+    for d in object.data_sections() {
+        let vars: Vec<String> = d
+            .variables
+            .iter()
+            .map(|v| format!("{}@{:#x}", v.name, v.offset))
+            .collect();
+        t.row(vec![
+            d.name.to_string(),
+            match d.kind {
+                DataKind::Data => "data",
+                DataKind::Rodata => "rodata",
+                DataKind::Bss => "bss",
+            }
+            .to_string(),
+            d.size.to_string(),
+            vars.join(","),
+        ]);
+    }
+    t.print(out);
+
+    let _ = writeln!(out, "\nExterns:");
+    let mut t = Table::new(&["Name", "Kind", "Weak"]);
+    for e in object.externs() {
+        t.row(vec![
+            e.name.to_string(),
+            match e.kind {
+                ExternKind::Kconfig => "kconfig",
+                ExternKind::Ksym { typed: true } => "ksym",
+                ExternKind::Ksym { typed: false } => "ksym-typeless",
+                ExternKind::Kfunc => "kfunc",
+            }
+            .to_string(),
+            if e.weak { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    t.print(out);
+}
+
+/// What a resolved code relocation means, for the fourth column of the relocation listing.
+fn meaning(object: &Object<'_>, target: RelocTarget) -> String {
+    let code_place = |section, insn| {
+        let name = object.elf().section(section).map_or("", |s| s.name);
+        match object.function_at(section, insn) {
+            Some(f) => format!("{name}+{insn} <{}>", f.name),
+            None => format!("{name}+{insn}"),
+        }
+    };
+    match target {
+        RelocTarget::Map(i) => format!("map {}", object.maps()[i].name),
+        RelocTarget::Data { data, offset } => {
+            format!("data {}+{offset:#x}", object.data_sections()[data].name)
+        }
+        RelocTarget::Call { section, insn } => format!("call {}", code_place(section, insn)),
+        RelocTarget::FuncAddr { section, insn } => format!("func {}", code_place(section, insn)),
+        RelocTarget::ExternVar(i) => format!("extern {}", object.externs()[i].name),
+        RelocTarget::ExternCall(i) => format!("kfunc {}", object.externs()[i].name),
+    }
+}
+
+fn relocations(out: &mut String, object: &Object<'_>) {
+    let elf = object.elf();
+    for rs in elf.relocation_sections() {
+        let target = elf.section(rs.target).map_or("", |s| s.name);
+        let _ = writeln!(out, "\nRELOCATION RECORDS FOR [{target}]:");
+        let _ = writeln!(out, "OFFSET           TYPE                     VALUE");
+        for r in &rs.relocations {
+            let sym = elf.symbol(r.symbol).map_or("", |s| s.name);
+            let resolved = object
+                .functions()
+                .flat_map(|f| f.relocations.iter())
+                .find(|c| c.entry_offset == r.entry_offset)
+                .map(|c| meaning(object, c.target));
+            let line = format!(
+                "{:016x} {:<24} {sym} {}",
+                r.offset,
+                r.r_type.to_string(),
+                resolved.map_or(String::new(), |m| format!("({m})"))
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+}
+
+fn symbols(out: &mut String, object: &Object<'_>) {
+    let elf = object.elf();
+    let _ = writeln!(out, "\nSymbols:");
+    let mut t = Table::new(&["Num", "Value", "Size", "Type", "Bind", "Vis", "Ndx", "Name"]);
+    for s in elf.symbols() {
+        let kind = match s.kind {
+            SymbolKind::NoType => "NOTYPE".to_string(),
+            SymbolKind::Object => "OBJECT".to_string(),
+            SymbolKind::Func => "FUNC".to_string(),
+            SymbolKind::Section => "SECTION".to_string(),
+            SymbolKind::File => "FILE".to_string(),
+            SymbolKind::Other(n) => format!("<{n}>"),
+        };
+        let bind = match s.binding {
+            SymbolBinding::Local => "LOCAL".to_string(),
+            SymbolBinding::Global => "GLOBAL".to_string(),
+            SymbolBinding::Weak => "WEAK".to_string(),
+            SymbolBinding::Other(n) => format!("<{n}>"),
+        };
+        let vis = ["DEFAULT", "INTERNAL", "HIDDEN", "PROTECTED"][usize::from(s.visibility & 3)];
+        let ndx = match s.section {
+            SymbolSection::Undefined => "UND".to_string(),
+            SymbolSection::Absolute => "ABS".to_string(),
+            SymbolSection::Common => "COM".to_string(),
+            SymbolSection::Section(i) => i.to_string(),
+            SymbolSection::Other(n) => format!("{n:#x}"),
+        };
+        t.row(vec![
+            s.index.to_string(),
+            format!("{:016x}", s.value),
+            s.size.to_string(),
+            kind,
+            bind,
+            vis.to_string(),
+            ndx,
+            s.name.to_string(),
+        ]);
+    }
+    t.print(out);
+}
+
+/// Prints every function of every code section; returns the first decoding error.
+fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) -> Option<ElfError> {
+    let mut failure = None;
+    let mut functions: Vec<&Function<'_>> = object.functions().collect();
+    functions.sort_by_key(|f| (f.section, f.offset));
+    let mut current = None;
+    for f in functions {
+        if current != Some(f.section) {
+            current = Some(f.section);
+            let _ = writeln!(out, "\nDisassembly of section {}:", f.section_name);
+        }
+        let _ = writeln!(out, "\n{:016x} <{}>:", f.offset, f.name);
+        let mut last_line = None;
+        for item in Decoder::new(f.code) {
+            let (slot, insn) = match item {
+                Ok(ok) => ok,
+                Err(e) => {
+                    let offset = f.file_offset + e.slot as u64 * 8;
+                    let _ = writeln!(
+                        out,
+                        "{:>8}:\t<unknown: {e}>",
+                        f.first_insn() + e.slot as u64
+                    );
+                    failure.get_or_insert(ElfError::new(offset, bpfkit_elf::ErrorKind::Decode(e)));
+                    break;
+                }
+            };
+            for line in f.line_info.iter().filter(|l| l.insn == slot) {
+                let key = (line.file_name, line.line_num);
+                if last_line != Some(key) {
+                    last_line = Some(key);
+                    let _ = writeln!(out, "; {}:{}", line.file_name, line.line_num);
+                    let _ = writeln!(out, "; {}", line.line.trim_end());
+                }
+            }
+            let start = slot * 8;
+            let bytes = &f.code[start..start + insn.slots() * 8];
+            let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let _ = writeln!(
+                out,
+                "{:>8}:\t{}\t{}",
+                f.first_insn() + slot as u64,
+                hex.join(" "),
+                insn.display(dialect)
+            );
+            if let Some(r) = f.relocation_at(slot) {
+                let _ = writeln!(
+                    out,
+                    "\t\t{:016x}:  {}\t{} ({})",
+                    r.section_offset,
+                    r.r_type,
+                    r.symbol_name,
+                    meaning(object, r.target)
+                );
+            }
+        }
+    }
+    failure
+}
