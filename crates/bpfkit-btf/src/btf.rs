@@ -366,23 +366,19 @@ fn index_types(
         let rec_at = at + TYPE_HEADER_LEN;
         let n = vlen as usize;
         match kind {
-            Kind::Int => {
-                if e.u32_at(types, rec) & 0xf000_ff00 != 0 {
-                    return Err(BtfError::ReservedBits {
-                        offset: rec_at,
-                        type_id: id,
-                        what: "INT data has bits 8-15 or 28-31 set",
-                    });
-                }
+            Kind::Int if e.u32_at(types, rec) & 0xf000_ff00 != 0 => {
+                return Err(BtfError::ReservedBits {
+                    offset: rec_at,
+                    type_id: id,
+                    what: "INT data has bits 8-15 or 28-31 set",
+                });
             }
-            Kind::Fwd => {
-                if size_or_type != 0 {
-                    return Err(BtfError::ReservedBits {
-                        offset: at + 8,
-                        type_id: id,
-                        what: "FWD has a non-zero type",
-                    });
-                }
+            Kind::Fwd if size_or_type != 0 => {
+                return Err(BtfError::ReservedBits {
+                    offset: at + 8,
+                    type_id: id,
+                    what: "FWD has a non-zero type",
+                });
             }
             Kind::Array => {
                 note_ref(e.u32_at(types, rec), rec_at);

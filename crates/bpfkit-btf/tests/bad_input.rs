@@ -49,7 +49,8 @@ fn every_truncation_is_an_error_with_an_offset_inside_the_data() {
 #[test]
 fn every_header_field_is_checked() {
     let good = sample();
-    let cases: [(usize, u32, fn(&BtfError) -> bool); 8] = [
+    type Check = fn(&BtfError) -> bool;
+    let cases: [(usize, u32, Check); 8] = [
         (0, 0x1234_eb9e, |e| {
             matches!(e, BtfError::BadMagic { offset: 0, .. })
         }),

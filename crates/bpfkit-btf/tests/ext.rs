@@ -133,12 +133,11 @@ fn listing_tokens(asm: &str) -> Vec<Tok> {
         }
         let (code, comment) = line.split_once('#').unwrap_or((line, ""));
         let mut parts = code.split_whitespace();
-        match parts.next() {
-            Some(".long" | ".short" | ".byte") => toks.push(Tok {
+        if let Some(".long" | ".short" | ".byte") = parts.next() {
+            toks.push(Tok {
                 value: parts.next().and_then(|v| v.parse().ok()),
                 comment: comment.trim().to_string(),
-            }),
-            _ => {}
+            });
         }
     }
     toks
@@ -210,7 +209,7 @@ fn records_match_clangs_listing() {
     let hdr_len = toks[3].value.unwrap();
     assert_eq!(u64::from(ext.header.hdr_len), hdr_len);
     let mut pos = 4 + (hdr_len as usize - 8) / 4;
-    let mut next = |pos: &mut usize| {
+    let next = |pos: &mut usize| {
         *pos += 1;
         toks[*pos - 1].comment.clone()
     };

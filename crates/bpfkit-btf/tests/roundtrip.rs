@@ -22,12 +22,7 @@ fn linkage() -> impl Strategy<Value = Linkage> {
 fn type_data(n: u32) -> impl Strategy<Value = (usize, bool, TypeData)> {
     let id = move || (0..n).prop_map(TypeId);
     let name = || 0..NAMES.len();
-    let members = move || {
-        proptest::collection::vec(
-            (name(), id(), any::<u32>()).prop_map(|(n, t, o)| (n, t, o)),
-            0..6,
-        )
-    };
+    let members = move || proptest::collection::vec((name(), id(), any::<u32>()), 0..6);
     prop_oneof![
         (name(), any::<u32>(), 0u8..16, any::<u8>(), any::<u8>()).prop_map(
             |(nm, size, enc, off, bits)| {
@@ -64,10 +59,6 @@ fn type_data(n: u32) -> impl Strategy<Value = (usize, bool, TypeData)> {
         )
             .prop_map(|(nm, union, kf, size, ms)| {
                 let members = ms
-                    .into_iter()
-                    .map(|(mn, t, o)| (mn, t, o))
-                    .collect::<Vec<_>>();
-                let members = members
                     .into_iter()
                     .map(|(mn, t, o)| BtfMember {
                         name_off: mn as u32,

@@ -1,8 +1,8 @@
 //! Text dumps of BTF, the same as bpftool's.
 //!
-//! - [`raw`]: `bpftool btf dump file FILE format raw`, byte for byte.
-//! - [`c`]: `bpftool btf dump file FILE format c`, a header that compiles (see the module for
-//!   what cannot be the same and why).
+//! - [`raw()`]: `bpftool btf dump file FILE format raw`, byte for byte.
+//! - [`c()`]: `bpftool btf dump file FILE format c`, a header that compiles (the
+//!   [`c` module](mod@c) lists what cannot be the same, and why).
 
 pub mod c;
 mod out;

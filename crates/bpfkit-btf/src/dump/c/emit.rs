@@ -14,7 +14,7 @@ use crate::{BtfError, Kind, Type};
 const PREFIXES: &[u8] = b"\t\t\t\t\t\t\t\t\t\t\t\t\t";
 
 /// Largest padding gap printed; anything larger is a forged size (see the module docs).
-const MAX_PADDING_BITS: i64 = 1 << 24;
+const MAX_PADDING_BITS: i64 = 1 << 20;
 
 /// `roundup(x, y)` for non-negative `x`; a zero `y` (libbpf would divide by zero) keeps `x`.
 fn roundup(x: i64, y: i64) -> i64 {

@@ -21,11 +21,12 @@
 //!   structs, unions, enums and typedefs; a cycle through modifiers, pointers, arrays or
 //!   prototypes alone (`const` of itself), or a struct that contains itself by value, makes it
 //!   recurse until the stack overflows. Here every such walk is bounded and the dump stops with
-//!   [`BtfError::Cycle`] or [`BtfError::TooDeep`](crate::BtfError::TooDeep); what was printed
+//!   [`BtfError::Cycle`] or [`BtfError::TooDeep`]; what was printed
 //!   before stays printed, as with libbpf's `-ELOOP`, and the closing pragma is not printed.
-//! - **Forged sizes.** A struct whose size leaves a gap of more than 2^24 bits (2 MiB) after its
-//!   last member is refused with [`BtfError::PaddingTooLarge`] instead of printing millions of
-//!   `long: 64;` lines. No compiler-produced BTF comes near (vmlinux's largest gap is a few KiB).
+//! - **Forged sizes.** A gap of more than 2^20 bits (128 KiB) between members or after the last
+//!   one is refused with [`BtfError::PaddingTooLarge`] instead of printing tens of thousands of
+//!   `long: 64;` lines (a 4 GiB struct would print 67 million). Compiler-produced BTF does not
+//!   come near: vmlinux's largest gap is 4 KiB.
 //! - **Zero alignments.** A member whose type has no alignment (void, FWD, a prototype) makes
 //!   libbpf divide by zero while choosing padding; here such a member is treated as aligned to
 //!   one byte.
