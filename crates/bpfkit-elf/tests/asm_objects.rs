@@ -19,7 +19,8 @@ const PROGRAM: &str = "
 fn assembled_objects_read_back() {
     let insns = bpfkit_asm::assemble(PROGRAM, Dialect::Llvm).unwrap();
     let code = encode(&insns);
-    let cases: &[(&str, Option<(ProgType, Option<AttachType>, Option<&str>)>)] = &[
+    type Meaning = (ProgType, Option<AttachType>, Option<&'static str>);
+    let cases: &[(&str, Option<Meaning>)] = &[
         ("xdp", Some((ProgType::XDP, Some(AttachType::XDP), None))),
         ("socket", Some((ProgType::SOCKET_FILTER, None, None))),
         (
