@@ -141,10 +141,38 @@ struct CDumper<'a, 'data, W: Write> {
     /// Names given a `___N` suffix, by type id.
     renamed: HashMap<u32, Vec<u8>>,
     emit_queue: Vec<u32>,
-    tag_names: HashMap<&'data [u8], usize>,
-    ident_names: HashMap<&'data [u8], usize>,
+    tag_names: HashMap<&'data [u8], usize, FxBuild>,
+    ident_names: HashMap<&'data [u8], usize, FxBuild>,
+    /// `align_of` results by id, plus one (0: not computed yet); alignment depends only on
+    /// the type, and libbpf's recomputation is most of the dump's time on vmlinux.
+    align_cache: Vec<u32>,
     depth: usize,
 }
+
+/// The Fx hash (rustc's): names are short and not adversarial enough to need SipHash's
+/// flood resistance, and hashing them was a visible share of the dump.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 impl<'a, 'data, W: Write> CDumper<'a, 'data, W> {
     fn new(btf: &'a Btf<'data>, out: Out<W>, options: &CDumpOptions) -> Self {
@@ -164,8 +192,9 @@ impl<'a, 'data, W: Write> CDumper<'a, 'data, W> {
             states,
             renamed: HashMap::new(),
             emit_queue: Vec::new(),
-            tag_names: HashMap::new(),
-            ident_names: HashMap::new(),
+            tag_names: HashMap::default(),
+            ident_names: HashMap::default(),
+            align_cache: vec![0; btf.type_cnt() as usize],
             depth: 0,
         };
         d.mark_referenced();

@@ -19,21 +19,18 @@ impl<W: Write> CDumper<'_, '_, W> {
     /// one is a top-level constant list and is printed on its own.
     pub(super) fn mark_referenced(&mut self) {
         for t in self.btf.all_types() {
-            let mut refs: Vec<TypeId> = Vec::new();
+            let mut mark = |r: TypeId| self.state(r.0).referenced = true;
             match t.kind() {
                 Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Fwd | Kind::Float => {}
                 Kind::Array => {
                     let a = t.array().unwrap_or_default();
-                    refs.push(a.index_type);
-                    refs.push(a.elem_type);
+                    mark(a.index_type);
+                    mark(a.elem_type);
                 }
-                Kind::Struct | Kind::Union => refs.extend(t.members().map(|m| m.type_id())),
-                Kind::FuncProto => refs.extend(t.params().map(|p| p.type_id())),
-                Kind::Datasec => refs.extend(t.var_secinfos().map(|v| v.type_id)),
-                _ => refs.extend(t.ref_type()),
-            }
-            for r in refs {
-                self.state(r.0).referenced = true;
+                Kind::Struct | Kind::Union => t.members().for_each(|m| mark(m.type_id())),
+                Kind::FuncProto => t.params().for_each(|p| mark(p.type_id())),
+                Kind::Datasec => t.var_secinfos().for_each(|v| mark(v.type_id)),
+                _ => t.ref_type().into_iter().for_each(mark),
             }
         }
     }
@@ -134,10 +131,19 @@ impl<W: Write> CDumper<'_, '_, W> {
 
     /// libbpf's `btf__align_of`: 0 for kinds without alignment (void, FWD, prototypes, ...).
     pub(super) fn align_of(&mut self, id: u32) -> Result<u32, BtfError> {
+        if let Some(&cached) = self.align_cache.get(id as usize) {
+            if cached != 0 {
+                return Ok(cached - 1);
+            }
+        }
         self.enter(id)?;
         let r = self.align_of_inner(id);
         self.leave();
-        r
+        let align = r?;
+        if let Some(slot) = self.align_cache.get_mut(id as usize) {
+            *slot = align.saturating_add(1);
+        }
+        Ok(align)
     }
 
     fn align_of_inner(&mut self, id: u32) -> Result<u32, BtfError> {
