@@ -15,7 +15,7 @@ use crate::{BtfError, Endian, Kind, Type, TypeId};
 
 /// Parsed BTF: the header, the string section and an index of the type records, all borrowing
 /// the input. For split BTF (a kernel module's on top of vmlinux) it also borrows its base.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Btf<'data> {
     data: &'data [u8],
     header: Header,
@@ -212,6 +212,18 @@ impl<'data> Btf<'data> {
                 && LONG_NAMES.contains(&t.name_bytes()))
             .then_some(size)
         })
+    }
+}
+
+impl std::fmt::Debug for Btf<'_> {
+    /// A summary: the index and the sections are too large to print usefully.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Btf")
+            .field("header", &self.header)
+            .field("first_id", &self.first_id)
+            .field("types", &self.offsets.len())
+            .field("split", &self.base.is_some())
+            .finish()
     }
 }
 

@@ -149,9 +149,11 @@ impl<'data> Btf<'data> {
         })
     }
 
-    /// Alignment in bytes, as libbpf's `btf__align_of` computes it: natural alignment capped
-    /// at the pointer size for scalars, the largest member's for composites, and 1 for a
-    /// composite whose layout shows it is packed (a misaligned member or an odd size).
+    /// Alignment in bytes, as C lays the type out: natural alignment for scalars (capped at 16
+    /// on 64-bit targets, at the pointer size on 32-bit ones), the largest member's for
+    /// composites, and 1 for a composite whose layout shows it is packed (a misaligned member
+    /// or a size that is not a multiple of the alignment). This is libbpf's `btf__align_of`
+    /// except for 16-byte scalars, which libbpf aligns to 8 and C compilers to 16.
     pub fn align_of(&self, id: TypeId) -> Result<u32, BtfError> {
         let mut stack = Vec::new();
         self.align_of_in(id, &mut stack)
@@ -162,7 +164,14 @@ impl<'data> Btf<'data> {
         let t = self.non_void(id, "which has no alignment", None)?;
         match t.kind() {
             Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Float => {
-                Ok(self.ptr_size().min(t.size_or_type()).max(1))
+                // libbpf caps scalars at the pointer size, but 64-bit C ABIs (x86-64, arm64,
+                // and clang's BPF target) align `__int128` and `long double` to 16.
+                let cap = if self.ptr_size() >= 8 {
+                    16
+                } else {
+                    self.ptr_size()
+                };
+                Ok(cap.min(t.size_or_type()).max(1))
             }
             Kind::Ptr => Ok(self.ptr_size().max(1)),
             Kind::Struct | Kind::Union => {
@@ -330,5 +339,42 @@ impl<'data> Btf<'data> {
             return Ok("void");
         }
         self.type_by_id(id)?.name()
+    }
+}
+
+/// Type ids by name, built once for repeated lookups (a CO-RE relocator asks vmlinux for
+/// thousands of names; [`Btf::find_by_name_kind`] scans every type each time).
+#[derive(Clone, Debug, Default)]
+pub struct NameIndex<'data> {
+    ids: std::collections::HashMap<&'data [u8], Vec<TypeId>>,
+}
+
+impl<'data> NameIndex<'data> {
+    /// The ids of every named type called `name`, lowest first.
+    pub fn get(&self, name: &str) -> &[TypeId] {
+        self.ids.get(name.as_bytes()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first type called `name` of kind `kind` (the same answer as
+    /// [`Btf::find_by_name_kind`]).
+    pub fn find(&self, btf: &Btf<'data>, name: &str, kind: Kind) -> Option<TypeId> {
+        self.get(name)
+            .iter()
+            .copied()
+            .find(|&id| btf.get(id).is_some_and(|t| t.kind() == kind))
+    }
+}
+
+impl<'data> Btf<'data> {
+    /// Indexes every named type by name (base types included for split BTF).
+    pub fn name_index(&self) -> NameIndex<'data> {
+        let mut ids: std::collections::HashMap<&'data [u8], Vec<TypeId>> =
+            std::collections::HashMap::new();
+        for t in self.all_types() {
+            if t.name_offset() != 0 {
+                ids.entry(t.name_bytes()).or_default().push(t.id());
+            }
+        }
+        NameIndex { ids }
     }
 }

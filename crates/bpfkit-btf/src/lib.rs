@@ -65,7 +65,7 @@ pub use encode::BtfBuilder;
 pub use endian::Endian;
 pub use error::{BtfError, KindOrVoid};
 pub use ext::{BtfExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo};
-pub use graph::MAX_DEPTH;
+pub use graph::{MAX_DEPTH, NameIndex};
 pub use header::Header;
 pub use kind::{IntEncoding, Kind, Linkage, RecordLayout};
 pub use owned::{BtfEnum64Value, BtfEnumValue, BtfMember, BtfParam, BtfType, TypeData};

@@ -147,7 +147,11 @@ fn dump_file(format: Format, base_path: Option<&Path>, path: &Path) -> Result<Ex
         Format::Raw => dump::raw(&btf, stdout).map_err(DumpError::Io),
         Format::C => {
             let ptr_size = blob.ptr_size.or_else(|| btf.guess_ptr_size()).unwrap_or(8);
-            dump::c(&btf, stdout, &CDumpOptions { ptr_size })
+            let options = CDumpOptions {
+                ptr_size,
+                ..CDumpOptions::default()
+            };
+            dump::c(&btf, stdout, &options)
         }
     };
     match result {

@@ -371,6 +371,25 @@ impl<'data, W: Write> CDumper<'_, 'data, W> {
         self.out.s(b"\n");
         self.out.s(pfx(lvl));
         self.out.s(b"}");
+        if self.sized_enums {
+            self.emit_enum_size(t);
+        }
+    }
+
+    /// libbpf >= 1.1's attributes for enums whose size C would not give them by itself
+    /// (`CDumpOptions::sized_enums`).
+    fn emit_enum_size(&mut self, t: &Type<'data>) {
+        let size = t.size_or_type();
+        if size == 1 {
+            self.out.s(b" __attribute__((mode(byte)))");
+        } else if size == 8 && self.ptr_size == 8 {
+            // An 8-byte ENUM needs mode(word); an ENUM64 gets there by itself when some value
+            // needs the upper 32 bits.
+            let needs_word = t.kind() == Kind::Enum || t.enum_values().all(|v| v.hi32() == 0);
+            if needs_word {
+                self.out.s(b" __attribute__((mode(word)))");
+            }
+        }
     }
 
     fn emit_fwd_def(&mut self, id: u32, t: &Type<'data>) {

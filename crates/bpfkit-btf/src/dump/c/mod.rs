@@ -30,6 +30,9 @@
 //! - **Zero alignments.** A member whose type has no alignment (void, FWD, a prototype) makes
 //!   libbpf divide by zero while choosing padding; here such a member is treated as aligned to
 //!   one byte.
+//! - **Enum sizes, on request.** With [`CDumpOptions::sized_enums`] 1- and 8-byte enums get
+//!   newer libbpf's `mode(byte)`/`mode(word)` attributes, which bpftool 7.1 does not print, so
+//!   that the header's layout matches the BTF's. Off by default.
 //! - **Offsets past 2^31 bits** are computed in 64 bits here, where libbpf's `int` arithmetic
 //!   wraps; only sizes above 256 MiB are affected.
 //!
@@ -56,11 +59,20 @@ pub const C_DUMP_MAX_DEPTH: usize = 512;
 pub struct CDumpOptions {
     /// Size of a pointer (and of `long`) in bytes: 8 for BPF and 64-bit kernels.
     pub ptr_size: u32,
+    /// Mark enums of 1 byte with `__attribute__((mode(byte)))` and 8-byte ones C would make
+    /// 4 bytes with `mode(word)`, as libbpf >= 1.1 upstream (bpftool >= 7.2) does. Without it
+    /// (the default, Debian's bpftool 7.1) such enums compile to 4 bytes and the structs that
+    /// hold them get a layout that differs from the BTF: on kernel 6.18, `struct inode` is 624
+    /// bytes in the header instead of 616 because of its 1-byte `enum rw_hint`.
+    pub sized_enums: bool,
 }
 
 impl Default for CDumpOptions {
     fn default() -> Self {
-        CDumpOptions { ptr_size: 8 }
+        CDumpOptions {
+            ptr_size: 8,
+            sized_enums: false,
+        }
     }
 }
 
@@ -69,6 +81,7 @@ impl CDumpOptions {
     pub fn for_btf(btf: &Btf<'_>) -> CDumpOptions {
         CDumpOptions {
             ptr_size: btf.guess_ptr_size().unwrap_or(8),
+            ..CDumpOptions::default()
         }
     }
 }
@@ -137,6 +150,7 @@ struct CDumper<'a, 'data, W: Write> {
     btf: &'a Btf<'data>,
     out: Out<W>,
     ptr_size: u32,
+    sized_enums: bool,
     states: Vec<TypeState>,
     /// Names given a `___N` suffix, by type id.
     renamed: HashMap<u32, Vec<u8>>,
@@ -189,6 +203,7 @@ impl<'a, 'data, W: Write> CDumper<'a, 'data, W> {
             } else {
                 options.ptr_size
             },
+            sized_enums: options.sized_enums,
             states,
             renamed: HashMap::new(),
             emit_queue: Vec::new(),
