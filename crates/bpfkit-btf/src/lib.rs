@@ -8,6 +8,7 @@
 //!   member offsets) answers what a loader or a CO-RE relocator asks.
 //! - [`BtfBuilder`] is the owned, editable form; it encodes byte-identically what was parsed.
 //! - [`dump`] prints what `bpftool btf dump ... format raw` and `format c` print.
+//! - [`vmlinux`] reads the running kernel's BTF and its modules' from sysfs.
 //!
 //! Untrusted input never panics: every failure is a [`BtfError`] carrying the absolute byte
 //! offset of the field at fault.
@@ -59,6 +60,7 @@ mod kind;
 mod owned;
 mod strings;
 mod types;
+pub mod vmlinux;
 
 pub use btf::{Btf, Types};
 pub use encode::BtfBuilder;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bpfkit_btf::dump::{self, CDumpOptions, DumpError};
+use bpfkit_btf::vmlinux::{SYSFS_BTF_DIR, VMLINUX_PATH};
 use bpfkit_btf::{Btf, BtfError};
 use clap::{Subcommand, ValueEnum};
 use object::{Object, ObjectSection};
@@ -47,9 +48,6 @@ pub enum Format {
     C,
 }
 
-const SYSFS_BTF: &str = "/sys/kernel/btf/";
-const SYSFS_VMLINUX: &str = "/sys/kernel/btf/vmlinux";
-
 impl BtfCommand {
     /// Runs the subcommand.
     pub fn run(self) -> Result<ExitCode, CliError> {
@@ -57,8 +55,8 @@ impl BtfCommand {
             BtfCommand::Dump { format, base, file } => {
                 // bpftool's rule: module BTF in sysfs sits on sysfs vmlinux unless told otherwise.
                 let base = base.or_else(|| {
-                    let f = file.to_string_lossy();
-                    (f.starts_with(SYSFS_BTF) && f != SYSFS_VMLINUX).then(|| SYSFS_VMLINUX.into())
+                    let in_sysfs = file.parent() == Some(Path::new(SYSFS_BTF_DIR));
+                    (in_sysfs && file != Path::new(VMLINUX_PATH)).then(|| VMLINUX_PATH.into())
                 });
                 dump_file(format, base.as_deref(), &file)
             }
