@@ -17,4 +17,11 @@ for f in testdata/conformance/tests/*.data; do
     "$bpfkit" disasm --dialect llvm "fuzz/corpus/isa_decode/$name" > "fuzz/corpus/asm_llvm/$name"
   fi
 done
-echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per target"
+# ELF and BTF parsers: the clang-built objects, and the raw .BTF of vmlinux when present.
+mkdir -p fuzz/corpus/elf_parse fuzz/corpus/btf_parse fuzz/corpus/btf_ext_parse
+cp testdata/obj/*.o fuzz/corpus/elf_parse/
+for o in testdata/obj/*.g.o; do
+  llvm-objcopy-19 --dump-section .BTF="fuzz/corpus/btf_parse/$(basename "$o").btf" "$o" /dev/null 2>/dev/null || true
+  llvm-objcopy-19 --dump-section .BTF.ext="fuzz/corpus/btf_ext_parse/$(basename "$o").ext" "$o" /dev/null 2>/dev/null || true
+done
+echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per assembler target, $(ls fuzz/corpus/elf_parse | wc -l) objects"
