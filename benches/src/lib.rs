@@ -23,5 +23,6 @@ mod corpus;
 pub mod engines;
 pub mod inputs;
 pub mod native;
+pub mod report;
 
 pub use corpus::{Engine, PROGRAMS, Program};
