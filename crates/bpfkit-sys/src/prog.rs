@@ -100,42 +100,35 @@ impl<'a> ProgramLoad<'a> {
         let attempt =
             |level: u32, log_size: usize| self.try_load(&code, &license, name, level, log_size);
 
-        let level = self.log_level;
-        let (result, log) = attempt(level, self.log_size);
-        let (errno, mut log) = match result {
-            Ok(program) => return Ok((program, log.text)),
-            Err(errno) => (errno, log),
-        };
-        // Ask again with a log if there was none, or a larger one if it was cut.
-        let retry_size = if level == 0 {
-            Some(self.log_size)
-        } else if log.true_size > log.size {
-            Some(log.true_size.min(MAX_LOG_SIZE))
-        } else {
-            None
-        };
-        let mut errno = errno;
-        if let Some(size) = retry_size {
-            let (result, retry_log) = attempt(level.max(1), size);
-            match result {
-                // The first attempt failed only because its log did not fit.
-                Ok(program) if level == 0 => return Ok((program, String::new())),
-                Ok(program) => return Ok((program, retry_log.text)),
-                Err(e) => errno = e,
+        // Without a log, a failed load is repeated with one; a log that did not fit is fetched
+        // again at the size the kernel reports (the kernel then also answers ENOSPC instead of
+        // the verifier's own error).
+        let (mut level, mut size) = (self.log_level, self.log_size);
+        loop {
+            let (result, log) = attempt(level, size);
+            let errno = match result {
+                Ok(program) if self.log_level == 0 => return Ok((program, String::new())),
+                Ok(program) => return Ok((program, log.text)),
+                Err(errno) => errno,
+            };
+            let truncated = log.true_size > log.size;
+            if level == 0 {
+                level = 1;
+            } else if truncated && size < MAX_LOG_SIZE {
+                size = log.true_size.min(MAX_LOG_SIZE);
+            } else if log.text.is_empty() {
+                return Err(Error::Syscall {
+                    command: Command::ProgLoad,
+                    errno,
+                });
+            } else {
+                return Err(Error::Verifier {
+                    errno,
+                    truncated,
+                    log: log.text,
+                });
             }
-            log = retry_log;
         }
-        if log.text.is_empty() {
-            return Err(Error::Syscall {
-                command: Command::ProgLoad,
-                errno,
-            });
-        }
-        Err(Error::Verifier {
-            errno,
-            truncated: log.true_size > log.size,
-            log: log.text,
-        })
     }
 
     fn try_load(

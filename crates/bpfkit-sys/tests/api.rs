@@ -245,6 +245,14 @@ fn rejected_program_carries_the_verifier_log() {
         .load()
         .unwrap_err();
     assert!(err.to_string().contains("R5 !read_ok"), "{err}");
+
+    // Both: no log asked for, and the retry's buffer too small.
+    let err = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns)
+        .log_size(16)
+        .load()
+        .unwrap_err();
+    assert_eq!(err.errno(), Some(Errno(libc::EACCES)), "{err}");
+    assert!(err.to_string().contains("R5 !read_ok"), "{err}");
 }
 
 #[test]
