@@ -257,7 +257,7 @@ fn records_match_clangs_listing() {
         for (r, ours) in recs.iter().zip(&g.records) {
             assert_eq!(u64::from(ours.type_id.0), r[1].value.unwrap());
             assert_eq!(u64::from(ours.access_str_off), r[2].value.unwrap());
-            assert_eq!(u64::from(ours.kind.to_u32()), r[3].value.unwrap());
+            assert_eq!(u64::from(ours.kind.0), r[3].value.unwrap());
             kinds.push(ours.kind);
         }
     }
@@ -334,4 +334,30 @@ fn bad_ext_input_is_a_typed_error() {
     let ext = BtfExt::parse(&big, &btf).unwrap();
     assert_eq!(ext.func_info.record_size, 12);
     assert_eq!(ext.func_info.groups[0].records[0].insn_off, 8);
+
+    // core_relo: record size 16, one group of one record; the kind is the record's last word.
+    let mut relo = vec![0x9f, 0xeb, 1, 0];
+    relo.extend(words(&[32, 0, 0, 0, 0, 0, 28]));
+    relo.extend(words(&[16, sec, 1, 0, 3, sec, 0]));
+    let ext = BtfExt::parse(&relo, &btf).unwrap();
+    let r = &ext.core_relos.groups[0].records[0];
+    assert_eq!(r.kind, CoreReloKind::FIELD_BYTE_OFFSET);
+    assert_eq!(r.access_str, "xdp");
+    for &kind in CoreReloKind::ALL {
+        relo[56..60].copy_from_slice(&kind.0.to_le_bytes());
+        assert_eq!(
+            BtfExt::parse(&relo, &btf).unwrap().core_relos.groups[0].records[0].kind,
+            kind
+        );
+    }
+    let unknown = CoreReloKind::ALL.len() as u32;
+    assert!(!CoreReloKind(unknown).is_known());
+    relo[56..60].copy_from_slice(&unknown.to_le_bytes());
+    assert_eq!(
+        BtfExt::parse(&relo, &btf).unwrap_err(),
+        BtfError::UnknownCoreReloKind {
+            offset: 56,
+            kind: unknown
+        }
+    );
 }

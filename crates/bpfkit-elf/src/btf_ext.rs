@@ -4,7 +4,8 @@
 //! first instruction (what `BPF_PROG_LOAD` wants once the function is a program).
 
 use bpfkit_btf::TypeId;
-use bpfkit_btf::ext::{BtfExt, CoreReloKind, InfoSection};
+use bpfkit_btf::ext::{BtfExt, InfoSection};
+use bpfkit_uapi::CoreReloKind;
 
 use crate::program::Function;
 

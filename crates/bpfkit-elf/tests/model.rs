@@ -3,9 +3,8 @@
 //! accesses the code makes, how maps are initialised. Every variant of each object must agree.
 
 use bpfkit_btf::Kind;
-use bpfkit_btf::ext::CoreReloKind;
 use bpfkit_elf::{ExternKind, InitialTarget, Object, RelocTarget, SymbolBinding};
-use bpfkit_uapi::MapType;
+use bpfkit_uapi::{CoreReloKind, MapType};
 
 fn variants(stem: &str) -> Vec<(String, Vec<u8>)> {
     let dir = format!("{}/../../testdata/obj", env!("CARGO_MANIFEST_DIR"));
@@ -207,7 +206,7 @@ fn core_records_follow_the_source() {
         let mut paths: Vec<Vec<String>> = parent
             .core_relos
             .iter()
-            .inspect(|r| assert_eq!(r.kind, CoreReloKind::FieldByteOffset, "{name}"))
+            .inspect(|r| assert_eq!(r.kind, CoreReloKind::FIELD_BYTE_OFFSET, "{name}"))
             .map(|r| access_path(&object, r.type_id, r.access_str))
             .collect();
         paths.sort();
@@ -238,13 +237,13 @@ fn core_records_follow_the_source() {
         assert_eq!(
             kinds("core_task"),
             [
-                CoreReloKind::FieldByteSize, // bpf_core_field_size(task->flags)
-                CoreReloKind::FieldExists,   // bpf_core_field_exists(task->mm), (___old)->state
-                CoreReloKind::TypeIdTarget,  // bpf_core_type_id_kernel
-                CoreReloKind::TypeExists,    // bpf_core_type_exists
-                CoreReloKind::TypeSize,      // bpf_core_type_size
-                CoreReloKind::EnumvalExists, // bpf_core_enum_value_exists
-                CoreReloKind::EnumvalValue,  // bpf_core_enum_value
+                CoreReloKind::FIELD_BYTE_SIZE, // bpf_core_field_size(task->flags)
+                CoreReloKind::FIELD_EXISTS,    // bpf_core_field_exists(task->mm), (___old)->state
+                CoreReloKind::TYPE_ID_TARGET,  // bpf_core_type_id_kernel
+                CoreReloKind::TYPE_EXISTS,     // bpf_core_type_exists
+                CoreReloKind::TYPE_SIZE,       // bpf_core_type_size
+                CoreReloKind::ENUMVAL_EXISTS,  // bpf_core_enum_value_exists
+                CoreReloKind::ENUMVAL_VALUE,   // bpf_core_enum_value
             ],
             "{name}"
         );
@@ -252,11 +251,11 @@ fn core_records_follow_the_source() {
         assert_eq!(
             kinds("core_skb"),
             [
-                CoreReloKind::FieldByteOffset,
-                CoreReloKind::FieldByteSize,
-                CoreReloKind::FieldSigned,
-                CoreReloKind::FieldLshiftU64,
-                CoreReloKind::FieldRshiftU64,
+                CoreReloKind::FIELD_BYTE_OFFSET,
+                CoreReloKind::FIELD_BYTE_SIZE,
+                CoreReloKind::FIELD_SIGNED,
+                CoreReloKind::FIELD_LSHIFT_U64,
+                CoreReloKind::FIELD_RSHIFT_U64,
             ],
             "{name}"
         );

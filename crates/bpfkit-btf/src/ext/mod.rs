@@ -9,7 +9,9 @@
 
 mod records;
 
-pub use records::{CoreRelo, CoreReloKind, FuncInfo, InfoGroup, InfoSection, LineInfo};
+/// The kind of a [`CoreRelo`] record: the kernel's constant set from `bpfkit-uapi`, re-exported.
+pub use bpfkit_uapi::CoreReloKind;
+pub use records::{CoreRelo, FuncInfo, InfoGroup, InfoSection, LineInfo};
 
 use crate::endian::Cursor;
 use crate::{Btf, BtfError, Endian, TypeId};
@@ -110,11 +112,13 @@ impl<'data> BtfExt<'data> {
             let insn_off = c.u32("core_relo insn_off")?;
             let type_id = ctx.type_id(c, rec + 4)?;
             let access_str_off = c.u32("core_relo access_str_off")?;
-            let raw_kind = c.u32("core_relo kind")?;
-            let kind = CoreReloKind::from_u32(raw_kind).ok_or(BtfError::UnknownCoreReloKind {
-                offset: rec + 12,
-                kind: raw_kind,
-            })?;
+            let kind = CoreReloKind(c.u32("core_relo kind")?);
+            if !kind.is_known() {
+                return Err(BtfError::UnknownCoreReloKind {
+                    offset: rec + 12,
+                    kind: kind.0,
+                });
+            }
             Ok(CoreRelo {
                 insn_off,
                 type_id,

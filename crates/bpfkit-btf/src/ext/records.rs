@@ -1,91 +1,8 @@
-//! The typed records of `.BTF.ext` and the CO-RE relocation kinds.
+//! The typed records of `.BTF.ext`.
 
-use std::fmt;
+use bpfkit_uapi::CoreReloKind;
 
 use crate::TypeId;
-
-/// Declares the CO-RE relocation kinds: `Variant = number, "name", "libbpf short name";`.
-macro_rules! core_relo_kinds {
-    ($( $(#[$doc:meta])* $variant:ident = $value:literal, $name:literal, $short:literal; )*) => {
-        /// What a CO-RE relocation asks the loader to compute (`enum bpf_core_relo_kind` of
-        /// `include/uapi/linux/bpf.h`).
-        ///
-        /// `Display` prints the enumerator's name without its `BPF_CORE_` prefix, in lower
-        /// case (`field_byte_offset`); [`CoreReloKind::libbpf_name`] is what libbpf's logs say.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[repr(u32)]
-        pub enum CoreReloKind {
-            $( $(#[$doc])* $variant = $value, )*
-        }
-
-        impl CoreReloKind {
-            /// Every kind, in number order.
-            pub const ALL: &'static [CoreReloKind] = &[$(CoreReloKind::$variant),*];
-
-            /// The kind with this number, if it is one this crate knows.
-            pub const fn from_u32(value: u32) -> Option<CoreReloKind> {
-                match value {
-                    $( $value => Some(CoreReloKind::$variant), )*
-                    _ => None,
-                }
-            }
-
-            /// The number stored in the record.
-            pub const fn to_u32(self) -> u32 {
-                self as u32
-            }
-
-            /// `field_byte_offset`, ...: the UAPI enumerator's name in lower case.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    $( CoreReloKind::$variant => $name, )*
-                }
-            }
-
-            /// `byte_off`, ...: libbpf's `core_relo_kind_str()`.
-            pub const fn libbpf_name(self) -> &'static str {
-                match self {
-                    $( CoreReloKind::$variant => $short, )*
-                }
-            }
-        }
-    };
-}
-
-core_relo_kinds! {
-    /// Byte offset of a field.
-    FieldByteOffset = 0, "field_byte_offset", "byte_off";
-    /// Size of a field in bytes.
-    FieldByteSize = 1, "field_byte_size", "byte_sz";
-    /// Whether a field exists in the target.
-    FieldExists = 2, "field_exists", "field_exists";
-    /// Whether a field is signed.
-    FieldSigned = 3, "field_signed", "signed";
-    /// Left shift that brings a bitfield to the top of a `u64`.
-    FieldLshiftU64 = 4, "field_lshift_u64", "lshift_u64";
-    /// Right shift that brings a bitfield back down.
-    FieldRshiftU64 = 5, "field_rshift_u64", "rshift_u64";
-    /// Type id in the object's own BTF.
-    TypeIdLocal = 6, "type_id_local", "local_type_id";
-    /// Type id in the target (kernel) BTF.
-    TypeIdTarget = 7, "type_id_target", "target_type_id";
-    /// Whether a type exists in the target.
-    TypeExists = 8, "type_exists", "type_exists";
-    /// Size of a type in bytes.
-    TypeSize = 9, "type_size", "type_size";
-    /// Whether an enumerator exists in the target.
-    EnumvalExists = 10, "enumval_exists", "enumval_exists";
-    /// Value of an enumerator.
-    EnumvalValue = 11, "enumval_value", "enumval_value";
-    /// Whether a type matches the target's (stricter than exists).
-    TypeMatches = 12, "type_matches", "type_matches";
-}
-
-impl fmt::Display for CoreReloKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// A `bpf_func_info` record: where a function starts and its BTF FUNC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +48,8 @@ pub struct CoreRelo<'data> {
     pub access_str_off: u32,
     /// The access string (`0:1:2`: member indices from the root type).
     pub access_str: &'data str,
-    /// What to compute.
+    /// What to compute; always a kind [`CoreReloKind::is_known`] accepts, since
+    /// [`BtfExt::parse`](crate::BtfExt::parse) rejects the others.
     pub kind: CoreReloKind,
 }
 
