@@ -422,3 +422,40 @@ fn budget() {
     short.set_budget(Some(2));
     assert_eq!(short.run(&mut []), Err(Fault::Budget { pc: 2, budget: 2 }));
 }
+
+/// Every frame starts zeroed in every run, whatever the previous run left there, and a caller
+/// may read its callee's frame through a pointer (the next region up).
+#[test]
+fn frames_start_zeroed_in_every_run() {
+    // Once a call has entered it, the caller may read it through a pointer.
+    let after_call = "call +5
+r1 = 0x100000000 ll
+r1 += r10
+r0 = *(u64 *)(r1 - 8)
+exit
+                      *(u64 *)(r10 - 8) = 77
+exit";
+    assert_eq!(vm(after_call).run(&mut []), Ok(77));
+    // The callee reads its slot before writing it: zero in every run, not the last run's 5.
+    let mut callee = vm("*(u64 *)(r10 - 8) = 9
+call +1
+exit
+r0 = *(u64 *)(r10 - 8)
+*(u64 *)(r10 - 8) = 5
+exit");
+    assert_eq!(callee.run(&mut []), Ok(0));
+    assert_eq!(
+        callee.run(&mut []),
+        Ok(0),
+        "frame 1 is zeroed again on the second run"
+    );
+    let mut main_frame = vm("r0 = *(u64 *)(r10 - 8)
+*(u64 *)(r10 - 8) = 3
+exit");
+    assert_eq!(main_frame.run(&mut []), Ok(0));
+    assert_eq!(
+        main_frame.run(&mut []),
+        Ok(0),
+        "frame 0 is zeroed again on the second run"
+    );
+}
