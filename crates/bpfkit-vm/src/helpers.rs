@@ -60,18 +60,9 @@ impl<'a> HelperEnv<'_, 'a> {
 
     /// Writes `bytes` into the program's memory at `addr`.
     pub fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Fault> {
-        let (pc, size) = (self.pc, bytes.len());
-        let read_only = self.mem.is_read_only(addr);
-        let dst = self.mem.slice_mut(addr, size).ok_or(if read_only {
-            Fault::ReadOnly { pc, addr, size }
-        } else {
-            Fault::OutOfBounds {
-                pc,
-                addr,
-                size,
-                access: Access::Write,
-            }
-        })?;
+        let Some(dst) = self.mem.slice_mut(addr, bytes.len()) else {
+            return Err(Fault::on_write(self.mem, self.pc, addr, bytes.len()));
+        };
         dst.copy_from_slice(bytes);
         Ok(())
     }
