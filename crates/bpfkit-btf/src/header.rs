@@ -4,6 +4,10 @@
 //! kernels add a layout section after the string fields). So the header is read field by field up
 //! to what `hdr_len` covers, sections are located relative to the end of the header whatever its
 //! length, and header bytes past the fields we know are kept verbatim but not interpreted.
+//!
+//! `.BTF.ext` starts with the same magic, version, flags and `hdr_len` and lays out its sections
+//! the same way: [`ext`](crate::ext) reads that preamble and checks section overlap with the
+//! crate-private helpers at the end of this module.
 
 use std::ops::Range;
 
@@ -50,43 +54,22 @@ impl Header {
     /// Checks: magic (either byte order), version 1, flags 0, `hdr_len` at least 24 and within
     /// the data, every section inside the data and no two sections overlapping.
     pub fn parse(data: &[u8]) -> Result<Header, BtfError> {
-        let endian = match data {
-            [0x9f, 0xeb, ..] => Endian::Little,
-            [0xeb, 0x9f, ..] => Endian::Big,
-            [a, b, ..] => {
-                return Err(BtfError::BadMagic {
-                    offset: 0,
-                    magic: u16::from_le_bytes([*a, *b]),
-                });
-            }
-            _ => {
-                return Err(BtfError::Truncated {
-                    offset: 0,
-                    what: "header magic",
-                    need: 2,
-                    have: data.len() as u64,
-                });
-            }
-        };
-        let mut cur = Cursor::new(data, 0, endian);
-        cur.u16("header magic")?;
-        let version = cur.u8("header version")?;
-        if version != VERSION {
-            return Err(BtfError::UnsupportedVersion { offset: 2, version });
-        }
-        let flags = cur.u8("header flags")?;
-        if flags != 0 {
-            return Err(BtfError::UnsupportedFlags { offset: 3, flags });
-        }
-        let hdr_len = cur.u32("header length")?;
-        if hdr_len < MIN_HEADER_LEN || hdr_len as usize > data.len() {
-            return Err(BtfError::BadHeaderLen {
-                offset: 4,
-                hdr_len,
-                min: MIN_HEADER_LEN,
-                max: data.len() as u64,
-            });
-        }
+        let Preamble {
+            endian,
+            version,
+            flags,
+            hdr_len,
+            mut cur,
+        } = Preamble::parse(
+            data,
+            PreambleNames {
+                magic: "header magic",
+                version: "header version",
+                flags: "header flags",
+                hdr_len: "header length",
+            },
+            MIN_HEADER_LEN,
+        )?;
         let mut h = Header {
             endian,
             version,
@@ -108,7 +91,7 @@ impl Header {
     }
 
     /// The sections with the header offset of the field that locates each.
-    fn sections(&self) -> [(&'static str, usize, u32, u32); 3] {
+    fn sections(&self) -> [SectionField; 3] {
         [
             ("type", 8, self.type_off, self.type_len),
             ("string", 16, self.str_off, self.str_len),
@@ -139,23 +122,7 @@ impl Header {
                 value: self.layout_len,
             });
         }
-        for (i, &(first, _, off_a, len_a)) in sections.iter().enumerate() {
-            for &(second, field, off_b, len_b) in &sections[i + 1..] {
-                let (a, b) = (u64::from(off_a), u64::from(off_b));
-                let overlap = len_a != 0
-                    && len_b != 0
-                    && a < b + u64::from(len_b)
-                    && b < a + u64::from(len_a);
-                if overlap {
-                    return Err(BtfError::SectionsOverlap {
-                        offset: field,
-                        first,
-                        second,
-                    });
-                }
-            }
-        }
-        Ok(())
+        check_overlap(&sections)
     }
 
     /// Absolute byte range of the type section.
@@ -206,6 +173,103 @@ impl Header {
             MIN_HEADER_LEN
         }
     }
+}
+
+/// What the four preamble fields are called in [`BtfError::Truncated`]: `.BTF` and `.BTF.ext`
+/// name them differently.
+pub(crate) struct PreambleNames {
+    pub magic: &'static str,
+    pub version: &'static str,
+    pub flags: &'static str,
+    pub hdr_len: &'static str,
+}
+
+/// The start `.BTF` and `.BTF.ext` headers share: magic, version, flags and `hdr_len`.
+pub(crate) struct Preamble<'data> {
+    pub endian: Endian,
+    pub version: u8,
+    pub flags: u8,
+    pub hdr_len: u32,
+    /// A reader at the first field after `hdr_len` (offset 8).
+    pub cur: Cursor<'data>,
+}
+
+impl<'data> Preamble<'data> {
+    /// Reads and checks the preamble at the start of `data`: the magic in either byte order,
+    /// version 1, flags 0, and `hdr_len` between `min_hdr_len` and the length of the data.
+    pub(crate) fn parse(
+        data: &'data [u8],
+        names: PreambleNames,
+        min_hdr_len: u32,
+    ) -> Result<Preamble<'data>, BtfError> {
+        let endian = match data {
+            [0x9f, 0xeb, ..] => Endian::Little,
+            [0xeb, 0x9f, ..] => Endian::Big,
+            [a, b, ..] => {
+                return Err(BtfError::BadMagic {
+                    offset: 0,
+                    magic: u16::from_le_bytes([*a, *b]),
+                });
+            }
+            _ => {
+                return Err(BtfError::Truncated {
+                    offset: 0,
+                    what: names.magic,
+                    need: 2,
+                    have: data.len() as u64,
+                });
+            }
+        };
+        let mut cur = Cursor::new(data, 0, endian);
+        cur.u16(names.magic)?;
+        let version = cur.u8(names.version)?;
+        if version != VERSION {
+            return Err(BtfError::UnsupportedVersion { offset: 2, version });
+        }
+        let flags = cur.u8(names.flags)?;
+        if flags != 0 {
+            return Err(BtfError::UnsupportedFlags { offset: 3, flags });
+        }
+        let hdr_len = cur.u32(names.hdr_len)?;
+        if hdr_len < min_hdr_len || hdr_len as usize > data.len() {
+            return Err(BtfError::BadHeaderLen {
+                offset: 4,
+                hdr_len,
+                min: min_hdr_len,
+                max: data.len() as u64,
+            });
+        }
+        Ok(Preamble {
+            endian,
+            version,
+            flags,
+            hdr_len,
+            cur,
+        })
+    }
+}
+
+/// A section as a header describes it: its name, the header offset of the field giving its
+/// offset (where errors point), its offset after the header and its length.
+pub(crate) type SectionField = (&'static str, usize, u32, u32);
+
+/// Fails when two non-empty sections share bytes, pointing at the later one's offset field.
+pub(crate) fn check_overlap(sections: &[SectionField]) -> Result<(), BtfError> {
+    for (i, &(first, _, off_a, len_a)) in sections.iter().enumerate() {
+        for &(second, field, off_b, len_b) in &sections[i + 1..] {
+            let (a, b) = (u64::from(off_a), u64::from(off_b));
+            let overlap =
+                len_a != 0 && len_b != 0 && a < b + u64::from(len_b) && b < a + u64::from(len_a);
+            if overlap {
+                return Err(BtfError::SectionsOverlap {
+                    offset: field,
+                    first,
+                    second,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

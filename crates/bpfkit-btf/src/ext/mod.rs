@@ -14,6 +14,7 @@ pub use bpfkit_uapi::CoreReloKind;
 pub use records::{CoreRelo, FuncInfo, InfoGroup, InfoSection, LineInfo};
 
 use crate::endian::Cursor;
+use crate::header::{Preamble, PreambleNames, SectionField, check_overlap};
 use crate::{Btf, BtfError, Endian, TypeId};
 
 /// Length of the header up to `line_info_len`, which every version has.
@@ -75,18 +76,7 @@ impl<'data> BtfExt<'data> {
             ("line_info", 16, header.line_info_off, header.line_info_len),
             ("core_relo", 24, header.core_relo_off, header.core_relo_len),
         ];
-        for (i, &(first, _, a, alen)) in sections.iter().enumerate() {
-            for &(second, field, b, blen) in &sections[i + 1..] {
-                let (a, b) = (u64::from(a), u64::from(b));
-                if alen != 0 && blen != 0 && a < b + u64::from(blen) && b < a + u64::from(alen) {
-                    return Err(BtfError::SectionsOverlap {
-                        offset: field,
-                        first,
-                        second,
-                    });
-                }
-            }
-        }
+        check_overlap(&sections)?;
         let func_info = ctx.section(sections[0], FUNC_INFO_MIN, |c, rec| {
             Ok(FuncInfo {
                 insn_off: c.u32("func_info insn_off")?,
@@ -137,58 +127,37 @@ impl<'data> BtfExt<'data> {
 }
 
 fn parse_header(data: &[u8]) -> Result<ExtHeader, BtfError> {
-    let endian = match data {
-        [0x9f, 0xeb, ..] => Endian::Little,
-        [0xeb, 0x9f, ..] => Endian::Big,
-        [a, b, ..] => {
-            return Err(BtfError::BadMagic {
-                offset: 0,
-                magic: u16::from_le_bytes([*a, *b]),
-            });
-        }
-        _ => {
-            return Err(BtfError::Truncated {
-                offset: 0,
-                what: ".BTF.ext magic",
-                need: 2,
-                have: data.len() as u64,
-            });
-        }
-    };
-    let mut c = Cursor::new(data, 0, endian);
-    c.u16(".BTF.ext magic")?;
-    let version = c.u8(".BTF.ext version")?;
-    if version != crate::header::VERSION {
-        return Err(BtfError::UnsupportedVersion { offset: 2, version });
-    }
-    let flags = c.u8(".BTF.ext flags")?;
-    if flags != 0 {
-        return Err(BtfError::UnsupportedFlags { offset: 3, flags });
-    }
-    let hdr_len = c.u32(".BTF.ext header length")?;
-    if hdr_len < EXT_MIN_HEADER_LEN || hdr_len as usize > data.len() {
-        return Err(BtfError::BadHeaderLen {
-            offset: 4,
-            hdr_len,
-            min: EXT_MIN_HEADER_LEN,
-            max: data.len() as u64,
-        });
-    }
+    let Preamble {
+        endian,
+        version,
+        flags,
+        hdr_len,
+        mut cur,
+    } = Preamble::parse(
+        data,
+        PreambleNames {
+            magic: ".BTF.ext magic",
+            version: ".BTF.ext version",
+            flags: ".BTF.ext flags",
+            hdr_len: ".BTF.ext header length",
+        },
+        EXT_MIN_HEADER_LEN,
+    )?;
     let mut h = ExtHeader {
         endian,
         version,
         flags,
         hdr_len,
-        func_info_off: c.u32("func_info_off")?,
-        func_info_len: c.u32("func_info_len")?,
-        line_info_off: c.u32("line_info_off")?,
-        line_info_len: c.u32("line_info_len")?,
+        func_info_off: cur.u32("func_info_off")?,
+        func_info_len: cur.u32("func_info_len")?,
+        line_info_off: cur.u32("line_info_off")?,
+        line_info_len: cur.u32("line_info_len")?,
         core_relo_off: 0,
         core_relo_len: 0,
     };
     if hdr_len >= EXT_CORE_RELO_HEADER_LEN {
-        h.core_relo_off = c.u32("core_relo_off")?;
-        h.core_relo_len = c.u32("core_relo_len")?;
+        h.core_relo_off = cur.u32("core_relo_off")?;
+        h.core_relo_len = cur.u32("core_relo_len")?;
     }
     Ok(h)
 }
@@ -232,7 +201,7 @@ impl<'data> Ctx<'_, 'data> {
     /// Parses one info section with `decode` reading the known fields of each record.
     fn section<R>(
         &self,
-        (name, field, off, len): (&'static str, usize, u32, u32),
+        (name, field, off, len): SectionField,
         min: u32,
         decode: impl Fn(&mut Cursor<'data>, usize) -> Result<R, BtfError>,
     ) -> Result<InfoSection<'data, R>, BtfError> {
