@@ -297,8 +297,22 @@ impl std::fmt::Display for KindOrVoid {
 impl BtfError {
     /// The absolute byte offset the error points at, if it comes from the data.
     pub fn offset(&self) -> Option<usize> {
+        // Every field is `Copy`, so the clone is a plain copy of the error.
+        self.clone().offset_mut().copied()
+    }
+
+    /// Shifts the offset by `base`: for data that sits at `base` in a larger file (an ELF section).
+    pub fn with_base(mut self, base: usize) -> Self {
+        if let Some(offset) = self.offset_mut() {
+            *offset = offset.saturating_add(base);
+        }
+        self
+    }
+
+    /// The `offset` field of a variant that comes from the data; the one list of those variants.
+    fn offset_mut(&mut self) -> Option<&mut usize> {
         use BtfError::*;
-        match *self {
+        match self {
             Truncated { offset, .. }
             | BadMagic { offset, .. }
             | UnsupportedVersion { offset, .. }
@@ -326,39 +340,5 @@ impl BtfError {
             | UnknownCoreReloKind { offset, .. } => Some(offset),
             NoSuchType { .. } => None,
         }
-    }
-
-    /// Shifts the offset by `base`: for data that sits at `base` in a larger file (an ELF section).
-    pub fn with_base(mut self, base: usize) -> Self {
-        use BtfError::*;
-        match &mut self {
-            Truncated { offset, .. }
-            | BadMagic { offset, .. }
-            | UnsupportedVersion { offset, .. }
-            | UnsupportedFlags { offset, .. }
-            | BadHeaderLen { offset, .. }
-            | SectionOutOfBounds { offset, .. }
-            | SectionsOverlap { offset, .. }
-            | Misaligned { offset, .. }
-            | BadStringSection { offset, .. }
-            | StringOutOfRange { offset, .. }
-            | InvalidUtf8 { offset }
-            | UnknownKind { offset, .. }
-            | ReservedBits { offset, .. }
-            | VlenTooLarge { offset, .. }
-            | TypeIdOutOfRange { offset, .. }
-            | TooManyTypes { offset }
-            | BadLayout { offset, .. }
-            | Cycle { offset, .. }
-            | TooDeep { offset, .. }
-            | WrongKind { offset, .. }
-            | SizeOverflow { offset, .. }
-            | PaddingTooLarge { offset, .. }
-            | BadRecordSize { offset, .. }
-            | EmptyGroup { offset, .. }
-            | UnknownCoreReloKind { offset, .. } => *offset = offset.saturating_add(base),
-            NoSuchType { .. } => {}
-        }
-        self
     }
 }
