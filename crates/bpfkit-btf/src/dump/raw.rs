@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 
 use super::out::Out;
-use crate::{Btf, Type, TypeId, TypeView};
+use crate::{Btf, Kind, Type, TypeId, TypeView};
 
 /// Writes the raw listing of `btf`'s own types (for split BTF, from its first id on, as bpftool
 /// does).
@@ -91,35 +91,37 @@ fn write_type<W: Write>(btf: &Btf<'_>, t: &Type<'_>, out: &mut Out<W>) {
             size,
             signed,
             values,
-        } => {
-            enum_head(out, signed, size, t.vlen());
-            for v in values {
-                out.s(b"\n\t");
-                quoted_name(out, v.name_offset(), v.name_bytes());
-                out.s(b" val=");
-                if signed {
-                    out.i64(i64::from(v.lo32() as i32));
-                } else {
-                    out.u64(u64::from(v.lo32()));
-                }
-            }
         }
-        TypeView::Enum64 {
+        | TypeView::Enum64 {
             size,
             signed,
             values,
         } => {
-            enum_head(out, signed, size, t.vlen());
+            out.s(if signed {
+                b" encoding=SIGNED size="
+            } else {
+                b" encoding=UNSIGNED size="
+            });
+            out.u64(u64::from(size));
+            out.s(b" vlen=");
+            out.u64(u64::from(t.vlen()));
+            let is64 = t.kind() == Kind::Enum64;
             for v in values {
                 out.s(b"\n\t");
                 quoted_name(out, v.name_offset(), v.name_bytes());
                 out.s(b" val=");
-                if signed {
-                    out.i64(v.bits() as i64);
-                    out.s(b"LL");
-                } else {
-                    out.u64(v.bits());
-                    out.s(b"ULL");
+                // bpftool's printf formats: %u, %d, %lluULL, %lldLL.
+                match (is64, signed) {
+                    (false, false) => out.u64(u64::from(v.lo32())),
+                    (false, true) => out.i64(i64::from(v.lo32() as i32)),
+                    (true, false) => {
+                        out.u64(v.bits());
+                        out.s(b"ULL");
+                    }
+                    (true, true) => {
+                        out.i64(v.bits() as i64);
+                        out.s(b"LL");
+                    }
                 }
             }
         }
@@ -183,17 +185,6 @@ fn write_type<W: Write>(btf: &Btf<'_>, t: &Type<'_>, out: &mut Out<W>) {
         }
     }
     out.s(b"\n");
-}
-
-fn enum_head<W: Write>(out: &mut Out<W>, signed: bool, size: u32, vlen: u32) {
-    out.s(if signed {
-        b" encoding=SIGNED size="
-    } else {
-        b" encoding=UNSIGNED size="
-    });
-    out.u64(u64::from(size));
-    out.s(b" vlen=");
-    out.u64(u64::from(vlen));
 }
 
 /// `KIND 'name'` of a DATASEC entry's type; void is libbpf's `btf_void`: kind 0, no name.
