@@ -4,9 +4,9 @@
 use bpfkit_btf::{Btf, Kind, Linkage, Member, Type, TypeId};
 use bpfkit_uapi::{MapFlags, MapType};
 
-use super::{InitialTarget, InitialValue, Map, MapDef, MapKind, Pinning};
+use super::{InitialTarget, InitialValue, Map, MapDef, MapKind, Pinning, bad_map};
 use crate::elf::{ElfFile, Section};
-use crate::error::{ElfError, ErrorKind, MapError, Result};
+use crate::error::{MapError, Result};
 use crate::program::Program;
 
 /// A parsed BTF map and the byte offset of its `values` member, if any.
@@ -21,17 +21,7 @@ pub(crate) fn parse_btf_maps<'data>(
     btf: Option<&Btf<'data>>,
     section: &Section<'data>,
 ) -> Result<Vec<BtfMap<'data>>> {
-    let fail = |offset: u64, map: &str, reason| {
-        ElfError::in_section(
-            offset,
-            section.index,
-            section.name,
-            ErrorKind::BadMap {
-                map: map.to_string(),
-                reason,
-            },
-        )
-    };
+    let fail = |offset: u64, map: &str, reason| bad_map(section, offset, map, reason);
     let Some(btf) = btf else {
         return Err(fail(section.offset, "", MapError::NoBtf));
     };
@@ -290,14 +280,11 @@ pub(crate) fn resolve_initial_values<'data>(
                 && rel.offset + 8 <= m.offset + m.size
         });
         let fail = |map: &str, slot, reason| {
-            ElfError::in_section(
+            bad_map(
+                section,
                 rel.entry_offset,
-                section.index,
-                section.name,
-                ErrorKind::BadMap {
-                    map: map.to_string(),
-                    reason: MapError::BadInitialValue { slot, reason },
-                },
+                map,
+                MapError::BadInitialValue { slot, reason },
             )
         };
         let Some(owner) = owner else {

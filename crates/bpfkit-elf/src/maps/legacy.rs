@@ -5,9 +5,9 @@
 
 use bpfkit_uapi::{MapFlags, MapType};
 
-use super::{Map, MapDef, MapKind};
+use super::{Map, MapDef, MapKind, bad_map};
 use crate::elf::{ElfFile, Section, SymbolKind};
-use crate::error::{ElfError, ErrorKind, MapError, Result};
+use crate::error::{MapError, Result};
 
 /// Size of libbpf's `struct bpf_map_def`: five `u32`s.
 const MAP_DEF_SIZE: u64 = 20;
@@ -25,17 +25,7 @@ pub(crate) fn parse_legacy_maps<'data>(
     if symbols.is_empty() {
         return Ok(Vec::new());
     }
-    let fail = |offset: u64, map: &str, reason| {
-        ElfError::in_section(
-            offset,
-            section.index,
-            section.name,
-            ErrorKind::BadMap {
-                map: map.to_string(),
-                reason,
-            },
-        )
-    };
+    let fail = |offset: u64, map: &str, reason| bad_map(section, offset, map, reason);
     let def_size = section.size / symbols.len() as u64;
     if section.size % symbols.len() as u64 != 0 || def_size == 0 || def_size % 4 != 0 {
         return Err(fail(section.offset, "", MapError::BadLegacySize(def_size)));

@@ -9,6 +9,8 @@ pub(crate) use legacy::parse_legacy_maps;
 use bpfkit_btf::TypeId;
 use bpfkit_uapi::{MapFlags, MapType};
 
+use crate::elf::Section;
+use crate::error::{ElfError, ErrorKind, MapError};
 use crate::{SectionIndex, SymbolIndex};
 
 /// How a map was declared.
@@ -100,4 +102,18 @@ pub enum InitialTarget {
     Program(usize),
     /// A map of the object: index into [`Object::maps`](crate::Object::maps).
     Map(usize),
+}
+
+/// A [`ErrorKind::BadMap`] at `offset` in the maps section `section`, for the map named `map`
+/// (empty before its name is known).
+fn bad_map(section: &Section<'_>, offset: u64, map: &str, reason: MapError) -> ElfError {
+    ElfError::in_section(
+        offset,
+        section.index,
+        section.name,
+        ErrorKind::BadMap {
+            map: map.to_string(),
+            reason,
+        },
+    )
 }
