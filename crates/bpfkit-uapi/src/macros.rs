@@ -5,6 +5,30 @@
 //! libbpf's short name (`xdp`, what bpftool prints) for the alternate form `{:#}`, and parsing from
 //! either. Values outside the table stay representable: the kernel grows these enums every release.
 
+/// The newtype both [`uapi_enum!`] and [`uapi_flags!`] declare: a transparent wrapper over the
+/// kernel's integer, public field, value semantics, and `From` both ways.
+macro_rules! uapi_newtype {
+    ($(#[$meta:meta])* $name:ident($repr:ty)) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        pub struct $name(pub $repr);
+
+        impl From<$repr> for $name {
+            fn from(value: $repr) -> Self {
+                $name(value)
+            }
+        }
+
+        impl From<$name> for $repr {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    };
+}
+
+pub(crate) use uapi_newtype;
+
 /// Declares a constant set: `uapi_enum! { Name(u32), prefix = "BPF_X_", kind = "..." { ... } }`.
 ///
 /// Each entry is `CONST = value => "short"`; the kernel name is `prefix` followed by `CONST`.
@@ -21,9 +45,7 @@ macro_rules! uapi_enum {
             $( $(#[$ameta:meta])* $alias:ident = $target:ident, )*
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-        pub struct $name(pub $repr);
+        $crate::macros::uapi_newtype! { $(#[$meta])* $name($repr) }
 
         impl $name {
             $(
@@ -103,18 +125,6 @@ macro_rules! uapi_enum {
                 })
             }
         }
-
-        impl From<$repr> for $name {
-            fn from(value: $repr) -> Self {
-                $name(value)
-            }
-        }
-
-        impl From<$name> for $repr {
-            fn from(value: $name) -> Self {
-                value.0
-            }
-        }
     };
 }
 
@@ -131,9 +141,7 @@ macro_rules! uapi_flags {
             $( $(#[$cmeta:meta])* $konst:ident = $value:expr => $short:literal, )*
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-        pub struct $name(pub $repr);
+        $crate::macros::uapi_newtype! { $(#[$meta])* $name($repr) }
 
         impl $name {
             /// No flag set.
@@ -219,18 +227,6 @@ macro_rules! uapi_flags {
         impl core::fmt::Debug for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 write!(f, concat!(stringify!($name), "({})"), self)
-            }
-        }
-
-        impl From<$repr> for $name {
-            fn from(value: $repr) -> Self {
-                $name(value)
-            }
-        }
-
-        impl From<$name> for $repr {
-            fn from(value: $name) -> Self {
-                value.0
             }
         }
     };
