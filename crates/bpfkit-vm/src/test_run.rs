@@ -7,11 +7,13 @@
 //!   set `data` (the metadata length, a multiple of 4 up to 32), must set `data_end` to the
 //!   input's size and leave `data_meta` and `egress_ifindex` zero; `ingress_ifindex` and
 //!   `rx_queue_index` name the receive queue (the loopback device's, ifindex 1, by default).
-//!   Input past the frame's room (3520 bytes) goes into fragments the program cannot reach
+//!   The packet after the metadata has at least 14 bytes. Input past the frame's room (3520
+//!   bytes) goes into fragments the program cannot reach
 //!   directly. The output is the packet from `data_meta`, and the context with `data` and
 //!   `data_end` relative to it.
 //! - **skb** (`bpf_prog_test_run_skb`: socket filter, tc, cgroup skb): 64 bytes of headroom,
-//!   the packet, 320 bytes of tailroom, at most 3712 bytes and at least 14. `eth_type_trans`
+//!   the packet, 320 bytes of tailroom, at most 3712 bytes and at least 14 (an IPv4 packet at
+//!   least 34, an IPv6 one 54: its network header must be there). `eth_type_trans`
 //!   sets `protocol` and `pkt_type` (host, broadcast, multicast, other host, against the
 //!   loopback device's all-zero address). tc programs see the packet from its Ethernet header;
 //!   socket filters and cgroup skb programs from the network header, and their output gets 14
@@ -226,6 +228,10 @@ pub(crate) fn test_run(
     target: &RunTarget,
     run: &TestRun<'_>,
 ) -> Result<TestOutput, TestRunError> {
+    // bpf_prog_test_run: a context buffer comes with a size, and a size with a buffer.
+    if run.ctx_in.is_some_and(<[u8]>::is_empty) || run.ctx_size_out == Some(0) {
+        return invalid("a context buffer needs a non-zero size");
+    }
     match CtxKind::of(target.prog_type) {
         Some(CtxKind::Xdp) => run_xdp(vm, target, run),
         Some(CtxKind::Skb) => run_skb(vm, target, run),
@@ -267,6 +273,11 @@ fn run_xdp(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
         }
         headroom -= data;
         meta_len = data;
+    }
+    if size_in - meta_len < ETH_HLEN {
+        return invalid(format!(
+            "the packet after the metadata must have {ETH_HLEN} bytes"
+        ));
     }
     let max_data = PAGE_SIZE - headroom - SHINFO;
     let linear = size_in.min(max_data);
@@ -324,22 +335,38 @@ fn run_xdp(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
             },
         )
     })?;
-    let mut data_out = frame[packet.meta as usize..packet.data_end as usize].to_vec();
-    data_out.extend_from_slice(frags);
+    let linear_out = &frame[packet.meta as usize..packet.data_end as usize];
     let ctx_out = ctx.map(|mut c| {
         put_u32(&mut c, 0, packet.data - packet.meta);
         put_u32(&mut c, 4, packet.data_end - packet.meta);
         c
     });
-    finish(
-        vm,
-        r0,
-        duration,
-        data_out,
-        run.data_size_out,
-        ctx_out,
-        run.ctx_size_out,
-    )
+    // bpf_test_finish with fragments: the linear part is cut to leave room for every
+    // fragment; when the fragments alone do not fit, nothing is copied, not even retval.
+    let total = linear_out.len() + frags.len();
+    let copy = match run.data_size_out {
+        Some(room) if room != 0 && total > room as usize => room as usize,
+        _ => total,
+    };
+    if copy < frags.len() {
+        return Err(TestRunError::NoSpace(Box::new(TestOutput {
+            redirect: vm.host_mut().redirect.take(),
+            ..TestOutput::default()
+        })));
+    }
+    let mut data_out = linear_out[..copy - frags.len()].to_vec();
+    data_out.extend_from_slice(frags);
+    let out = finish(vm, r0, duration, data_out, None, ctx_out, run.ctx_size_out);
+    if copy < total {
+        // ENOSPC from the data comes before the context is copied.
+        let mut out = out.unwrap_or_else(|e| match e {
+            TestRunError::NoSpace(out) => *out,
+            _ => unreachable!("finish only fails for space"),
+        });
+        out.ctx_out = None;
+        return Err(TestRunError::NoSpace(Box::new(out)));
+    }
+    out
 }
 
 /// The output of a run with `bpf_test_finish` and `bpf_ctx_finish`'s `ENOSPC` rules.
@@ -450,6 +477,13 @@ fn run_skb(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
         }
     }
     let (protocol, pkt_type) = eth_type_trans(run.data);
+    // The network header a protocol promises must be there.
+    let l3_len = size - ETH_HLEN;
+    match u16::from_be(protocol) {
+        0x0800 if l3_len < 20 => return invalid("an IPv4 packet needs its 20-byte header"),
+        0x86dd if l3_len < 40 => return invalid("an IPv6 packet needs its 40-byte header"),
+        _ => {}
+    }
     // The buffer: headroom, the packet, tailroom; a program that grows its packet gets room to
     // grow to the most bpf_skb_change_tail allows.
     let room = if target.grows_skb {
