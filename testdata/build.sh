@@ -29,7 +29,8 @@ if [ ! -e /usr/include/linux/bpf.h ] || [ ! -e /usr/include/bpf/bpf_helpers.h ];
 fi
 
 # name: which variants to build. "all" = v1..v4, each with and without -g;
-# "g" = v1..v4 with -g only (objects that need BTF: .maps, CO-RE, externs).
+# "g" = v1..v4 with -g only (objects that need BTF: .maps, CO-RE, externs);
+# "g34" = v3 and v4 with -g (the userspace runtime's test-run programs).
 objects="
 xdp_pass:all
 socket_filter:all
@@ -43,6 +44,10 @@ tracing:g
 core:g
 externs:g
 kconfig:g
+rt_maps:g34
+rt_helpers:g34
+rt_ctx:g34
+rt_core:g34
 "
 
 mkdir -p "$out"
@@ -52,7 +57,11 @@ cd "$src"
 for entry in $objects; do
 	name=${entry%%:*}
 	kind=${entry#*:}
-	for cpu in v1 v2 v3 v4; do
+	cpus="v1 v2 v3 v4"
+	if [ "$kind" = g34 ]; then
+		cpus="v3 v4"
+	fi
+	for cpu in $cpus; do
 		if [ "$kind" = all ]; then
 			debugs="nog g"
 		else

@@ -158,6 +158,25 @@ pub static SK_BUFF: CtxLayout = CtxLayout {
     ],
 };
 
+/// The `__sk_buff` fields whose value the kernel keeps narrower than the uapi field, with that
+/// width in bytes: `convert_ctx_access`'s `target_size`. It decides narrow loads: one at least
+/// that wide reads the whole value whatever its offset in the field (a 2-byte load of
+/// `protocol + 2` gives the protocol); a narrower one reads the value shifted by its offset.
+pub static SK_BUFF_TARGET_SIZES: &[(&str, u32)] = &[
+    ("pkt_type", 1),
+    ("queue_mapping", 2),
+    ("protocol", 2),
+    ("vlan_tci", 2),
+    ("vlan_proto", 2),
+    ("tc_index", 2),
+    ("tc_classid", 2),
+    ("family", 2),
+    ("remote_port", 2),
+    ("local_port", 2),
+    ("gso_segs", 2),
+    ("gso_size", 2),
+];
+
 /// `struct xdp_md`: XDP programs.
 pub static XDP_MD: CtxLayout = CtxLayout {
     name: "xdp_md",

@@ -229,6 +229,7 @@ impl TestObject {
     ) -> Result<TestObject, ObjectError> {
         let mut vm = Vm::empty();
         *vm.host_mut() = host;
+        let btf = shared.btf.as_deref().and_then(|b| Btf::parse(b).ok());
         let cpus = vm.cpus();
         let map_names = shared.maps.iter().map(|m| m.name.clone()).collect();
         for spec in &shared.maps {
@@ -251,6 +252,12 @@ impl TestObject {
                 _ => Map::with_cpus(spec.def, cpus),
             }
             .map_err(fail)?;
+            let mut map = map;
+            map.set_spin_lock(
+                spec.types
+                    .value
+                    .is_some_and(|t| has_spin_lock(btf.as_ref(), t)),
+            );
             let id = vm.add_map(map).map_err(fail)?;
             if !spec.data.is_empty() {
                 vm.map_mut(id)
@@ -486,6 +493,30 @@ fn load_program(vm: &mut Vm, image: &ProgramImage) -> Result<RunTarget, String> 
         max_ctx_offset: converted.max_ctx_offset,
         grows_skb,
     })
+}
+
+/// Whether BTF type `id` is or contains (through structs, unions and arrays) a
+/// `struct bpf_spin_lock`.
+fn has_spin_lock(btf: Option<&Btf<'_>>, id: bpfkit_btf::TypeId) -> bool {
+    fn walk(btf: &Btf<'_>, id: bpfkit_btf::TypeId, depth: u32) -> bool {
+        let Ok(id) = btf.skip_mods(id) else {
+            return false;
+        };
+        let Ok(t) = btf.type_by_id(id) else {
+            return false;
+        };
+        if depth > 8 {
+            return false;
+        }
+        if t.name().is_ok_and(|n| n == "bpf_spin_lock") {
+            return true;
+        }
+        if let Some(a) = t.array() {
+            return walk(btf, a.elem_type, depth + 1);
+        }
+        t.members().any(|m| walk(btf, m.type_id(), depth + 1))
+    }
+    btf.is_some_and(|btf| walk(btf, id, 0))
 }
 
 /// The variables of every data section, from the object's BTF DATASECs.

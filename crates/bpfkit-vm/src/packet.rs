@@ -41,6 +41,9 @@ pub struct Packet {
     pub data_end_visible: bool,
     /// skb: where the link-layer header starts.
     pub mac: u32,
+    /// XDP: the fragments of a multi-buffer packet (each at most a page), past the linear
+    /// part; the program reaches them only through helpers.
+    pub frags: Vec<Vec<u8>>,
 }
 
 impl Packet {

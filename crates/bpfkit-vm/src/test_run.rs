@@ -4,7 +4,7 @@
 //!
 //! - **XDP** (`bpf_prog_test_run_xdp`): a 4096-byte frame with 256 bytes of headroom (less the
 //!   metadata a context asks for) and 320 bytes of tailroom (`skb_shared_info`); a context may
-//!   set `data` (the metadata length, a multiple of 4 up to 32), must set `data_end` to the
+//!   set `data` (the metadata length, a multiple of 4 up to 216, what the headroom holds after the `xdp_frame`), must set `data_end` to the
 //!   input's size and leave `data_meta` and `egress_ifindex` zero; `ingress_ifindex` and
 //!   `rx_queue_index` name the receive queue (the loopback device's, ifindex 1, by default).
 //!   The packet after the metadata has at least 14 bytes. Input past the frame's room (3520
@@ -14,8 +14,8 @@
 //! - **skb** (`bpf_prog_test_run_skb`: socket filter, tc, cgroup skb): 64 bytes of headroom,
 //!   the packet, 320 bytes of tailroom, at most 3712 bytes and at least 14 (an IPv4 packet at
 //!   least 34, an IPv6 one 54: its network header must be there). `eth_type_trans`
-//!   sets `protocol` and `pkt_type` (host, broadcast, multicast, other host, against the
-//!   loopback device's all-zero address). tc programs see the packet from its Ethernet header;
+//!   sets `protocol` and `pkt_type` (host, multicast, other host, against the loopback
+//!   device's all-zero address). tc programs see the packet from its Ethernet header;
 //!   socket filters and cgroup skb programs from the network header, and their output gets 14
 //!   zero bytes pushed back in front. Only `mark`, `priority`, `ingress_ifindex`, `ifindex`,
 //!   `cb`, `tstamp`, `wire_len`, `gso_segs`, `gso_size` and `hwtstamp` of a context may be
@@ -153,6 +153,8 @@ const SKB_HEADROOM: u32 = 64;
 const SHINFO: u32 = 320;
 const XDP_FRAME: u32 = 40;
 const ETH_HLEN: u32 = 14;
+/// `xdp_metalen_invalid`: metadata is a multiple of 4 bytes up to what a `u8` holds.
+pub(crate) const MAX_META: u32 = 255;
 /// `MAX_SKB_FRAGS`.
 const MAX_FRAGS: u32 = 17;
 /// `BPF_F_TEST_RUN_ON_CPU`, `BPF_F_TEST_XDP_LIVE_FRAMES`.
@@ -265,10 +267,16 @@ fn run_xdp(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
     let mut meta_len = 0;
     if let Some(ctx) = &ctx {
         let (data, data_end, data_meta) = (u32_at(ctx, 0), u32_at(ctx, 4), u32_at(ctx, 8));
-        if data_meta != 0 || data_end != size_in || data > data_end || data & 3 != 0 || data > 32 {
+        if data_meta != 0
+            || data_end != size_in
+            || data > data_end
+            || data & 3 != 0
+            || data > MAX_META
+            || data > XDP_HEADROOM - XDP_FRAME
+        {
             return invalid(
                 "xdp_md: data_meta must be 0, data_end the input's size, data a \
-                            metadata length of at most 32 in steps of 4",
+                            metadata length of at most 216 in steps of 4",
             );
         }
         headroom -= data;
@@ -320,6 +328,10 @@ fn run_xdp(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
         tail_max: PAGE_SIZE - SHINFO,
         data_end_visible: true,
         mac: headroom + meta_len,
+        frags: frags
+            .chunks(PAGE_SIZE as usize)
+            .map(<[u8]>::to_vec)
+            .collect(),
     };
     let mut shadow = vec![0u8; XDP_CTX_SIZE as usize];
     put_u32(&mut shadow, 12, ingress);
@@ -336,6 +348,8 @@ fn run_xdp(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
         )
     })?;
     let linear_out = &frame[packet.meta as usize..packet.data_end as usize];
+    let frags: Vec<u8> = packet.frags.concat();
+    let frags = &frags[..];
     let ctx_out = ctx.map(|mut c| {
         put_u32(&mut c, 0, packet.data - packet.meta);
         put_u32(&mut c, 4, packet.data_end - packet.meta);
@@ -411,14 +425,12 @@ fn finish(
 /// (network byte order, as `skb->protocol` holds it) and the packet type.
 fn eth_type_trans(frame: &[u8]) -> (u16, u32) {
     let dst = &frame[..6];
+    // The loopback device's address and broadcast address are both all-zero, so a
+    // broadcast frame is multicast to it and nothing is PACKET_BROADCAST (1).
     let pkt_type = if dst.iter().all(|&b| b == 0) {
         0 // PACKET_HOST
     } else if dst[0] & 1 != 0 {
-        if dst.iter().all(|&b| b == 0xff) {
-            1 // PACKET_BROADCAST
-        } else {
-            2 // PACKET_MULTICAST
-        }
+        2 // PACKET_MULTICAST
     } else {
         3 // PACKET_OTHERHOST
     };
@@ -465,7 +477,9 @@ fn run_skb(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
     }
     let ctx = ctx_init(run, SK_BUFF.size)?;
     let is_l2 = matches!(target.prog_type, ProgType::SCHED_CLS | ProgType::SCHED_ACT);
-    let direct = is_l2;
+    // The packet pointers a program can read: tc's, and cgroup skb's (from the network
+    // header); a socket filter has none.
+    let direct = is_l2 || target.prog_type == ProgType::CGROUP_SKB;
     let mut ifindex = 1;
     if let Some(c) = &ctx {
         let wanted = u32_at(c, field("ifindex"));
@@ -504,6 +518,7 @@ fn run_skb(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
         tail_max: SKB_HEADROOM + room,
         data_end_visible: direct,
         mac,
+        frags: Vec::new(),
     };
     let mut shadow = vec![0u8; SKB_CTX_SIZE as usize];
     put_u32(&mut shadow, field("pkt_type"), pkt_type);
@@ -529,7 +544,8 @@ fn run_skb(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
         _ => {}
     }
     let len = packet.len();
-    let mut wire_len = len;
+    // cb->pkt_len is set from a context only; without one it stays 0.
+    let mut wire_len = if ctx.is_some() { len } else { 0 };
     if let Some(c) = &ctx {
         let allowed = |off: usize| {
             SKB_CTX_FIELDS
@@ -561,7 +577,12 @@ fn run_skb(vm: &mut Vm, target: &RunTarget, run: &TestRun<'_>) -> Result<TestOut
             return invalid("__sk_buff.gso_segs is too big");
         }
         put_u32(&mut shadow, field("gso_segs"), segs);
-        put_u32(&mut shadow, field("gso_size"), u32_at(c, field("gso_size")));
+        // skb_shinfo(skb)->gso_size is 16 bits.
+        put_u32(
+            &mut shadow,
+            field("gso_size"),
+            u32_at(c, field("gso_size")) & 0xffff,
+        );
     }
     put_u32(&mut shadow, field("wire_len"), wire_len);
     let (r0, duration) = repeat_run(vm, run, |vm| {

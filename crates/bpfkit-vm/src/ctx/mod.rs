@@ -24,6 +24,10 @@
 //!    `queue_mapping`) are narrowed to 2-byte stores, so reading them back gives what the
 //!    kernel gives.
 //!
+//! A narrow load of a field the kernel keeps narrower than the uapi field (`protocol` is 16
+//! bits, `pkt_type` 8) at least as wide as the kernel's field reads the whole value, whatever
+//! its offset (`SK_BUFF_TARGET_SIZES`): such a load is moved to the field's start.
+//!
 //! Rewriting keeps every instruction in place (one load becomes one load), so no jump moves and
 //! the interpreter and the JIT run the converted program unchanged. The alternative, translating
 //! pointer fields in the context region's load path, would put a check in every load of every
@@ -35,7 +39,10 @@
 pub(crate) mod flow;
 
 use bpfkit_isa::{Insn, Kind, Opcode, Size};
-use bpfkit_uapi::{AttachType, CtxReg, MAX_BPF_FUNC_ARGS, ProgType, SK_BUFF, XDP_MD, ctx_access};
+use bpfkit_uapi::{
+    AttachType, CtxReg, MAX_BPF_FUNC_ARGS, ProgType, SK_BUFF, SK_BUFF_TARGET_SIZES, XDP_MD,
+    ctx_access,
+};
 
 use flow::Base;
 
@@ -250,6 +257,22 @@ fn check_and_convert(
             off: slot as i16,
             ..insn
         });
+    }
+    // A load at least as wide as the kernel's field, anywhere in the uapi field, reads the
+    // whole value: read it from the field's start.
+    if !write && kind == CtxKind::Skb {
+        if let Some(f) = SK_BUFF.field_at(off as u32) {
+            let target = SK_BUFF_TARGET_SIZES
+                .iter()
+                .find(|(name, _)| *name == f.name)
+                .map(|(_, t)| *t);
+            if target.is_some_and(|t| bytes >= t) && off as u32 != f.offset {
+                return Ok(Insn {
+                    off: f.offset as i16,
+                    ..insn
+                });
+            }
+        }
     }
     // The kernel keeps these __sk_buff fields in 16 bits: a store writes the low half.
     if write && kind == CtxKind::Skb && size == Size::W {

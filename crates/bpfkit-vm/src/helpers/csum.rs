@@ -64,7 +64,7 @@ pub(super) fn csum_diff(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Result<u64,
         Vec::new()
     };
     Ok(match (from_size, to_size) {
-        (0, 0) => seed as u64,
+        (0, 0) => csum_from32to16(seed) as u64,
         (0, _) => csum_from32to16(csum_partial(&to, seed)) as u64,
         (_, 0) => csum_from32to16(!csum_partial(&from, !seed)) as u64,
         _ => csum_from32to16(csum_sub(csum_partial(&to, seed), csum_partial(&from, 0))) as u64,

@@ -96,6 +96,14 @@ pub(super) fn skb_change_tail(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Resul
     if let Some(p) = env.packet_mut() {
         p.data_end = new_end as u32;
     }
+    // skb_gso_reset: a GSO packet that changed size is not one any more.
+    let ctx = region_base(INPUT_REGION);
+    let gso_size = ctx + SK_BUFF.field("gso_size").expect("a field").offset as u64;
+    if env.read(gso_size, 4)? != [0; 4] {
+        let gso_segs = ctx + SK_BUFF.field("gso_segs").expect("a field").offset as u64;
+        env.write(gso_size, &[0; 4])?;
+        env.write(gso_segs, &[0; 4])?;
+    }
     env.sync_packet();
     Ok(0)
 }
@@ -179,8 +187,8 @@ pub(super) fn xdp_adjust_head(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Resul
     Ok(0)
 }
 
-/// `bpf_xdp_adjust_meta(xdp, delta)`: moves the metadata's start; it must stay 4-byte sized
-/// and at most 32 bytes (`-EACCES` otherwise).
+/// `bpf_xdp_adjust_meta(xdp, delta)`: moves the metadata's start; it must stay a multiple of
+/// 4 bytes and at most 252 (`-EACCES` otherwise).
 pub(super) fn xdp_adjust_meta(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Result<u64, Fault> {
     let delta = a[1] as i32 as i64;
     let p = xdp_mut(env)?;
@@ -189,7 +197,7 @@ pub(super) fn xdp_adjust_meta(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Resul
     if meta < p.head_min as i64 || meta > p.data as i64 {
         return Ok(neg(EINVAL));
     }
-    if metalen & 3 != 0 || metalen > 32 {
+    if metalen & 3 != 0 || metalen > crate::test_run::MAX_META as i64 {
         return Ok(neg(EACCES));
     }
     p.meta = meta as u32;
@@ -197,10 +205,17 @@ pub(super) fn xdp_adjust_meta(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Resul
     Ok(0)
 }
 
-/// `bpf_xdp_adjust_tail(xdp, delta)`: moves the packet's end (new bytes are zero).
+/// `bpf_xdp_adjust_tail(xdp, delta)`: moves the packet's end (new bytes are zero). A
+/// multi-buffer packet grows its last fragment (up to a page) or shrinks fragments from the
+/// end, then the linear part.
 pub(super) fn xdp_adjust_tail(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Result<u64, Fault> {
     let delta = a[1] as i32 as i64;
     let p = xdp_mut(env)?;
+    if !p.frags.is_empty() {
+        let r = frags_adjust_tail(p, delta);
+        env.sync_packet();
+        return Ok(r);
+    }
     let end = p.data_end as i64 + delta;
     if end > p.tail_max as i64 || end < p.data as i64 + ETH_HLEN {
         return Ok(neg(EINVAL));
@@ -213,6 +228,39 @@ pub(super) fn xdp_adjust_tail(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Resul
     }
     env.sync_packet();
     Ok(0)
+}
+
+/// `bpf_xdp_frags_increase_tail` and `bpf_xdp_frags_shrink_tail`.
+fn frags_adjust_tail(p: &mut Packet, delta: i64) -> u64 {
+    if delta >= 0 {
+        let last = p.frags.last_mut().expect("a fragment");
+        let tailroom = 4096 - last.len() as i64;
+        if delta > tailroom {
+            return neg(EINVAL);
+        }
+        last.resize(last.len() + delta as usize, 0);
+        return 0;
+    }
+    let mut shrink = -delta;
+    let total = p.len() as i64 + p.frags.iter().map(|f| f.len() as i64).sum::<i64>();
+    if shrink > total - ETH_HLEN {
+        return neg(EINVAL);
+    }
+    while shrink > 0 {
+        let Some(last) = p.frags.last_mut() else {
+            break;
+        };
+        let cut = shrink.min(last.len() as i64);
+        last.truncate(last.len() - cut as usize);
+        shrink -= cut;
+        if last.is_empty() {
+            p.frags.pop();
+        }
+    }
+    if p.frags.is_empty() {
+        p.data_end -= shrink as u32;
+    }
+    0
 }
 
 /// `BPF_F_INGRESS`.

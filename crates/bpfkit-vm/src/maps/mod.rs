@@ -185,6 +185,8 @@ pub struct Keys {
     pub(crate) index: Index,
     /// The definition of the inner maps of a map of maps.
     pub(crate) inner: Option<MapDef>,
+    /// Whether the value holds a `struct bpf_spin_lock` (`BPF_F_LOCK` needs one).
+    pub(crate) spin_lock: bool,
 }
 
 /// A map: its definition, its elements and its preallocated values.
@@ -412,6 +414,7 @@ impl Map {
                 cpus,
                 index,
                 inner,
+                spin_lock: false,
             },
             values: vec![0; bytes as usize],
         })
@@ -431,6 +434,12 @@ impl Map {
     /// The definition of the inner maps of a map of maps.
     pub fn inner_def(&self) -> Option<&MapDef> {
         self.keys.inner.as_ref()
+    }
+
+    /// Says whether the map's value holds a `struct bpf_spin_lock` (the kernel learns it from
+    /// the value's BTF); updates with `BPF_F_LOCK` are `EINVAL` without one.
+    pub fn set_spin_lock(&mut self, has_lock: bool) {
+        self.keys.spin_lock = has_lock;
     }
 
     /// Whether a lookup gives one value per CPU.
@@ -813,11 +822,15 @@ impl Keys {
     /// `BPF_MAP_UPDATE_ELEM`); the caller writes the value there.
     pub(crate) fn update_slot(&mut self, key: &[u8], flags: u64) -> Result<Slot, MapError> {
         self.check_key(key)?;
-        let lock_ok = !matches!(self.index, Index::Lpm(_));
+        let t = self.def.map_type;
+        // Per-cpu hashes, LRU hashes and LPM tries take no BPF_F_LOCK at all; arrays and
+        // hashes take it when the value has a spin lock.
+        let lock_ok = matches!(t, MapType::ARRAY | MapType::PERCPU_ARRAY | MapType::HASH);
         let plain = if lock_ok { flags & !BPF_F_LOCK } else { flags };
         if plain > BPF_EXIST {
             return Err(MapError::Invalid);
         }
+        let lock_refused = flags & BPF_F_LOCK != 0 && !self.spin_lock;
         match &mut self.index {
             Index::Array => {
                 let i = self.array_index(key)?;
@@ -827,12 +840,20 @@ impl Keys {
                 if plain == BPF_NOEXIST {
                     return Err(MapError::Exists);
                 }
+                if lock_refused {
+                    return Err(MapError::Invalid);
+                }
                 Ok(Slot {
                     index: i,
                     fresh: false,
                 })
             }
-            Index::Hash(h) => h.update(key, plain),
+            Index::Hash(h) => {
+                if lock_refused {
+                    return Err(MapError::Invalid);
+                }
+                h.update(key, plain)
+            }
             Index::Lpm(l) => l.update(key, plain),
             _ => Err(MapError::Invalid),
         }

@@ -196,7 +196,7 @@ fn xdp_case(rng: &mut Rng, prog: &str) -> Case {
     let mut ctx = None;
     if rng.chance(30) {
         let mut c = vec![0u8; 24];
-        let meta = *rng.pick(&[0u32, 4, 8, 12, 16, 32]);
+        let meta = *rng.pick(&[0u32, 4, 8, 12, 16, 32, 36, 128, 252]);
         if data.len() as u32 >= meta {
             put(&mut c, 0, &meta.to_le_bytes());
         }
@@ -204,7 +204,11 @@ fn xdp_case(rng: &mut Rng, prog: &str) -> Case {
         match rng.below(12) {
             0 => put(&mut c, 8, &4u32.to_le_bytes()),
             1 => put(&mut c, 4, &(data.len() as u32 + 1).to_le_bytes()),
-            2 => put(&mut c, 0, &33u32.to_le_bytes()),
+            2 => put(
+                &mut c,
+                0,
+                &[33u32, 256][rng.below(2) as usize].to_le_bytes(),
+            ),
             3 => put(&mut c, 0, &6u32.to_le_bytes()),
             4 => put(&mut c, 20, &1u32.to_le_bytes()),
             5 => put(&mut c, 12, &1u32.to_le_bytes()),
