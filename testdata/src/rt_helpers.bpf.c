@@ -431,4 +431,61 @@ int rt_syscall(struct args *args)
 	return args->a ^ args->b;
 }
 
+/* ---- not in the kernel differential: the host's routes, flow hash and memory ---- */
+
+/* bpf_fib_lookup against the routes a test gives (the kernel's answer depends on the
+ * machine's routing table). Returns the lookup's result, leaves the MACs in the packet. */
+SEC("xdp")
+int rt_fib(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct bpf_fib_lookup fib = {};
+	__u8 *p = data;
+	long r;
+
+	if (data + 34 > data_end)
+		return -1;
+	fib.family = 2; /* AF_INET */
+	fib.tot_len = (p[16] << 8) | p[17];
+	fib.ipv4_src = *(__u32 *)(p + 26);
+	fib.ipv4_dst = *(__u32 *)(p + 30);
+	fib.ifindex = ctx->ingress_ifindex;
+	r = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	put(0, fib.ifindex);
+	__builtin_memcpy(p, fib.dmac, 6);
+	__builtin_memcpy(p + 6, fib.smac, 6);
+	return r;
+}
+
+/* bpf_get_hash_recalc: the flow hash (random per boot in the kernel). */
+SEC("tc")
+int rt_hash(struct __sk_buff *skb)
+{
+	__u32 h = bpf_get_hash_recalc(skb);
+
+	put(0, h);
+	put(1, skb->hash == h);
+	bpf_set_hash_invalid(skb);
+	put(2, skb->hash);
+	return TC_ACT_OK;
+}
+
+/* Probe reads of the kernel and user memory at the addresses in the arguments. */
+SEC("raw_tp/sys_enter")
+int rt_probe(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 k = 0, u = 0;
+	char s[16] = {};
+
+	put(0, bpf_probe_read_kernel(&k, sizeof(k), (void *)ctx->args[0]));
+	put(1, k);
+	put(2, bpf_probe_read_user(&u, sizeof(u), (void *)ctx->args[1]));
+	put(3, u);
+	put(4, bpf_probe_read_user_str(s, sizeof(s), (void *)ctx->args[1]));
+	put(5, bpf_probe_read_kernel_str(s, sizeof(s), (void *)ctx->args[0]) * 256 + s[0]);
+	put(6, bpf_probe_read_str(s, 4, (void *)ctx->args[1]) * 256 + s[3]);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -4,14 +4,12 @@
 //! through a program array reaches the object's other programs), and everything readable and
 //! writable by name from Rust.
 
-use std::collections::HashMap;
-
 use bpfkit_btf::Btf;
 use bpfkit_elf::Object;
 use bpfkit_isa::{Insn, Opcode};
 use bpfkit_relo::{
-    CoreTarget, Kconfig, LinkError, Linker, MapOrigin, ObjectImage, ProgramImage, RefTarget,
-    SlotTarget,
+    CoreTarget, ExternSpecKind, Kconfig, LinkError, Linker, MapOrigin, ObjectImage, ProgramImage,
+    RefTarget, SlotTarget,
 };
 use bpfkit_uapi::{AttachType, HelperId, MapType, ProgType};
 
@@ -172,7 +170,8 @@ impl<'a> TestObjectBuilder<'a> {
         }
         let shared = linker.object_image()?;
         let linked = linker.link_all();
-        TestObject::load(&shared, linked, self.host)
+        let globals = globals(&object, &shared);
+        TestObject::load(&shared, linked, self.host, globals)
     }
 }
 
@@ -226,6 +225,7 @@ impl TestObject {
         shared: &ObjectImage,
         linked: Vec<(String, Result<ProgramImage, LinkError>)>,
         host: Host,
+        globals: Vec<Global>,
     ) -> Result<TestObject, ObjectError> {
         let mut vm = Vm::empty();
         *vm.host_mut() = host;
@@ -314,7 +314,7 @@ impl TestObject {
             vm,
             programs,
             map_names,
-            globals: globals(shared),
+            globals,
         })
     }
 
@@ -519,38 +519,41 @@ fn has_spin_lock(btf: Option<&Btf<'_>>, id: bpfkit_btf::TypeId) -> bool {
     btf.is_some_and(|btf| walk(btf, id, 0))
 }
 
-/// The variables of every data section, from the object's BTF DATASECs.
-fn globals(shared: &ObjectImage) -> Vec<Global> {
-    let Some(btf) = shared.btf.as_deref().and_then(|b| Btf::parse(b).ok()) else {
-        return Vec::new();
-    };
+/// The variables of every data section (their ELF symbols, as libbpf's skeletons name them)
+/// and the `.kconfig` externs.
+fn globals(object: &Object<'_>, shared: &ObjectImage) -> Vec<Global> {
     let mut out = Vec::new();
-    let mut seen: HashMap<String, ()> = HashMap::new();
     for (slot, spec) in shared.maps.iter().enumerate() {
-        if !matches!(spec.origin, MapOrigin::Data(_) | MapOrigin::Kconfig) {
-            continue;
-        }
-        let Some(sec) = spec.types.value.and_then(|id| btf.type_by_id(id).ok()) else {
-            continue;
-        };
-        for vsi in sec.var_secinfos() {
-            let Some(name) = btf
-                .type_by_id(vsi.type_id)
-                .ok()
-                .and_then(|t| t.name().ok().map(str::to_string))
-            else {
-                continue;
-            };
-            if seen.insert(name.clone(), ()).is_some() {
-                continue;
+        let map = MapId(slot as u32);
+        match spec.origin {
+            MapOrigin::Data(i) => {
+                let Some(section) = object.data_sections().get(i.0) else {
+                    continue;
+                };
+                for v in &section.variables {
+                    out.push(Global {
+                        name: v.name.to_string(),
+                        section: spec.name.clone(),
+                        map,
+                        offset: v.offset as u32,
+                        size: v.size as u32,
+                    });
+                }
             }
-            out.push(Global {
-                name,
-                section: spec.name.clone(),
-                map: MapId(slot as u32),
-                offset: vsi.offset,
-                size: vsi.size,
-            });
+            MapOrigin::Kconfig => {
+                for e in &shared.externs {
+                    if let ExternSpecKind::Kconfig { offset, size, .. } = e.kind {
+                        out.push(Global {
+                            name: e.name.clone(),
+                            section: spec.name.clone(),
+                            map,
+                            offset,
+                            size,
+                        });
+                    }
+                }
+            }
+            MapOrigin::Map(_) => {}
         }
     }
     out
