@@ -7,13 +7,15 @@
  * kernel), queue_mapping and tstamp, then reads them back; the fields a socket filter may read
  * and its cb stores; a cgroup skb program's socket fields (family, addresses, ports) and its
  * data/data_end (which a test run never computes); xdp_md's fields and packet writes through
- * data; a raw tracepoint's arguments read at every size. Built with -g.
+ * data; a raw tracepoint's arguments read at every size; the legacy packet loads (BPF_ABS and
+ * BPF_IND, from skb->data and from the SKF_NET_OFF and SKF_LL_OFF areas, out-of-range loads
+ * ending the program with 0) of a socket filter and a tc program. Built with -g.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#define N 40
+#define N 48
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -156,6 +158,40 @@ int rt_ctx_raw(struct bpf_raw_tracepoint_args *ctx)
 	put(37, F(ctx->args[0]) ^ (__u64)BYTE(ctx, 9) << 56 ^ (__u64)HALF(ctx, 10) << 40);
 	put(38, *(volatile __u32 *)((char *)ctx + 20) ^ F(ctx->args[3]));
 	return ctx->args[1] + ctx->args[2];
+}
+
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
+unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.load.word");
+
+#define SKF_NET_OFF (-0x100000)
+#define SKF_LL_OFF (-0x200000)
+
+/* A socket filter's skb->data is the network header. */
+SEC("socket")
+int rt_ld_abs_sock(struct __sk_buff *skb)
+{
+	__u32 len = skb->len;
+
+	put(39, load_byte(skb, 0) | load_half(skb, 2) << 8 | load_word(skb, 12) << 24);
+	put(40, load_half(skb, SKF_LL_OFF + 12) | load_byte(skb, SKF_NET_OFF + 9) << 16);
+	put(41, load_word(skb, len - 4) | (__u64)load_byte(skb, len - 1) << 32);
+	if (len > 60)
+		load_word(skb, len - 2);
+	return len;
+}
+
+/* A tc program's skb->data is the link-layer header. */
+SEC("tc")
+int rt_ld_abs_tc(struct __sk_buff *skb)
+{
+	__u32 ihl;
+
+	put(42, load_half(skb, 12) | load_word(skb, SKF_NET_OFF + 12) << 16);
+	ihl = (load_byte(skb, 14) & 0xf) << 2;
+	put(43, load_half(skb, 14 + ihl) | load_half(skb, 16 + ihl) << 16);
+	put(44, load_byte(skb, SKF_LL_OFF + 14 + ihl + 13));
+	return ihl;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -13,7 +13,8 @@ use crate::helpers::{Helper, HelperEnv, ids};
 use crate::host::Host;
 use crate::maps::Keys;
 use crate::memory::{
-    Access, INPUT_REGION, MAP_HANDLE_REGION, MAX_FRAMES, Memory, frame_pointer, region_base,
+    Access, INPUT_REGION, MAP_HANDLE_REGION, MAX_FRAMES, Memory, PACKET_REGION, frame_pointer,
+    region_base,
 };
 use crate::packet::Packet;
 use crate::program::Program;
@@ -470,8 +471,36 @@ impl Machine<'_, '_> {
             }
             _ => imm as i32,
         };
-        // A negative offset selects the kernel's special SKF_*_OFF areas, which we lack.
-        let addr = region_base(INPUT_REGION) + u32::try_from(offset).ok()? as u64;
+        let size = match opcode {
+            Opcode::LdAbsB | Opcode::LdIndB => 1,
+            Opcode::LdAbsH | Opcode::LdIndH => 2,
+            _ => 4,
+        };
+        let addr = match self.packet.as_deref() {
+            // A raw run: the input is the packet; the kernel's negative SKF_*_OFF areas have
+            // no meaning there.
+            None => region_base(INPUT_REGION) + u32::try_from(offset).ok()? as u64,
+            // An skb (bpf_skb_load_helper_*): offsets from `skb->data`; SKF_NET_OFF and
+            // SKF_LL_OFF offsets from the network and link-layer headers (the test run sets
+            // them 14 bytes apart); nothing past the linear data.
+            Some(p) => {
+                const SKF_NET_OFF: i32 = -0x10_0000;
+                const SKF_LL_OFF: i32 = -0x20_0000;
+                let start = if offset >= 0 {
+                    p.data as i64 + offset as i64
+                } else if offset >= SKF_NET_OFF {
+                    p.mac as i64 + 14 + (offset - SKF_NET_OFF) as i64
+                } else if offset >= SKF_LL_OFF {
+                    p.mac as i64 + (offset - SKF_LL_OFF) as i64
+                } else {
+                    return None;
+                };
+                if start + size > p.data_end as i64 {
+                    return None;
+                }
+                region_base(PACKET_REGION) + start as u64
+            }
+        };
         Some(match opcode {
             Opcode::LdAbsB | Opcode::LdIndB => self.mem.load::<1>(addr)?[0] as u64,
             Opcode::LdAbsH | Opcode::LdIndH => u16::from_be_bytes(self.mem.load::<2>(addr)?) as u64,

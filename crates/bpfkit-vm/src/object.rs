@@ -116,6 +116,7 @@ pub struct TestObjectBuilder<'a> {
     target: Option<Vec<u8>>,
     kconfig: Option<Kconfig>,
     host: Host,
+    types: Vec<(String, ProgType)>,
 }
 
 impl<'a> TestObjectBuilder<'a> {
@@ -145,6 +146,14 @@ impl<'a> TestObjectBuilder<'a> {
         self
     }
 
+    /// Gives program `name` the type `prog_type`, whatever its section says (as libbpf's
+    /// `bpf_program__set_type` does before load): for objects whose section names follow no
+    /// libbpf convention.
+    pub fn program_type(mut self, name: &str, prog_type: ProgType) -> Self {
+        self.types.push((name.to_string(), prog_type));
+        self
+    }
+
     /// Parses, links and loads the object.
     pub fn build(self) -> Result<TestObject, ObjectError> {
         let object = Object::parse(self.bytes)?;
@@ -169,7 +178,12 @@ impl<'a> TestObjectBuilder<'a> {
             linker = linker.with_kconfig(k);
         }
         let shared = linker.object_image()?;
-        let linked = linker.link_all();
+        let mut linked = linker.link_all();
+        for (name, image) in &mut linked {
+            if let (Some((_, t)), Ok(image)) = (self.types.iter().find(|(n, _)| n == name), image) {
+                image.prog_type = *t;
+            }
+        }
         let globals = globals(&object, &shared);
         TestObject::load(&shared, linked, self.host, globals)
     }
@@ -218,6 +232,7 @@ impl TestObject {
             target: None,
             kconfig: None,
             host: Host::default(),
+            types: Vec::new(),
         }
     }
 

@@ -451,3 +451,21 @@ fn runtime_errors_name_what_is_missing() {
         "pc 3: unsupported helper 52 (bpf_sk_redirect_map)"
     );
 }
+
+#[test]
+fn a_program_type_given_by_the_test_overrides_the_section() {
+    let path = format!(
+        "{}/../../testdata/obj/xdp_parse.v3.g.o",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let o = TestObject::builder(&bytes)
+        .program_type("xdp_parse", bpfkit_uapi::ProgType::SCHED_CLS)
+        .build()
+        .unwrap();
+    let p = o.program("xdp_parse").unwrap();
+    assert_eq!(p.prog_type, bpfkit_uapi::ProgType::SCHED_CLS);
+    // Its context accesses were converted as __sk_buff ones (xdp_md's offsets 0, 4 and 8 are
+    // len, pkt_type and mark there, all readable), so it loads.
+    assert_eq!(p.error(), None);
+}

@@ -2,7 +2,8 @@
 //! recorded as fixtures (`testdata/fixtures/test_run/`, written by `BLESS=1` runs of
 //! `test_run_kernel.rs` as root), replayed against the runtime. Needs no root, no kernel, no
 //! tools: this is how a plain `cargo test` checks that the runtime still answers as the kernel
-//! did.
+//! did. Under miri, which interprets every step, only the first cases of each program run
+//! (the cases of a program share its maps, so a prefix is what the kernel saw).
 
 mod differential;
 
@@ -30,8 +31,9 @@ fn the_runtime_reproduces_the_kernels_recorded_outcomes() {
                 continue;
             }
             let cases = cases::generate(prog, *prog_type, seed(object, prog), fixture.cases.len());
+            let limit = if cfg!(miri) { 2 } else { usize::MAX };
             for (i, (case, (input, outcome, errno, retval))) in
-                cases.iter().zip(&fixture.cases).enumerate()
+                cases.iter().zip(&fixture.cases).take(limit).enumerate()
             {
                 assert_eq!(
                     case.digest(),
@@ -63,5 +65,7 @@ fn the_runtime_reproduces_the_kernels_recorded_outcomes() {
         "{} of {compared} differ",
         failures.len()
     );
-    assert!(compared >= 200 * 30, "only {compared} cases compared");
+    if !cfg!(miri) {
+        assert!(compared >= 200 * 30, "only {compared} cases compared");
+    }
 }

@@ -14,6 +14,10 @@ use bpfkit_test_support::{Need, require};
 use differential::{SUBJECTS, case_count, cases, fixture_path, seed, testdata};
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "miri cannot run the kernel side (bpf syscalls, python)"
+)]
 fn testdata_programs_agree_with_the_kernel() {
     require!(Need::Kernel, Need::Root, Need::Libbpf);
     let bless = std::env::var_os("BLESS").is_some();

@@ -136,6 +136,28 @@ pub fn convert(
     attach_type: AttachType,
 ) -> Result<Converted, CtxError> {
     let kind = CtxKind::of(prog_type);
+    // The legacy packet loads read an skb (the kernel's may_access_skb).
+    let skb_loads = matches!(
+        prog_type,
+        ProgType::SOCKET_FILTER | ProgType::SCHED_CLS | ProgType::SCHED_ACT
+    );
+    if let Some((pc, _)) = insns.iter().find(|(_, i)| {
+        matches!(
+            i.opcode,
+            Opcode::LdAbsB
+                | Opcode::LdAbsH
+                | Opcode::LdAbsW
+                | Opcode::LdIndB
+                | Opcode::LdIndH
+                | Opcode::LdIndW
+        )
+    }) && !skb_loads
+    {
+        return Err(CtxError::Refused {
+            pc: *pc,
+            message: "BPF_LD_[ABS|IND] instructions not allowed for this program type".into(),
+        });
+    }
     let bases = flow::ctx_bases(insns);
     let mut out = insns.to_vec();
     let mut max_ctx_offset = 0u32;
@@ -326,6 +348,18 @@ mod tests {
             assemble("r4 = *(u32 *)(r1 + 12)", Dialect::Llvm).unwrap()[0]
         );
         assert_eq!(c.max_ctx_offset, 16);
+    }
+
+    #[test]
+    fn legacy_packet_loads_only_in_programs_that_read_an_skb() {
+        let src = "r6 = r1\nr0 = *(u8 *)skb[12]\nexit";
+        assert!(run(src, ProgType::SOCKET_FILTER).is_ok());
+        assert!(run(src, ProgType::SCHED_CLS).is_ok());
+        let e = run(src, ProgType::XDP).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "insn 1: BPF_LD_[ABS|IND] instructions not allowed for this program type"
+        );
     }
 
     #[test]

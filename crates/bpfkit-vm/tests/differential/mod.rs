@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod kernel_sys;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -61,6 +62,8 @@ pub const SUBJECTS: &[(&str, &[(&str, ProgType)])] = &[
             ("rt_ctx_cg", ProgType::CGROUP_SKB),
             ("rt_ctx_xdp", ProgType::XDP),
             ("rt_ctx_raw", ProgType::RAW_TRACEPOINT),
+            ("rt_ld_abs_sock", ProgType::SOCKET_FILTER),
+            ("rt_ld_abs_tc", ProgType::SCHED_CLS),
         ],
     ),
     ("rt_core.v3.g.o", &[("rt_core", ProgType::SCHED_CLS)]),
