@@ -52,8 +52,8 @@ pub use host::{Host, Interface, Neighbour, Redirect, Route};
 pub use image::ImageError;
 pub use interp::MAX_TAIL_CALLS;
 pub use maps::{
-    BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, Keys, Map, MapDef, MapError, MapId, PerfRecord,
-    RingBufQuery, RingRecord, libc_errno,
+    BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, Keys, MAX_MAP_BYTES, Map, MapDef, MapError, MapId,
+    PerfRecord, RingBufQuery, RingRecord, libc_errno,
 };
 pub use memory::Access;
 pub use object::{

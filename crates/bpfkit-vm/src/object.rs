@@ -157,6 +157,16 @@ impl<'a> TestObjectBuilder<'a> {
     /// Parses, links and loads the object.
     pub fn build(self) -> Result<TestObject, ObjectError> {
         let object = Object::parse(self.bytes)?;
+        // A global data section becomes a one-value array: the runtime's limit on a map's
+        // memory holds before the linker copies it.
+        for data in object.data_sections() {
+            if data.size > crate::maps::MAX_MAP_BYTES {
+                return Err(ObjectError::Map {
+                    name: data.name.to_string(),
+                    source: MapError::TooLarge(data.size),
+                });
+            }
+        }
         let needs_target = object.functions().any(|f| !f.core_relos.is_empty());
         let target_bytes = match (self.target, needs_target) {
             (Some(t), _) => Some(t),

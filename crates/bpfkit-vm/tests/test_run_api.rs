@@ -113,6 +113,10 @@ fn globals_are_read_and_set_by_name() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "opens rt_helpers.v3.g.o, 30 programs: minutes under miri (this crate has no unsafe code)"
+)]
 fn tail_calls_go_through_the_objects_prog_array() {
     let mut o = obj("rt_helpers.v3.g.o");
     // rt_tail: byte 18 odd tail-calls jump[byte 20 % 4] with cb[1] = byte 19.
@@ -162,6 +166,10 @@ fn tail_calls_go_through_the_objects_prog_array() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "opens rt_helpers.v3.g.o, 30 programs: minutes under miri (this crate has no unsafe code)"
+)]
 fn redirect_map_finds_a_devmap_entry_set_from_userspace() {
     let mut o = obj("rt_helpers.v3.g.o");
     o.map_mut("devices")
@@ -209,6 +217,10 @@ fn redirect_map_finds_a_devmap_entry_set_from_userspace() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "opens rt_helpers.v3.g.o, 30 programs: minutes under miri (this crate has no unsafe code)"
+)]
 fn fib_lookup_uses_the_hosts_routes_and_neighbours() {
     let mut o = obj("rt_helpers.v3.g.o");
     let host = o.host_mut();
@@ -271,6 +283,10 @@ fn fib_lookup_uses_the_hosts_routes_and_neighbours() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "opens rt_helpers.v3.g.o, 30 programs: minutes under miri (this crate has no unsafe code)"
+)]
 fn the_flow_hash_is_stable_for_a_seed_and_set_in_the_skb() {
     let mut o = obj("rt_helpers.v3.g.o");
     let frame = ipv4_frame(17, [10, 9, 8, 7]);
@@ -295,6 +311,10 @@ fn the_flow_hash_is_stable_for_a_seed_and_set_in_the_skb() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "opens rt_helpers.v3.g.o, 30 programs: minutes under miri (this crate has no unsafe code)"
+)]
 fn probe_reads_see_the_memory_the_test_gives() {
     let mut o = obj("rt_helpers.v3.g.o");
     let kaddr = 0xffff_8880_0000_1000u64;
@@ -381,6 +401,10 @@ fn trace_printk_lines_and_task_values_are_captured() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "opens rt_helpers.v3.g.o, 30 programs: minutes under miri (this crate has no unsafe code)"
+)]
 fn perf_events_are_kept_per_cpu_with_their_packet_bytes() {
     let mut o = obj("rt_helpers.v3.g.o");
     // rt_events: byte 22 % 5 == 1 is BPF_F_CURRENT_CPU with byte 23 % 64 packet bytes after

@@ -19,20 +19,32 @@ pub(crate) struct Bloom {
 }
 
 impl Bloom {
-    pub fn new(max_entries: u32, extra: u32, value_size: u32, _zero_seed: bool) -> Bloom {
+    /// The bytes of the bit array of a filter of `max_entries` and `extra` (hash functions).
+    pub fn bytes(max_entries: u32, extra: u32) -> u64 {
+        Bloom::geometry(max_entries, extra).0.div_ceil(8)
+    }
+
+    /// (bits, mask) as bloom_map_alloc computes them.
+    fn geometry(max_entries: u32, extra: u32) -> (u64, u32) {
         let k = if extra == 0 { 5 } else { extra };
         let nr_bits = max_entries
             .checked_mul(k)
             .and_then(|n| (n / 5).checked_mul(7))
             .filter(|&n| n <= 1 << 31);
-        let (nr_bits, mask) = match nr_bits {
+        match nr_bits {
             None => (1u64 << 32, u32::MAX),
             Some(n) if n <= 64 => (64, 63),
             Some(n) => {
                 let p = n.next_power_of_two();
                 (p as u64, p - 1)
             }
-        };
+        }
+    }
+
+    /// An empty filter (the seed is 0 whatever `_zero_seed` says: see the module docs).
+    pub fn new(max_entries: u32, extra: u32, value_size: u32, _zero_seed: bool) -> Bloom {
+        let k = if extra == 0 { 5 } else { extra };
+        let (nr_bits, mask) = Bloom::geometry(max_entries, extra);
         Bloom {
             bits: vec![0; nr_bits.div_ceil(64) as usize],
             mask,

@@ -60,8 +60,9 @@ pub enum MapError {
     /// The ring buffer has no room for the record (`EAGAIN`).
     #[error("ring buffer is full (EAGAIN)")]
     Again,
-    /// The definition asks for more memory than a region holds (4 GiB).
-    #[error("map of {0} bytes does not fit a region")]
+    /// The definition asks for more memory than the runtime gives one map
+    /// ([`MAX_MAP_BYTES`]; the kernel would try, and fail with `ENOMEM` when memory runs out).
+    #[error("map of {0} bytes is over the runtime's limit of 256 MiB per map (ENOMEM)")]
     TooLarge(u64),
     /// The userspace runtime has no maps of this type.
     #[error("unsupported map type {0}")]
@@ -230,6 +231,32 @@ const MAX_VALUE_SIZE: u32 = 1 << 22;
 const MAX_PERCPU_VALUE_SIZE: u32 = 32 << 10;
 /// Keys of hash maps live on the program's stack, so they are at most its size.
 const MAX_HASH_KEY: u32 = 512;
+/// The most memory one map may take in the runtime (values and index), so that an object
+/// asking for more fails to open instead of exhausting the test's memory.
+pub const MAX_MAP_BYTES: u64 = 256 << 20;
+
+/// About the memory a map of definition `def` takes: its values, and what its index
+/// allocates up front.
+fn footprint(def: &MapDef, cpus: u32) -> u64 {
+    use MapType as T;
+    let n = def.max_entries as u64;
+    let v = def.value_size as u64;
+    let value = if is_percpu(def.map_type) {
+        v * cpus as u64
+    } else {
+        v
+    };
+    match def.map_type {
+        T::RINGBUF => 2 * n,
+        T::PROG_ARRAY | T::ARRAY_OF_MAPS => 8 * n,
+        T::PERF_EVENT_ARRAY => 8 * n.max(cpus as u64),
+        T::DEVMAP | T::CPUMAP | T::XSKMAP => n * (v + 8),
+        T::BLOOM_FILTER => Bloom::bytes(def.max_entries, def.map_extra as u32),
+        T::LRU_HASH | T::LRU_PERCPU_HASH => (n + cpus as u64) * (value + 8),
+        T::QUEUE | T::STACK => (n + 1) * value,
+        _ => n * value,
+    }
+}
 
 impl Map {
     /// Creates an empty map with one CPU; see [`Map::with_cpus`].
@@ -252,6 +279,10 @@ impl Map {
     fn create(mut def: MapDef, cpus: u32, inner: Option<MapDef>) -> Result<Map, MapError> {
         use MapType as T;
         let cpus = cpus.max(1);
+        let bytes = footprint(&def, cpus);
+        if bytes > MAX_MAP_BYTES {
+            return Err(MapError::TooLarge(bytes));
+        }
         let (k, v, n) = (def.key_size, def.value_size, def.max_entries);
         let invalid = Err(MapError::Invalid);
         let ok_value = |limit: u32| -> Result<(), MapError> {
@@ -405,9 +436,6 @@ impl Map {
                 }
         };
         let bytes = per_slot * value_slots;
-        if bytes > u32::MAX as u64 {
-            return Err(MapError::TooLarge(bytes));
-        }
         Ok(Map {
             keys: Keys {
                 def,

@@ -138,3 +138,23 @@ fn bloom_filters_have_no_false_negatives() {
     assert!(absent > 900, "{absent} of 1000 reported absent");
     assert_eq!(b.push(&[0; 4], BPF_EXIST), Err(MapError::Invalid));
 }
+
+#[test]
+fn maps_over_the_runtimes_memory_limit_are_refused_before_allocating() {
+    for def in [
+        MapDef::new(MapType::PROG_ARRAY, 4, 4, u32::MAX),
+        MapDef::new(MapType::ARRAY, 4, 4096, 1 << 20),
+        MapDef::new(MapType::BLOOM_FILTER, 0, 8, u32::MAX),
+        MapDef::new(MapType::RINGBUF, 0, 0, 1 << 31),
+        MapDef::new(MapType::PERCPU_ARRAY, 4, 1024, 1 << 18),
+    ] {
+        let e = Map::with_cpus(def, 2).unwrap_err();
+        assert!(
+            matches!(e, MapError::TooLarge(b) if b > MAX_MAP_BYTES),
+            "{def:?}: {e}"
+        );
+        assert_eq!(e.errno(), -libc_errno::ENOMEM);
+    }
+    // Just under it, an array is created (its zeroed values are not touched).
+    Map::new(MapDef::new(MapType::ARRAY, 4, 4096, 1 << 16)).unwrap();
+}

@@ -123,6 +123,18 @@ pub fn test_run(
     }
 }
 
+/// The kernel's mean run time in nanoseconds over `repeat` runs of `data` (`None`: the test
+/// run failed).
+pub fn duration(loaded: &Loaded, data: &[u8], repeat: u32) -> Option<u32> {
+    let run = TestRun {
+        data_in: data,
+        data_out_len: data.len() + 512,
+        repeat,
+        ..TestRun::default()
+    };
+    loaded.program.test_run(&run).ok().map(|o| o.duration_ns)
+}
+
 /// The kernel's value of `key` in map `slot` (`None`: absent, or a map it cannot read).
 pub fn lookup(loaded: &Loaded, slot: usize, key: &[u8]) -> Option<Vec<u8>> {
     loaded.maps.get(slot)?.as_ref()?.get(key).ok()?
