@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use bpfkit_test_support::Need;
 use objdump_support::*;
 
 const LIBBPF_FACTS: &str = r#"
@@ -69,17 +70,10 @@ struct Facts {
 }
 
 fn libbpf_facts(paths: &[std::path::PathBuf]) -> Option<BTreeMap<String, Facts>> {
-    let python = tool("python3")?;
-    let probe = Command::new(&python)
-        .args(["-c", "import ctypes; ctypes.CDLL('libbpf.so.1')"])
-        .output()
-        .unwrap();
-    if !probe.status.success() {
-        assert!(!in_ci(), "libbpf.so.1 is required under CI=true");
-        eprintln!("skipping: libbpf.so.1 is not installed");
+    if !bpfkit_test_support::available(&[Need::Libbpf]) {
         return None;
     }
-    let mut child = Command::new(&python)
+    let mut child = Command::new("python3")
         .args(["-c", LIBBPF_FACTS])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -9,7 +9,7 @@ use std::process::Command;
 #[path = "common.rs"]
 mod common;
 
-pub use common::{bpfkit, in_ci, root, stdout_of, tool};
+pub use common::{bpfkit, root, stdout_of, tool};
 
 /// Every committed test object, sorted.
 pub fn objects() -> Vec<PathBuf> {
