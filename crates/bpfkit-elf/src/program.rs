@@ -1,7 +1,7 @@
 //! Programs and subprograms: the FUNC symbols of code sections, their bytes, calls and
 //! relocations, and their program type from the section name (libbpf's table).
 
-use bpfkit_isa::{Decoder, Insn};
+use bpfkit_isa::{Decoder, Insn, Opcode};
 use bpfkit_uapi::{AttachType, ProgType, ProgramSection};
 
 use crate::btf_ext::{CoreRelo, FuncInfo, LineInfo};
@@ -213,8 +213,8 @@ pub(crate) fn find_calls(func: &mut Function<'_>, section: &Section<'_>) {
     let mut calls = Vec::new();
     let mut at = 0usize;
     while let Some(insn) = slot(func.code, at as u64 * 8) {
-        let width = if insn.code == 0x18 { 2 } else { 1 };
-        if insn.code == 0x85 && insn.src == 1 {
+        let width = if insn.is_lddw() { 2 } else { 1 };
+        if insn.opcode() == Some(Opcode::CallLocal) {
             let relocated = func.relocations.iter().find(|r| r.insn == at);
             let target = match relocated.map(|r| r.target) {
                 Some(crate::RelocTarget::Call { section, insn }) => Some((section, insn, true)),

@@ -4,7 +4,7 @@
 
 use core::fmt;
 
-use bpfkit_isa::RawInsn;
+use bpfkit_isa::{Opcode, RawInsn};
 
 use crate::elf::{ElfFile, Relocation, Symbol, SymbolBinding, SymbolKind, SymbolSection};
 use crate::error::{ElfError, ErrorKind, RelocError, Result};
@@ -151,10 +151,6 @@ pub(crate) struct Resolver<'a, 'data> {
     pub extern_of: &'a dyn Fn(SymbolIndex) -> Option<ExternIndex>,
 }
 
-const CALL: u8 = 0x85;
-const LDDW: u8 = 0x18;
-const PSEUDO_CALL: u8 = 1;
-
 /// Resolves one relocation against code section `code_section` (whose bytes are `code`).
 pub(crate) fn resolve<'data>(
     r: &Resolver<'_, 'data>,
@@ -181,8 +177,9 @@ pub(crate) fn resolve<'data>(
         return Err(fail(RelocError::Misaligned));
     }
     let insn = slot(code, rel.offset).ok_or_else(|| fail(RelocError::Misaligned))?;
-    let is_call = insn.code == CALL;
-    if !is_call && insn.code != LDDW {
+    // What libbpf checks: the opcode byte of a call (any kind) or of an lddw (any pseudo form).
+    let is_call = insn.code == Opcode::Call.code();
+    if !is_call && !insn.is_lddw() {
         return Err(fail(RelocError::WrongInstruction { code: insn.code }));
     }
     if !is_call && slot(code, rel.offset + 8).is_none() {
@@ -200,7 +197,7 @@ pub(crate) fn resolve<'data>(
     }
 
     if is_call {
-        if insn.src != PSEUDO_CALL {
+        if insn.opcode() != Some(Opcode::CallLocal) {
             return Err(fail(RelocError::WrongCall { src: insn.src }));
         }
         let (section, count) = code_target(r.elf, &sym).ok_or_else(|| fail(RelocError::NotCode))?;
