@@ -6,7 +6,7 @@
 //! and symbol index points at something, and every relocation offset is inside its target. Each
 //! failure is an [`ElfError`] with the absolute offset of the field at fault.
 
-use object::elf::{FileHeader64, Rel64, SectionHeader64, Sym64};
+use object::elf::{FileHeader64, Rel64, Rela64, SectionHeader64, Sym64};
 use object::read::ReadRef;
 use object::{Endianness, elf};
 
@@ -18,6 +18,7 @@ const EHDR_SIZE: u64 = 64;
 const SHDR_SIZE: u64 = 64;
 const SYM_SIZE: u64 = 24;
 const REL_SIZE: u64 = 16;
+const RELA_SIZE: u64 = 24;
 
 /// A section header with its name and bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,7 +183,7 @@ impl Symbol<'_> {
     }
 }
 
-/// One `Elf64_Rel` entry.
+/// One `Elf64_Rel` or `Elf64_Rela` entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Relocation {
     /// `r_offset`: byte offset in the target section.
@@ -191,17 +192,25 @@ pub struct Relocation {
     pub r_type: RelocType,
     /// The symbol it refers to.
     pub symbol: SymbolIndex,
+    /// `r_addend` of an `Elf64_Rela` entry; `None` for `Elf64_Rel`, whose addend is the field
+    /// being relocated (an instruction's `imm`).
+    pub addend: Option<i64>,
     /// Absolute offset of the entry in the file.
     pub entry_offset: u64,
 }
 
-/// A `SHT_REL` section and the section its entries apply to.
+/// A `SHT_REL` or `SHT_RELA` section and the section its entries apply to.
+///
+/// clang writes `SHT_REL` for BPF; some old toolchains wrote `SHT_RELA` (Open vSwitch's
+/// datapath objects), which libbpf does not read at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelocationSection {
-    /// The `SHT_REL` section.
+    /// The relocation section.
     pub section: SectionIndex,
     /// The section the relocations apply to (`sh_info`).
     pub target: SectionIndex,
+    /// Whether it is `SHT_RELA` (entries with explicit addends).
+    pub rela: bool,
     /// The entries, in file order.
     pub relocations: Vec<Relocation>,
 }
@@ -415,7 +424,7 @@ impl<'data> ElfFile<'data> {
             ));
         }
         self.symtab = Some(symtab.index);
-        let table = self.table(&symtab, SYM_SIZE)?;
+        let table = self.table(&symtab, SYM_SIZE, "24 (Elf64_Sym)")?;
         let strtab_index = symtab.link as usize;
         let strtab = self.sections.get(strtab_index).ok_or_else(|| {
             self.error_in(
@@ -497,22 +506,16 @@ impl<'data> ElfFile<'data> {
         let e = self.endian;
         let mut all = Vec::new();
         for sec in &self.sections {
-            if sec.sh_type == elf::SHT_RELA.0 {
-                // BPF objects use REL; a RELA table against code would be silently wrong.
-                let target = self.sections.get(sec.info as usize);
-                if target.is_some_and(|t| t.is_code() || t.name == ".maps") {
-                    return Err(self.error_in(
-                        sec.header_offset,
-                        sec.index,
-                        ErrorKind::Unsupported("RELA relocations against code or maps"),
-                    ));
-                }
+            let rela = sec.sh_type == elf::SHT_RELA.0;
+            if !rela && sec.sh_type != elf::SHT_REL.0 {
                 continue;
             }
-            if sec.sh_type != elf::SHT_REL.0 {
-                continue;
-            }
-            let table = self.table(sec, REL_SIZE)?;
+            let (entsize, expected) = if rela {
+                (RELA_SIZE, "24 (Elf64_Rela)")
+            } else {
+                (REL_SIZE, "16 (Elf64_Rel)")
+            };
+            let table = self.table(sec, entsize, expected)?;
             let target_index = sec.info as usize;
             let Some(target) = self.sections.get(target_index) else {
                 return Err(self.error_in(
@@ -524,13 +527,24 @@ impl<'data> ElfFile<'data> {
                     },
                 ));
             };
-            let count = table.len() / REL_SIZE as usize;
-            let rels: &[Rel64<Endianness>] = table.read_slice_at(0, count).unwrap_or_default();
+            let count = table.len() / entsize as usize;
+            let entries: Vec<(u64, u64, Option<i64>)> = if rela {
+                let rels: &[Rela64<Endianness>] = table.read_slice_at(0, count).unwrap_or_default();
+                rels.iter()
+                    .map(|r| {
+                        let addend = r.r_addend.get(e);
+                        (r.r_offset.get(e), r.r_info.get(e), Some(addend))
+                    })
+                    .collect()
+            } else {
+                let rels: &[Rel64<Endianness>] = table.read_slice_at(0, count).unwrap_or_default();
+                rels.iter()
+                    .map(|r| (r.r_offset.get(e), r.r_info.get(e), None))
+                    .collect()
+            };
             let mut relocations = Vec::with_capacity(count);
-            for (i, rel) in rels.iter().enumerate() {
-                let entry_offset = sec.offset + i as u64 * REL_SIZE;
-                let r_offset = rel.r_offset.get(e);
-                let info = rel.r_info.get(e);
+            for (i, (r_offset, info, addend)) in entries.into_iter().enumerate() {
+                let entry_offset = sec.offset + i as u64 * entsize;
                 let sym = info >> 32;
                 if sym as usize >= self.symbols.len() || self.symtab.is_none() {
                     return Err(self.error_in(
@@ -556,12 +570,14 @@ impl<'data> ElfFile<'data> {
                     offset: r_offset,
                     r_type: RelocType::from((info & 0xffff_ffff) as u32),
                     symbol: SymbolIndex(sym as usize),
+                    addend,
                     entry_offset,
                 });
             }
             all.push(RelocationSection {
                 section: sec.index,
                 target: target.index,
+                rela,
                 relocations,
             });
         }
@@ -569,8 +585,14 @@ impl<'data> ElfFile<'data> {
         Ok(())
     }
 
-    /// A table section's bytes, checked to be whole entries of `entsize` bytes.
-    fn table(&self, sec: &Section<'data>, entsize: u64) -> Result<&'data [u8]> {
+    /// A table section's bytes, checked to be whole entries of `entsize` bytes; `expected` says
+    /// which (`"24 (Elf64_Sym)"`).
+    fn table(
+        &self,
+        sec: &Section<'data>,
+        entsize: u64,
+        expected: &'static str,
+    ) -> Result<&'data [u8]> {
         if sec.entsize != entsize {
             return Err(self.error_in(
                 sec.header_offset + 56,
@@ -578,11 +600,7 @@ impl<'data> ElfFile<'data> {
                 ErrorKind::BadField {
                     field: "sh_entsize",
                     value: sec.entsize,
-                    expected: if entsize == SYM_SIZE {
-                        "24 (Elf64_Sym)"
-                    } else {
-                        "16 (Elf64_Rel)"
-                    },
+                    expected,
                 },
             ));
         }

@@ -57,6 +57,7 @@ mod maps;
 mod object;
 mod program;
 mod reloc;
+mod warning;
 
 pub use bpfkit_uapi::MapDef;
 pub use btf_ext::{CoreRelo, FuncInfo, LineInfo};
@@ -67,9 +68,12 @@ pub use elf::{
 };
 pub use error::{ElfError, ErrorKind, MapError, RelocError, Result};
 pub use ids::{DataIndex, ExternIndex, MapIndex, ProgIndex, SectionIndex, SymbolIndex};
-pub use maps::{InitialTarget, InitialValue, InnerMap, Map, MapKind, MapTypes, Pinning};
+pub use maps::{
+    InitialTarget, InitialValue, InnerMap, LegacyDef, LegacyLayout, Map, MapKind, MapTypes, Pinning,
+};
 pub use object::Object;
 pub use program::{Call, Function, Program};
 pub use reloc::{CodeRelocation, RelocTarget, RelocType};
+pub use warning::{Warning, WarningKind};
 
 pub use bpfkit_uapi::ProgramSection;
