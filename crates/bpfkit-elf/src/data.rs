@@ -169,8 +169,9 @@ pub struct Extern<'data> {
     pub kind: ExternKind,
     /// Declared `__weak`: may be missing at load time.
     pub weak: bool,
-    /// Its VAR or FUNC in the object's BTF; `None` for [`ExternKind::Undescribed`].
-    pub btf_type: Option<TypeId>,
+    /// Its VAR or FUNC in the object's BTF; [`TypeId::VOID`] (0) for
+    /// [`ExternKind::Undescribed`], which no BTF declaration describes.
+    pub btf_type: TypeId,
 }
 
 /// The externs of `elf` (libbpf's `bpf_object__collect_externs`): undefined global or weak
@@ -222,7 +223,7 @@ pub(crate) fn collect_externs<'data>(
             symbol: sym.index,
             kind,
             weak: sym.binding == crate::elf::SymbolBinding::Weak,
-            btf_type: decl.map(|d| d.id()),
+            btf_type: decl.map_or(TypeId::VOID, |d| d.id()),
         });
     }
     Ok(out)

@@ -115,7 +115,7 @@ pub enum WarningKind {
     },
     /// A slot of a program array's `.values` initialiser that names a function that is not an
     /// entry point (a `.text` subprogram): libbpf refuses the object ("isn't a valid program
-    /// reference").
+    /// reference"). The slot is not among the map's initial values; this warning keeps it.
     #[error("map '{map}': .values[{slot}] = '{function}' is not an entry-point program")]
     NotAProgram {
         /// The program array.

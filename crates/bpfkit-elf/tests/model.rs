@@ -312,7 +312,6 @@ fn map_initial_values_follow_the_source() {
                     let target = match v.target {
                         InitialTarget::Program(i) => object.programs()[i].name().to_string(),
                         InitialTarget::Map(i) => object.maps()[i].name.to_string(),
-                        InitialTarget::Function { .. } => panic!("{name}: not a program"),
                     };
                     assert_eq!(target, v.name, "{name}");
                     (v.slot, target)

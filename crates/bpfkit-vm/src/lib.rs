@@ -32,6 +32,7 @@
 
 mod fault;
 pub mod helpers;
+mod image;
 mod interp;
 mod maps;
 pub mod memory;
@@ -41,6 +42,7 @@ mod vm;
 pub use bpfkit_uapi::MapType;
 pub use fault::Fault;
 pub use helpers::{HelperEnv, HelperFn};
+pub use image::ImageError;
 pub use interp::MAX_TAIL_CALLS;
 pub use maps::{BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapDef, MapError, MapId};
 pub use memory::Access;

@@ -310,7 +310,6 @@ fn maps(out: &mut String, object: &Object<'_>) {
             let what = match v.target {
                 InitialTarget::Program(_) => "program",
                 InitialTarget::Map(_) => "map",
-                InitialTarget::Function { .. } => "function",
             };
             notes.push(format!("{}[{}] = {} ({what})", m.name, v.slot, v.name));
         }

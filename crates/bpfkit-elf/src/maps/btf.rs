@@ -351,31 +351,32 @@ pub(crate) fn resolve_initial_values<'data>(
                     && Some(p.function.section) == sym.section_index()
                     && p.function.offset == sym.value
             });
-            let code = sym
+            let is_function = sym
                 .section_index()
                 .and_then(|i| elf.section(i))
-                .filter(|s| s.is_code() && sym.kind == SymbolKind::Func && sym.value % 8 == 0);
-            match (program, code) {
+                .is_some_and(|s| s.is_code() && sym.kind == SymbolKind::Func);
+            match (program, is_function) {
                 (Some(index), _) => InitialTarget::Program(ProgIndex(index)),
-                (None, Some(code)) => InitialTarget::Function {
-                    section: code.index,
-                    insn: sym.value / 8,
-                },
-                (None, None) => return Err(fail(map.name, slot, "not a function")),
+                // A subprogram: no program a loader could put in the slot. libbpf refuses the
+                // object; the warning keeps the slot and the function's name.
+                (None, true) => {
+                    let slot =
+                        u32::try_from(slot).map_err(|_| fail(map.name, slot, "slot too large"))?;
+                    warnings.push(Warning::new(
+                        rel.entry_offset,
+                        Some((section.index, section.name)),
+                        WarningKind::NotAProgram {
+                            map: map.name.to_string(),
+                            slot,
+                            function: sym.name.to_string(),
+                        },
+                    ));
+                    continue;
+                }
+                (None, false) => return Err(fail(map.name, slot, "not a function")),
             }
         };
         let slot = u32::try_from(slot).map_err(|_| fail(map.name, slot, "slot too large"))?;
-        if let InitialTarget::Function { .. } = target {
-            warnings.push(Warning::new(
-                rel.entry_offset,
-                Some((section.index, section.name)),
-                WarningKind::NotAProgram {
-                    map: map.name.to_string(),
-                    slot,
-                    function: sym.name.to_string(),
-                },
-            ));
-        }
         found.push((
             owner,
             InitialValue {

@@ -203,14 +203,6 @@ pub enum InitialTarget {
     Program(ProgIndex),
     /// A map of the object.
     Map(MapIndex),
-    /// A function that is not an entry point (a `.text` subprogram), at instruction `insn` of
-    /// `section`: libbpf refuses it as a program array value (a warning says so).
-    Function {
-        /// Its code section.
-        section: SectionIndex,
-        /// Its first instruction in the section.
-        insn: u64,
-    },
 }
 
 /// A [`ErrorKind::BadMap`] at `offset` in the maps section `section`, for the map named `map`
