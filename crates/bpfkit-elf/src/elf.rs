@@ -231,6 +231,33 @@ pub struct ElfFile<'data> {
 impl<'data> ElfFile<'data> {
     /// Parses and validates the header, section table, symbol table and relocation tables.
     pub fn parse(data: &'data [u8]) -> Result<ElfFile<'data>> {
+        let mut file = ElfFile::read(data, true)?;
+        file.read_symbols()?;
+        file.read_relocations()?;
+        Ok(file)
+    }
+
+    /// Reads only the header and the section table of any ELF64 file — of any type and machine,
+    /// such as a kernel module or `vmlinux` — for a caller that wants a section's bytes (the
+    /// `.BTF` that `bpfkit btf dump` prints). Symbols and relocations are left unread (empty).
+    pub fn parse_sections(data: &'data [u8]) -> Result<ElfFile<'data>> {
+        ElfFile::read(data, false)
+    }
+
+    /// An error unless the file is little-endian: instructions are read as `bpfel` slots.
+    pub fn require_little_endian(&self) -> Result<()> {
+        if self.is_little_endian() {
+            Ok(())
+        } else {
+            Err(ElfError::new(
+                5,
+                ErrorKind::Unsupported("big-endian (bpfeb) objects"),
+            ))
+        }
+    }
+
+    /// The header and section table; with `bpf`, only a relocatable object for `EM_BPF`.
+    fn read(data: &'data [u8], bpf: bool) -> Result<ElfFile<'data>> {
         let file_len = data.len() as u64;
         if data.len() < 4 || data[..4] != elf::ELFMAG {
             return Err(ElfError::new(0, ErrorKind::BadMagic));
@@ -263,7 +290,7 @@ impl<'data> ElfFile<'data> {
             return Err(bad_field(6, "EI_VERSION", ident.version.0.into(), "1"));
         }
         let file_type = header.e_type.get(endian).0;
-        if file_type != elf::ET_REL.0 {
+        if bpf && file_type != elf::ET_REL.0 {
             return Err(bad_field(
                 16,
                 "e_type",
@@ -273,7 +300,7 @@ impl<'data> ElfFile<'data> {
         }
         let machine = header.e_machine.get(endian).0;
         // Old LLVM wrote EM_NONE; libbpf accepts both.
-        if machine != elf::EM_BPF.0 && machine != elf::EM_NONE.0 {
+        if bpf && machine != elf::EM_BPF.0 && machine != elf::EM_NONE.0 {
             return Err(bad_field(18, "e_machine", machine.into(), "EM_BPF (247)"));
         }
 
@@ -288,14 +315,15 @@ impl<'data> ElfFile<'data> {
                 },
             )
         })?;
-        let shstrtab_data = section_bytes(data, shstrtab, endian, shstrndx, "")?;
+        let shstrtab_header = header.e_shoff.get(endian) + shstrndx as u64 * SHDR_SIZE;
+        let shstrtab_data = section_bytes(data, shstrtab, endian, shstrndx, "", shstrtab_header)?;
 
         let mut sections = Vec::with_capacity(raw.len());
         for (i, sh) in raw.iter().enumerate() {
             let header_offset = header.e_shoff.get(endian) + i as u64 * SHDR_SIZE;
             let name_off = u64::from(sh.sh_name.get(endian));
             let name = string_at(shstrtab_data, name_off, header_offset, "section name")?;
-            let data_slice = section_bytes(data, sh, endian, i, name)?;
+            let data_slice = section_bytes(data, sh, endian, i, name, header_offset)?;
             sections.push(Section {
                 index: SectionIndex(i),
                 name,
@@ -312,7 +340,7 @@ impl<'data> ElfFile<'data> {
             });
         }
 
-        let mut file = ElfFile {
+        let file = ElfFile {
             data,
             endian,
             machine,
@@ -322,8 +350,6 @@ impl<'data> ElfFile<'data> {
             symbols: Vec::new(),
             relocations: Vec::new(),
         };
-        file.read_symbols()?;
-        file.read_relocations()?;
         Ok(file)
     }
 
@@ -355,7 +381,7 @@ impl<'data> ElfFile<'data> {
         self.machine
     }
 
-    /// `e_type` (always `ET_REL` = 1: other types are rejected).
+    /// `e_type` (always `ET_REL` = 1 from [`ElfFile::parse`], which rejects other types).
     pub fn file_type(&self) -> u16 {
         self.file_type
     }
@@ -701,13 +727,15 @@ fn section_names_index(
     Ok(usize::from(index))
 }
 
-/// A section's bytes, checked to be inside the file (empty for `SHT_NOBITS`).
+/// A section's bytes, checked to be inside the file (empty for `SHT_NOBITS`); the error is at
+/// the header's `sh_offset` field (`header_offset` is where the header starts).
 fn section_bytes<'data>(
     data: &'data [u8],
     sh: &SectionHeader64<Endianness>,
     e: Endianness,
     index: usize,
     name: &str,
+    header_offset: u64,
 ) -> Result<&'data [u8]> {
     let sh_type = sh.sh_type.get(e);
     if sh_type == elf::SHT_NOBITS || sh_type == elf::SHT_NULL {
@@ -717,7 +745,7 @@ fn section_bytes<'data>(
     let size = sh.sh_size.get(e);
     data.read_bytes_at(start, size).map_err(|()| {
         ElfError::in_section(
-            start,
+            header_offset + 24,
             SectionIndex(index),
             name,
             ErrorKind::SectionOutOfBounds {

@@ -39,12 +39,7 @@ impl<'data> Object<'data> {
     /// relocations that tie them together. Any inconsistency is an [`ElfError`].
     pub fn parse(data: &'data [u8]) -> Result<Object<'data>> {
         let elf = ElfFile::parse(data)?;
-        if !elf.is_little_endian() {
-            return Err(ElfError::new(
-                5,
-                ErrorKind::Unsupported("big-endian (bpfeb) objects"),
-            ));
-        }
+        elf.require_little_endian()?;
         if elf.symbol_table().is_none() {
             return Err(ElfError::new(0, ErrorKind::MissingSymbolTable));
         }
