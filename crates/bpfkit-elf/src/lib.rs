@@ -13,6 +13,14 @@
 //!   `__kconfig`/`__ksym` [`Extern`]s; license and kernel version; and per function the
 //!   `.BTF.ext` func_info, line_info and CO-RE records.
 //!
+//! Objects from every toolchain generation read: iproute2's `struct bpf_elf_map` and other
+//! legacy map layouts ([`LegacyDef`]), PREVAIL's `maps/NAME` sections, RELA tables, functions
+//! without FUNC symbols (clang before 8), static programs, externs no `.kconfig`/`.ksyms` DATASEC
+//! declares. What libbpf 1.x or the kernel would refuse is in the model all the same, and listed
+//! in [`Object::warnings`] ([`WarningKind`], with [`WarningKind::refused_by_libbpf`]): the
+//! consumer (loader, verifier) decides. Big-endian (`bpfeb`) objects are refused with a typed
+//! error: instructions are read as `bpfel` slots.
+//!
 //! Untrusted input never panics: every failure is an [`ElfError`] with the absolute byte offset
 //! of the field at fault and the section involved.
 //!
