@@ -203,3 +203,139 @@ fn llvm_cannot_read(path: &Path) -> Option<String> {
     let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
     (!out.status.success() || !stderr.is_empty()).then_some(stderr)
 }
+
+/// What cilium/ebpf's own tests (0.9.1's `elf_reader_test.go`, in the same Debian package)
+/// assert about its objects, checked on our model: `TestLoadCollectionSpec`'s programs and maps
+/// of every `loader-*-el.elf` (the `btf_` maps only where clang wrote BTF), `TestIPRoute2Compat`'s
+/// `bpf_elf_map` fields, `TestLoadInvalidMap`'s non-zero extra bytes (creating the map must
+/// fail), `TestLoadInvalidMapMissingSymbol`'s static map (loading must fail).
+#[test]
+fn debian_cilium_ebpf_objects_match_its_own_tests() {
+    use bpfkit_elf::{LegacyLayout, Pinning};
+    use bpfkit_uapi::{MapFlags, MapType};
+
+    let testdata = Path::new(DEBIAN_CILIUM).join("testdata");
+    require!(Need::File(testdata.join("loader-el.elf").to_str().unwrap()));
+    let read = |name: &str| std::fs::read(testdata.join(name)).unwrap();
+
+    let loaders: Vec<PathBuf> = files_with_suffix(&testdata, "-el.elf")
+        .into_iter()
+        .filter(|p| file_name(p).starts_with("loader-"))
+        .collect();
+    assert!(loaders.len() >= 4, "{loaders:?}");
+    for path in &loaders {
+        let name = file_name(path);
+        let bytes = std::fs::read(path).unwrap();
+        let object = Object::parse(&bytes).unwrap();
+        assert_eq!(object.license(), Some("MIT"), "{name}");
+        let mut programs: Vec<(&str, &str)> = object
+            .programs()
+            .iter()
+            .map(|p| (p.name(), p.section_name()))
+            .collect();
+        programs.sort();
+        assert_eq!(
+            programs,
+            [
+                ("anon_const", "socket/4"),
+                ("asm_relocation", "socket/2"),
+                ("data_sections", "socket/3"),
+                ("global_fn3", "other"),
+                ("no_relocation", "socket"),
+                ("static_fn", "static"),
+                ("xdp_prog", "xdp"),
+            ],
+            "{name}"
+        );
+        let map = |m: &str| {
+            object
+                .map(m)
+                .unwrap_or_else(|| panic!("{name}: no map {m}"))
+        };
+        let def = |m: &str| {
+            let d = map(m).def;
+            (
+                d.map_type,
+                d.key_size,
+                d.value_size,
+                d.max_entries,
+                d.map_flags,
+            )
+        };
+        assert_eq!(
+            def("hash_map"),
+            (MapType::HASH, 4, 8, 1, MapFlags(1)),
+            "{name}"
+        );
+        assert_eq!(
+            def("hash_map2"),
+            (MapType::HASH, 4, 8, 2, MapFlags(0)),
+            "{name}"
+        );
+        assert_eq!(def("array_of_hash_map").0, MapType::ARRAY_OF_MAPS, "{name}");
+        assert_eq!(def("array_of_hash_map").1, 4, "{name}");
+        assert_eq!(def("array_of_hash_map").3, 2, "{name}");
+        // cilium/ebpf sets max_entries to the number of CPUs; the object's is whatever it is.
+        assert_eq!(
+            def("perf_event_array").0,
+            MapType::PERF_EVENT_ARRAY,
+            "{name}"
+        );
+        if object.btf().is_some_and(|_| object.has_btf_maps()) {
+            assert_eq!(
+                def("btf_pin"),
+                (MapType::HASH, 4, 8, 1, MapFlags(0)),
+                "{name}"
+            );
+            assert_eq!(map("btf_pin").pinning, Pinning::ByName, "{name}");
+            for outer in ["btf_outer_map", "btf_outer_map_anon"] {
+                assert_eq!(def(outer), (MapType::ARRAY_OF_MAPS, 4, 4, 1, MapFlags(0)));
+                let inner = map(outer).inner.unwrap().def;
+                assert_eq!(
+                    (
+                        inner.map_type,
+                        inner.key_size,
+                        inner.value_size,
+                        inner.max_entries
+                    ),
+                    (MapType::HASH, 4, 4, 1),
+                    "{name}: {outer}"
+                );
+            }
+        }
+    }
+
+    let bytes = read("iproute2_map_compat-el.elf");
+    let object = Object::parse(&bytes).unwrap();
+    let hash_map = object.map("hash_map").unwrap();
+    assert_eq!(
+        hash_map.legacy.unwrap().layout,
+        LegacyLayout::Iproute2 {
+            id: 0,
+            pinning: 2,
+            inner_id: 0,
+            inner_idx: 0
+        }
+    );
+    assert_eq!(hash_map.pinning, Pinning::GlobalNs);
+
+    let bytes = read("invalid_map-el.elf");
+    let object = Object::parse(&bytes).unwrap();
+    let extra = object.map("invalid_map").unwrap().legacy.unwrap().extra;
+    assert!(extra.iter().any(|&b| b != 0), "{extra:?}");
+    assert!(
+        object
+            .warnings()
+            .iter()
+            .any(|w| w.kind.name() == "unknown-map-fields")
+    );
+
+    let bytes = read("invalid_map_static-el.elf");
+    let object = Object::parse(&bytes).unwrap();
+    assert!(
+        object
+            .warnings()
+            .iter()
+            .any(|w| w.kind.name() == "static-map")
+    );
+}
