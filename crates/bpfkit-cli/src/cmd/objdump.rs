@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bpfkit_elf::{
-    DataKind, Function, InitialTarget, LegacyDef, LegacyLayout, MapKind, Object, RelocTarget,
-    SymbolBinding, SymbolKind, SymbolSection,
+    DataKind, ElfFile, Function, InitialTarget, LegacyDef, LegacyLayout, MapKind, Object,
+    RelocTarget, SymbolBinding, SymbolKind, SymbolSection,
 };
 use bpfkit_isa::{Dialect, Insn};
 use clap::Args;
@@ -53,7 +53,18 @@ impl ObjdumpArgs {
     pub fn run(self) -> Result<ExitCode, CliError> {
         let bytes = read_file(&self.file)?;
         let name = self.file.display().to_string();
-        let object = Object::parse(&bytes).map_err(|e| CliError::input(format!("{name}: {e}")))?;
+        let object = match Object::parse(&bytes) {
+            Ok(object) => object,
+            Err(e) => {
+                // What can still be read, before the error: the section table.
+                if let Ok(elf) = ElfFile::parse_sections(&bytes) {
+                    let mut out = format!("{name}:\tfile format elf64-bpf\n");
+                    sections(&mut out, &elf);
+                    print!("{out}");
+                }
+                return Err(CliError::input(format!("{name}: {e}")));
+            }
+        };
         let all = !(self.headers
             || self.programs
             || self.maps
@@ -64,7 +75,7 @@ impl ObjdumpArgs {
         header(&mut out, &name, &object);
         warnings(&mut out, &object);
         if all || self.headers {
-            sections(&mut out, &object);
+            sections(&mut out, object.elf());
         }
         if all || self.programs {
             programs(&mut out, &object);
@@ -165,10 +176,10 @@ fn warnings(out: &mut String, object: &Object<'_>) {
     }
 }
 
-fn sections(out: &mut String, object: &Object<'_>) {
+fn sections(out: &mut String, elf: &ElfFile<'_>) {
     let _ = writeln!(out, "\nSections:");
     let mut t = Table::new(&["Idx", "Name", "Type", "Size", "Offset", "Flags"]);
-    for s in object.elf().sections() {
+    for s in elf.sections() {
         let mut flags = String::new();
         for (bit, c) in [(1, 'W'), (2, 'A'), (4, 'X')] {
             if s.flags & bit != 0 {
