@@ -74,7 +74,7 @@ pub struct DataSection<'data> {
 pub(crate) fn collect_data_sections<'data>(elf: &ElfFile<'data>) -> Vec<DataSection<'data>> {
     let mut out = Vec::new();
     for sec in elf.sections() {
-        let progbits = sec.sh_type == 1 && !sec.is_code() && sec.size > 0;
+        let progbits = sec.is_progbits() && !sec.is_code() && sec.size > 0;
         if !progbits && !sec.is_nobits() {
             continue;
         }

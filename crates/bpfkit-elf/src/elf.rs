@@ -52,7 +52,12 @@ pub struct Section<'data> {
 impl Section<'_> {
     /// `SHT_PROGBITS` with `SHF_EXECINSTR`: BPF code.
     pub fn is_code(&self) -> bool {
-        self.sh_type == elf::SHT_PROGBITS.0 && self.flags & elf::SHF_EXECINSTR.0 != 0
+        self.is_progbits() && self.flags & elf::SHF_EXECINSTR.0 != 0
+    }
+
+    /// `SHT_PROGBITS`: bytes the program defines (code, data, map definitions).
+    pub fn is_progbits(&self) -> bool {
+        self.sh_type == elf::SHT_PROGBITS.0
     }
 
     /// `SHT_NOBITS` (`.bss`): a size but no bytes in the file.
