@@ -156,6 +156,9 @@ pub struct Counts {
     pub not_reached: usize,
     /// Relocated instructions compared byte for byte with libbpf's final program.
     pub insns_compared: usize,
+    /// Objects libbpf gave up on before CO-RE (e.g. an extern this kernel lacks), so nothing
+    /// could be compared.
+    pub libbpf_unreached: usize,
 }
 
 impl std::ops::AddAssign for Counts {
@@ -166,6 +169,7 @@ impl std::ops::AddAssign for Counts {
         self.failed += o.failed;
         self.not_reached += o.not_reached;
         self.insns_compared += o.insns_compared;
+        self.libbpf_unreached += o.libbpf_unreached;
     }
 }
 
@@ -209,7 +213,16 @@ pub fn compare(object: &Path, target: Target<'_>) -> (Counts, Vec<String>) {
                 .collect();
         }
     }
-    main_btf = Btf::parse(&target_bytes).expect("parse target BTF");
+    // An ELF object's .BTF (libbpf's btf__parse takes either).
+    let elf_btf: Vec<u8>;
+    let raw: &[u8] = if target_bytes.starts_with(b"\x7fELF") {
+        let o = Object::parse(&target_bytes).expect("parse target object");
+        elf_btf = o.btf().expect("target object has BTF").data().to_vec();
+        &elf_btf
+    } else {
+        &target_bytes
+    };
+    main_btf = Btf::parse(raw).expect("parse target BTF");
     module_btfs = modules
         .iter()
         .map(|(n, d)| (n.clone(), d.as_slice()))
@@ -226,6 +239,20 @@ pub fn compare(object: &Path, target: Target<'_>) -> (Counts, Vec<String>) {
     let ours = relocate_object(&obj, &core_target);
     let mut counts = Counts::default();
     let mut diffs = Vec::new();
+    // libbpf applies CO-RE after resolving externs and creating maps; an object that fails
+    // before (say, a __ksym this kernel does not have) never gets there.
+    let reached = theirs.log.iter().any(|l| {
+        l.contains("CO-RE relocations") || (l.contains("prog '") && l.contains("': relo #"))
+    });
+    if !reached && theirs.load != 0 && !ours.is_empty() {
+        eprintln!(
+            "{}: libbpf stopped before CO-RE: {}",
+            object.display(),
+            theirs.log.iter().rev().nth(1).map_or("", String::as_str)
+        );
+        counts.libbpf_unreached = 1;
+        return (counts, diffs);
+    }
     let mut libbpf_stopped = false;
     let what = format!(
         "{} against {}",
