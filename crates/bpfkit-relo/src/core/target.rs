@@ -7,68 +7,114 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
-use bpfkit_btf::{Btf, TypeId};
+use bpfkit_btf::{Btf, Kind, TypeId};
 
 use super::btfx::{self, Ty};
 use super::name::essential_name;
 
-/// One BTF searched for candidates, with its essential-name index.
-struct Searched<'t> {
-    btf: &'t Btf<'t>,
-    name: String,
-    /// Essential name to the first and last entry of its chain in `entries`.
-    heads: HashMap<&'t [u8], (u32, u32), BuildHasherDefault<FxHasher>>,
+/// The named types of one kind, by essential name.
+#[derive(Default)]
+struct KindIndex {
+    /// Hash of an essential name to the first and last entry of its chain in `entries`. Keyed
+    /// by the hash alone (small entries, no byte comparisons while indexing): a lookup checks
+    /// each entry's name, so a collision only lengthens a chain.
+    heads: HashMap<u64, (u32, u32), BuildHasherDefault<IdHasher>>,
     /// `(type id, next entry or u32::MAX)`: one chain per name, ids ascending.
     entries: Vec<(TypeId, u32)>,
 }
 
+/// One BTF searched for candidates. Its index is built per kind, on the first lookup of that
+/// kind: vmlinux's 150 000 types are mostly functions, prototypes and pointers, which CO-RE
+/// never looks for, so a tracing object indexes a fifth of the names.
+struct Searched<'t> {
+    btf: &'t Btf<'t>,
+    name: String,
+    /// The first id searched (1 for a main BTF, a module's first own id otherwise).
+    first: TypeId,
+    /// The named types' ids by kind, from one pass over the types (on first use).
+    named: OnceLock<Vec<Vec<TypeId>>>,
+    by_kind: [OnceLock<KindIndex>; 20],
+}
+
 impl<'t> Searched<'t> {
-    /// Indexes the types from `first` on (1 for a main BTF, a module's first own id otherwise).
-    fn index(btf: &'t Btf<'t>, name: &str, first: TypeId) -> Searched<'t> {
-        let count = btf.type_cnt().saturating_sub(first.0) as usize;
-        let mut heads: HashMap<&'t [u8], (u32, u32), BuildHasherDefault<FxHasher>> =
-            HashMap::with_capacity_and_hasher(count / 2, BuildHasherDefault::default());
-        let mut entries: Vec<(TypeId, u32)> = Vec::with_capacity(count);
-        for id in first.0..btf.type_cnt() {
-            let Some(t) = btf.get(TypeId(id)) else {
-                continue;
-            };
-            let name = t.name_bytes();
-            if name.is_empty() {
-                continue;
-            }
-            let at = entries.len() as u32;
-            entries.push((t.id(), u32::MAX));
-            match heads.get_mut(essential_name(name)) {
-                Some((_, tail)) => {
-                    entries[*tail as usize].1 = at;
-                    *tail = at;
-                }
-                None => {
-                    heads.insert(essential_name(name), (at, at));
-                }
-            }
-        }
+    fn new(btf: &'t Btf<'t>, name: &str, first: TypeId) -> Searched<'t> {
         Searched {
             btf,
             name: name.to_string(),
-            heads,
-            entries,
+            first,
+            named: OnceLock::new(),
+            by_kind: Default::default(),
         }
     }
 
-    /// Ids whose essential name is `essential`, ascending.
-    fn lookup<'s>(&'s self, essential: &[u8]) -> impl Iterator<Item = TypeId> + 's {
-        let mut next = self
-            .heads
-            .get(essential)
-            .map_or(u32::MAX, |&(head, _)| head);
-        std::iter::from_fn(move || {
-            let &(id, after) = self.entries.get(next as usize)?;
-            next = after;
-            Some(id)
+    fn named(&self) -> &[Vec<TypeId>] {
+        self.named.get_or_init(|| {
+            let mut named = vec![Vec::new(); 20];
+            for id in self.first.0..self.btf.type_cnt() {
+                if let Some(t) = self.btf.get(TypeId(id)) {
+                    if !t.is_anon() {
+                        named[t.kind() as usize].push(t.id());
+                    }
+                }
+            }
+            named
         })
+    }
+
+    fn kind_index(&self, kind: Kind) -> &KindIndex {
+        self.by_kind[kind as usize].get_or_init(|| {
+            let ids = &self.named()[kind as usize];
+            let mut index = KindIndex {
+                heads: HashMap::with_capacity_and_hasher(ids.len(), Default::default()),
+                entries: Vec::with_capacity(ids.len()),
+            };
+            for &id in ids {
+                let name = self.btf.get(id).map_or(&[][..], |t| t.name_bytes());
+                if name.is_empty() {
+                    continue;
+                }
+                let at = index.entries.len() as u32;
+                index.entries.push((id, u32::MAX));
+                let (_, tail) = index
+                    .heads
+                    .entry(name_hash(essential_name(name)))
+                    .or_insert((at, at));
+                if *tail != at {
+                    index.entries[*tail as usize].1 = at;
+                    *tail = at;
+                }
+            }
+            index
+        })
+    }
+
+    /// Ids of `kind` whose essential name is `essential`, ascending.
+    fn lookup(&self, kind: Kind, essential: &[u8], out: &mut Vec<TypeId>) {
+        let index = self.kind_index(kind);
+        let mut next = index
+            .heads
+            .get(&name_hash(essential))
+            .map_or(u32::MAX, |&(head, _)| head);
+        while let Some(&(id, after)) = index.entries.get(next as usize) {
+            next = after;
+            if self
+                .btf
+                .get(id)
+                .is_some_and(|t| essential_name(t.name_bytes()) == essential)
+            {
+                out.push(id);
+            }
+        }
+    }
+
+    fn indexed(&self) -> usize {
+        self.by_kind
+            .iter()
+            .filter_map(OnceLock::get)
+            .map(|i| i.entries.len())
+            .sum()
     }
 }
 
@@ -99,7 +145,7 @@ impl<'t> CoreTarget<'t> {
     /// [`CoreTarget::new`] with a name for messages (libbpf calls its main target "vmlinux").
     pub fn named(btf: &'t Btf<'t>, name: &str) -> CoreTarget<'t> {
         CoreTarget {
-            searched: vec![Searched::index(btf, name, TypeId(1))],
+            searched: vec![Searched::new(btf, name, TypeId(1))],
         }
     }
 
@@ -107,7 +153,7 @@ impl<'t> CoreTarget<'t> {
     /// searched, and only for local types that found no candidate in the main BTF.
     pub fn add_module(&mut self, name: &str, module: &'t Btf<'t>) {
         self.searched
-            .push(Searched::index(module, name, module.first_id()));
+            .push(Searched::new(module, name, module.first_id()));
     }
 
     /// The BTFs searched, main first.
@@ -120,27 +166,49 @@ impl<'t> CoreTarget<'t> {
         self.searched.get(i).map(|s| (s.btf, s.name.as_str()))
     }
 
-    /// How many types are indexed, over all BTFs.
+    /// How many named types are indexed so far, over all BTFs (kinds are indexed on first
+    /// use; see [`CoreTarget::index_all`]).
     pub fn indexed(&self) -> usize {
-        self.searched.iter().map(|s| s.entries.len()).sum()
+        self.searched.iter().map(Searched::indexed).sum()
+    }
+
+    /// Indexes every kind of every BTF now rather than on first use.
+    pub fn index_all(&self) {
+        for s in &self.searched {
+            for &kind in Kind::ALL {
+                s.kind_index(kind);
+            }
+        }
     }
 
     /// libbpf's `bpf_core_find_cands`: named types of a compatible kind (`btf_kind_core_compat`
     /// with the local root, not skipping typedefs) whose essential name is the local one's.
     pub(crate) fn candidates(&self, local_name: &[u8], local: &Ty<'_>) -> Vec<Cand> {
         let essential = essential_name(local_name);
+        // btf_kind_core_compat: the same kind, or any two enums.
+        let Some(kind) = btfx::kind(local) else {
+            return Vec::new();
+        };
+        let one = [kind];
+        let kinds: &[Kind] = if btfx::is_any_enum(local) {
+            &[Kind::Enum, Kind::Enum64]
+        } else {
+            &one
+        };
         let mut out = Vec::new();
+        let mut ids = Vec::new();
         for (i, s) in self.searched.iter().enumerate() {
             // Modules only when the main BTF had nothing.
             if i > 0 && !out.is_empty() {
                 break;
             }
-            for id in s.lookup(essential) {
-                let t = btfx::ty(s.btf, id);
-                if btfx::kind_core_compat(&t, local) {
-                    out.push(Cand { btf: i, id });
-                }
+            ids.clear();
+            for &kind in kinds {
+                s.lookup(kind, essential, &mut ids);
             }
+            // libbpf walks ids in order; two kinds' lists interleave.
+            ids.sort_unstable();
+            out.extend(ids.iter().map(|&id| Cand { btf: i, id }));
         }
         out
     }
@@ -157,58 +225,47 @@ impl<'t> CoreTarget<'t> {
 impl std::fmt::Debug for CoreTarget<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(
-                self.searched
-                    .iter()
-                    .map(|s| (s.name.as_str(), s.entries.len())),
-            )
+            .entries(self.searched.iter().map(|s| (s.name.as_str(), s.indexed())))
             .finish()
     }
 }
 
-/// The multiply-rotate hash rustc uses for its own tables: names are short and trusted to
-/// spread well enough, and SipHash would double the cost of indexing vmlinux.
+/// FxHash (rustc's multiply-rotate hash) of a name, eight bytes at a time.
+fn name_hash(name: &[u8]) -> u64 {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let add = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(SEED);
+    let mut h = add(0, name.len() as u64);
+    let mut chunks = name.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = add(h, u64::from_le_bytes(w));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = add(h, u64::from_le_bytes(w));
+    }
+    h
+}
+
+/// The keys are hashes already: they are used as they are.
 #[derive(Default, Clone, Copy)]
-struct FxHasher {
-    hash: u64,
-}
+struct IdHasher(u64);
 
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
+impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf));
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
 
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
     }
 
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        self.0
     }
 }
