@@ -60,6 +60,7 @@ core_reloc_type_based:v3g
 core_reloc_type_id:v3g
 core_reloc_enumval:v3g
 core_reloc_enum64val:v3g
+kconfig:g
 "
 
 # CO-RE target BTFs: family:variant,variant,... Each variant of

@@ -50,11 +50,11 @@ impl MapError {
 }
 
 /// `bpf_map_update_elem` flag: create or replace.
-pub const BPF_ANY: u64 = 0;
+pub const BPF_ANY: u64 = bpfkit_uapi::MapUpdateFlags::ANY.0;
 /// `bpf_map_update_elem` flag: create only.
-pub const BPF_NOEXIST: u64 = 1;
+pub const BPF_NOEXIST: u64 = bpfkit_uapi::MapUpdateFlags::NOEXIST.0;
 /// `bpf_map_update_elem` flag: replace only.
-pub const BPF_EXIST: u64 = 2;
+pub const BPF_EXIST: u64 = bpfkit_uapi::MapUpdateFlags::EXIST.0;
 
 /// Where keys live; values are in [`Map::values`].
 #[derive(Debug)]
