@@ -141,7 +141,7 @@ pub(crate) fn resolve_size(btf: &Btf<'_>, id: TypeId) -> Result<u32, Walk> {
 
 /// Member `idx` of a STRUCT or UNION.
 pub(crate) fn member<'a>(t: &Ty<'a>, idx: u32) -> Option<Member<'a>> {
-    t.as_ref()?.members().nth(idx as usize)
+    t.as_ref()?.members().get(idx as usize)
 }
 
 /// `btf_member_bit_offset`: the offset word, without the bitfield size under `kind_flag`.

@@ -112,8 +112,9 @@ impl<'c, 't> CoreRelocator<'c, 't> {
                 err(root_desc(), reason)
             })?;
         let local_out = CoreSpec::of(&local_spec);
-        let desc = local_out.describe();
-        let fail = |f: Fail| err(desc.clone(), f.into_kind(kind));
+        // Messages only: built when an error needs it.
+        let desc = || local_out.describe();
+        let fail = |f: Fail| err(desc(), f.into_kind(kind));
 
         let candidate = |c: &Cand| CoreCandidate {
             btf: c.btf,
@@ -131,7 +132,6 @@ impl<'c, 't> CoreRelocator<'c, 't> {
             };
             (res, CoreMatch::Local)
         } else {
-            let tried: Vec<CoreCandidate> = cands.iter().map(candidate).collect();
             let mut best: Option<(calc::Res, Spec<'_>, Cand)> = None;
             let mut matched: Vec<Cand> = Vec::new();
             for &c in cands.iter() {
@@ -140,7 +140,7 @@ impl<'c, 't> CoreRelocator<'c, 't> {
                 let found = matching::spec_match(&local_spec, targ_btf, c.id, &mut cand_spec)
                     .map_err(|f| {
                         err(
-                            desc.clone(),
+                            desc(),
                             CoreErrorKind::Candidate {
                                 candidate: candidate(&c),
                                 why: f.into_kind(kind).to_string(),
@@ -173,7 +173,7 @@ impl<'c, 't> CoreRelocator<'c, 't> {
                         let mut all: Vec<CoreCandidate> = matched.iter().map(candidate).collect();
                         all.push(candidate(&c));
                         return Err(err(
-                            desc,
+                            desc(),
                             CoreErrorKind::Ambiguous {
                                 candidates: all,
                                 detail,
@@ -199,14 +199,16 @@ impl<'c, 't> CoreRelocator<'c, 't> {
                 }
                 None => {
                     let res = calc::calc(kind, &local_spec, None).map_err(fail)?;
-                    (res, CoreMatch::NotFound { candidates: tried })
+                    // Nothing matched, so the cache still holds every candidate tried.
+                    let candidates = cands.iter().map(candidate).collect();
+                    (res, CoreMatch::NotFound { candidates })
                 }
             }
         };
 
         let patched = patch::patch(insn, &res).map_err(|e| {
             err(
-                desc.clone(),
+                desc(),
                 match e {
                     PatchError::Unexpected {
                         class,
