@@ -26,7 +26,6 @@ __u64 out[64];
 #define PROG(name) \
 	SEC("raw_tp/sys_enter") int name(struct bpf_raw_tracepoint_args *ctx)
 
-char LICENSE[] SEC("license") = "GPL";
 
 /* bpf_core_field_signed() is newer than Debian's libbpf headers. */
 #define FIELD_SIGNED(field) __builtin_preserve_field_info(field, BPF_FIELD_SIGNED)

@@ -6,6 +6,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 struct core_arrays_substruct {
 	int c;
 	int d;

@@ -8,6 +8,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 struct core_bitfields {
 	/* unsigned bitfields */
 	__u8 ub1: 1;

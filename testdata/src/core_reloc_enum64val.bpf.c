@@ -5,6 +5,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 enum named_unsigned_enum64 {
 	UNSIGNED_ENUM64_VAL1 = 0x1ffffffffULL,
 	UNSIGNED_ENUM64_VAL2 = 0x2ULL,

@@ -5,6 +5,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 enum named_enum {
 	NAMED_ENUM_VAL1 = 1,
 	NAMED_ENUM_VAL2 = 2,

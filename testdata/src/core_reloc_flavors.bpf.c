@@ -7,6 +7,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 struct core_flavors___reversed {
 	int c;
 	int b;

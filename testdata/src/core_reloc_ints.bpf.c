@@ -6,6 +6,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 struct core_ints {
 	__u8 u8_field;
 	__s8 s8_field;

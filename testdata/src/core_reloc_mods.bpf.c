@@ -4,6 +4,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 typedef const int int_t;
 typedef const char *char_ptr_t;
 typedef const int arr_t[7];

@@ -5,6 +5,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 enum core_primitives_enum {
 	PRIM_A = 0,
 	PRIM_B = 1,

@@ -4,6 +4,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 struct core_ptr_as_arr {
 	int a;
 } __pai;

@@ -4,6 +4,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 struct core_size {
 	int int_field;
 	struct {

@@ -6,6 +6,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 struct a_struct {
 	int x;
 };

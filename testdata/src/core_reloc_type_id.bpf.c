@@ -5,6 +5,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 struct a_struct {
 	int x;
 };

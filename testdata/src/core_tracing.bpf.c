@@ -12,6 +12,8 @@
  */
 #include "core_reloc.h"
 
+char LICENSE[] SEC("license") = "GPL";
+
 typedef struct {
 	unsigned int val;
 } kuid_t;
