@@ -25,17 +25,45 @@ struct KindIndex {
     entries: Vec<(TypeId, u32)>,
 }
 
-/// One BTF searched for candidates. Its index is built per kind, on the first lookup of that
-/// kind: vmlinux's 150 000 types are mostly functions, prototypes and pointers, which CO-RE
-/// never looks for, so a tracing object indexes a fifth of the names.
+impl KindIndex {
+    fn insert(&mut self, id: TypeId, name: &[u8]) {
+        let at = self.entries.len() as u32;
+        self.entries.push((id, u32::MAX));
+        let (_, tail) = self
+            .heads
+            .entry(name_hash(essential_name(name)))
+            .or_insert((at, at));
+        if *tail != at {
+            self.entries[*tail as usize].1 = at;
+            *tail = at;
+        }
+    }
+}
+
+/// The kinds CO-RE roots have in practice, indexed together in one pass on the first lookup.
+/// The others (functions above all: 56 000 of vmlinux's 71 000 named types) are indexed one
+/// kind per pass, only if some root asks for them.
+const COMMON: [Kind; 8] = [
+    Kind::Struct,
+    Kind::Union,
+    Kind::Enum,
+    Kind::Enum64,
+    Kind::Typedef,
+    Kind::Fwd,
+    Kind::Int,
+    Kind::Float,
+];
+
+/// One BTF searched for candidates, with its index by kind and essential name.
 struct Searched<'t> {
     btf: &'t Btf<'t>,
     name: String,
     /// The first id searched (1 for a main BTF, a module's first own id otherwise).
     first: TypeId,
-    /// The named types' ids by kind, from one pass over the types (on first use).
-    named: OnceLock<Vec<Vec<TypeId>>>,
-    by_kind: [OnceLock<KindIndex>; 20],
+    /// The [`COMMON`] kinds' indexes, in that order.
+    common: OnceLock<Vec<KindIndex>>,
+    /// The other kinds' indexes, by kind number.
+    other: [OnceLock<KindIndex>; 20],
 }
 
 impl<'t> Searched<'t> {
@@ -44,50 +72,37 @@ impl<'t> Searched<'t> {
             btf,
             name: name.to_string(),
             first,
-            named: OnceLock::new(),
-            by_kind: Default::default(),
+            common: OnceLock::new(),
+            other: Default::default(),
         }
     }
 
-    fn named(&self) -> &[Vec<TypeId>] {
-        self.named.get_or_init(|| {
-            let mut named = vec![Vec::new(); 20];
-            for id in self.first.0..self.btf.type_cnt() {
-                if let Some(t) = self.btf.get(TypeId(id)) {
-                    if !t.is_anon() {
-                        named[t.kind() as usize].push(t.id());
-                    }
+    /// One pass over the types, indexing the named ones of `kinds`.
+    fn build(&self, kinds: &[Kind]) -> Vec<KindIndex> {
+        let mut indexes: Vec<KindIndex> = kinds.iter().map(|_| KindIndex::default()).collect();
+        for id in self.first.0..self.btf.type_cnt() {
+            let Some(t) = self.btf.get(TypeId(id)) else {
+                continue;
+            };
+            if t.is_anon() {
+                continue;
+            }
+            if let Some(i) = kinds.iter().position(|&k| k == t.kind()) {
+                let name = t.name_bytes();
+                if !name.is_empty() {
+                    indexes[i].insert(t.id(), name);
                 }
             }
-            named
-        })
+        }
+        indexes
     }
 
     fn kind_index(&self, kind: Kind) -> &KindIndex {
-        self.by_kind[kind as usize].get_or_init(|| {
-            let ids = &self.named()[kind as usize];
-            let mut index = KindIndex {
-                heads: HashMap::with_capacity_and_hasher(ids.len(), Default::default()),
-                entries: Vec::with_capacity(ids.len()),
-            };
-            for &id in ids {
-                let name = self.btf.get(id).map_or(&[][..], |t| t.name_bytes());
-                if name.is_empty() {
-                    continue;
-                }
-                let at = index.entries.len() as u32;
-                index.entries.push((id, u32::MAX));
-                let (_, tail) = index
-                    .heads
-                    .entry(name_hash(essential_name(name)))
-                    .or_insert((at, at));
-                if *tail != at {
-                    index.entries[*tail as usize].1 = at;
-                    *tail = at;
-                }
-            }
-            index
-        })
+        match COMMON.iter().position(|&k| k == kind) {
+            Some(i) => &self.common.get_or_init(|| self.build(&COMMON))[i],
+            None => self.other[kind as usize]
+                .get_or_init(|| self.build(&[kind]).pop().unwrap_or_default()),
+        }
     }
 
     /// Ids of `kind` whose essential name is `essential`, ascending.
@@ -110,11 +125,16 @@ impl<'t> Searched<'t> {
     }
 
     fn indexed(&self) -> usize {
-        self.by_kind
-            .iter()
-            .filter_map(OnceLock::get)
-            .map(|i| i.entries.len())
-            .sum()
+        let count = |i: &KindIndex| i.entries.len();
+        self.common
+            .get()
+            .map_or(0, |c| c.iter().map(count).sum::<usize>())
+            + self
+                .other
+                .iter()
+                .filter_map(OnceLock::get)
+                .map(count)
+                .sum::<usize>()
     }
 }
 
@@ -127,7 +147,8 @@ pub(crate) struct Cand {
 
 /// The BTF a program is relocated against: the running kernel's vmlinux with module BTFs
 /// searched after it, a raw BTF file, an object's `.BTF`, or split BTF on its base. Candidates
-/// are indexed by essential name once, when the target is built.
+/// are indexed by essential name once per target, on the first lookup: the kinds CO-RE roots
+/// have in practice (structs, unions, enums, typedefs, ...) in one pass, others when asked.
 ///
 /// As in libbpf, modules are searched only for a local type that has no candidate at all in
 /// the main BTF.
