@@ -36,6 +36,7 @@ mod interp;
 mod maps;
 pub mod memory;
 mod program;
+mod runtime;
 mod vm;
 
 pub use fault::Fault;
@@ -43,5 +44,6 @@ pub use helpers::{HelperEnv, HelperFn};
 pub use interp::MAX_TAIL_CALLS;
 pub use maps::{BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapDef, MapError, MapId, MapKind};
 pub use memory::Access;
-pub use program::{LoadError, Program};
+pub use program::{LoadError, Op, Program};
+pub use runtime::{CallOutcome, Entry, Runtime};
 pub use vm::{ProgId, TailCallOverflow, Vm};
