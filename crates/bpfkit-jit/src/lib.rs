@@ -61,6 +61,7 @@
 pub mod backend;
 pub mod compile;
 pub mod context;
+pub mod differential;
 mod dump;
 mod error;
 mod jit;
