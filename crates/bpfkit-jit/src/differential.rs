@@ -357,7 +357,7 @@ pub struct Mismatch {
 
 /// Runs `case` on the interpreter and on the checked JIT. `Ok(None)` when the loader rejects
 /// the programs (both engines share it), `Ok(Some(outcome))` when they agree.
-pub fn compare(case: &Case) -> Result<Option<Outcome>, Mismatch> {
+pub fn compare(case: &Case) -> Result<Option<Outcome>, Box<Mismatch>> {
     let Ok(mut interp_vm) = vm(case) else {
         return Ok(None);
     };
@@ -382,6 +382,6 @@ pub fn compare(case: &Case) -> Result<Option<Outcome>, Mismatch> {
     if jit == interpreter {
         Ok(Some(jit))
     } else {
-        Err(Mismatch { interpreter, jit })
+        Err(Box::new(Mismatch { interpreter, jit }))
     }
 }
