@@ -10,7 +10,7 @@ use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 
 use crate::JitError;
 use crate::backend::NewBackend;
-use crate::lower::{Lir, Options, instruction_starts, lower};
+use crate::lower::{Lir, Options, instructions, lower};
 
 /// Compiled code for every program of a VM, with where each program and instruction starts.
 pub struct Code {
@@ -103,13 +103,13 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         let labels: Vec<B::Label> = (0..program.len()).map(|_| backend.new_label()).collect();
         entries.push(backend.offset());
         let mut insns = Vec::with_capacity(program.len());
-        for (pc, op) in instruction_starts(program) {
+        for (pc, insn, op) in instructions(program) {
             backend.bind(labels[pc]);
             insns.push((pc, backend.offset()));
             if options.metered {
                 backend.meter(pc);
             }
-            let lir = lower(op, options, |target| labels[target]);
+            let lir = lower(insn, op, options, |target| labels[target]);
             if let Lir::HostAddr { region, .. } = lir
                 && region >= MAP_VALUE_REGION + maps
             {

@@ -13,7 +13,8 @@
 //! - operations whose result is known while compiling (division by a zero immediate).
 
 use bpfkit_isa::{
-    AluOp, AtomicOp, ByteOrder, CallTarget, Cond, Kind, Opcode, PacketMode, Size, Source, Width,
+    AluOp, AtomicOp, ByteOrder, CallTarget, Cond, Insn, Kind, Opcode, PacketMode, Pseudo, Size,
+    Source, Width,
 };
 use bpfkit_vm::memory::{MAP_VALUE_REGION, STACK_SIZE};
 use bpfkit_vm::{Op, Program};
@@ -202,8 +203,15 @@ fn mem(options: Options, base: u8, off: i32, size: Size) -> Mem {
     }
 }
 
-/// Lowers the op at slot `pc`; `label` gives the label of a slot of the same program.
-pub fn lower<L: Copy>(op: &Op, options: Options, label: impl Fn(usize) -> L) -> Lir<L> {
+/// Lowers `insn`, whose pre-decoded form is `op` (the op tells targets and resolved values,
+/// the instruction which `lddw` pseudo form it was); `label` gives the label of a slot of the
+/// same program.
+pub fn lower<L: Copy>(
+    insn: &Insn,
+    op: &Op,
+    options: Options,
+    label: impl Fn(usize) -> L,
+) -> Lir<L> {
     let insn_kind = op.opcode.spec().kind;
     let (dst, src, off, imm) = (op.dst, op.src, op.off, op.imm);
     let operand = |source| match source {
@@ -221,7 +229,13 @@ pub fn lower<L: Copy>(op: &Op, options: Options, label: impl Fn(usize) -> L) -> 
         Kind::LoadImm64 { .. } => {
             let value = imm as u64;
             let region = value >> 32;
-            if options.mode == Mode::Trusted && region >= MAP_VALUE_REGION {
+            let map_value = matches!(
+                insn.kind(),
+                Kind::LoadImm64 {
+                    pseudo: Pseudo::MapValue | Pseudo::MapIdxValue
+                }
+            );
+            if options.mode == Mode::Trusted && map_value && region >= MAP_VALUE_REGION {
                 Lir::HostAddr {
                     dst,
                     region,
@@ -273,14 +287,10 @@ pub fn lower<L: Copy>(op: &Op, options: Options, label: impl Fn(usize) -> L) -> 
     }
 }
 
-/// Slots of `program` where an instruction starts (not the second slot of an `lddw`).
-pub fn instruction_starts(program: &Program) -> impl Iterator<Item = (usize, &Op)> {
+/// Each instruction of `program` with its slot index and pre-decoded form.
+pub fn instructions(program: &Program) -> impl Iterator<Item = (usize, &Insn, &Op)> {
     let ops = program.ops();
-    let mut skip = false;
-    ops.iter().enumerate().filter(move |(_, op)| {
-        let second = std::mem::replace(&mut skip, op.opcode == Opcode::LdImm64);
-        !second
-    })
+    program.insns().map(move |(pc, insn)| (pc, insn, &ops[pc]))
 }
 
 /// Whether a packet load is `BPF_IND` (adds its `src` register).
