@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use bpfkit_uapi::BpfCmd;
+
 /// A `bpf(2)` command (`enum bpf_cmd`), as far as this crate issues them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -26,13 +28,13 @@ impl Command {
     /// The kernel's number for this command.
     pub const fn number(self) -> u32 {
         match self {
-            Command::MapCreate => 0,
-            Command::MapLookupElem => 1,
-            Command::MapUpdateElem => 2,
-            Command::MapDeleteElem => 3,
-            Command::ProgLoad => 5,
-            Command::ProgTestRun => 10,
-            Command::ObjGetInfoByFd => 15,
+            Command::MapCreate => BpfCmd::MAP_CREATE.0,
+            Command::MapLookupElem => BpfCmd::MAP_LOOKUP_ELEM.0,
+            Command::MapUpdateElem => BpfCmd::MAP_UPDATE_ELEM.0,
+            Command::MapDeleteElem => BpfCmd::MAP_DELETE_ELEM.0,
+            Command::ProgLoad => BpfCmd::PROG_LOAD.0,
+            Command::ProgTestRun => BpfCmd::PROG_TEST_RUN.0,
+            Command::ObjGetInfoByFd => BpfCmd::OBJ_GET_INFO_BY_FD.0,
         }
     }
 

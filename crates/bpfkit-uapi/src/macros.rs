@@ -35,11 +35,43 @@ pub(crate) use uapi_newtype;
 /// Entries under `aliases` are further names for a value declared above (the kernel's
 /// `BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED` style); they are constants and parse, but `Display`
 /// shows the primary name.
+///
+/// With `names = short` instead of `kind = ...` before the braces, the kernel name is `prefix`
+/// followed by the short name (`BPF_FUNC_map_lookup_elem`: the kernel spells helper names in
+/// lower case, which Rust constants are not).
 macro_rules! uapi_enum {
     (
         $(#[$meta:meta])*
         $name:ident($repr:ty), prefix = $prefix:literal, kind = $kind:literal {
             $( $(#[$cmeta:meta])* $konst:ident = $value:literal => $short:literal, )*
+        }
+        aliases {
+            $( $(#[$ameta:meta])* $alias:ident = $target:ident, )*
+        }
+    ) => {
+        $crate::macros::uapi_enum! { @impl $(#[$meta])* $name($repr), prefix = $prefix, kind = $kind {
+            $( $(#[$cmeta])* $konst = $value => $short, (concat!($prefix, stringify!($konst))), )*
+        }
+        aliases {
+            $( $(#[$ameta])* $alias = $target, )*
+        } }
+    };
+    (
+        $(#[$meta:meta])*
+        $name:ident($repr:ty), prefix = $prefix:literal, kind = $kind:literal, names = short {
+            $( $(#[$cmeta:meta])* $konst:ident = $value:literal => $short:literal, )*
+        }
+    ) => {
+        $crate::macros::uapi_enum! { @impl $(#[$meta])* $name($repr), prefix = $prefix, kind = $kind {
+            $( $(#[$cmeta])* $konst = $value => $short, (concat!($prefix, $short)), )*
+        }
+        aliases {} }
+    };
+    (
+        @impl
+        $(#[$meta:meta])*
+        $name:ident($repr:ty), prefix = $prefix:literal, kind = $kind:literal {
+            $( $(#[$cmeta:meta])* $konst:ident = $value:literal => $short:literal, ($full:expr), )*
         }
         aliases {
             $( $(#[$ameta:meta])* $alias:ident = $target:ident, )*
@@ -63,7 +95,7 @@ macro_rules! uapi_enum {
             /// The kernel's name of this value, or `None` for a value the table does not know.
             pub const fn name(self) -> Option<&'static str> {
                 match self.0 {
-                    $( $value => Some(concat!($prefix, stringify!($konst))), )*
+                    $( $value => Some($full), )*
                     _ => None,
                 }
             }
@@ -83,8 +115,8 @@ macro_rules! uapi_enum {
 
             /// Looks a value up by its kernel name (aliases included) or its short name.
             pub fn from_name(name: &str) -> Option<$name> {
+                $( if name == $full || name == $short { return Some($name::$konst); } )*
                 match name {
-                    $( concat!($prefix, stringify!($konst)) | $short => Some($name::$konst), )*
                     $( concat!($prefix, stringify!($alias)) => Some($name::$alias), )*
                     _ => None,
                 }

@@ -11,13 +11,13 @@ pub type HelperFn = dyn FnMut(&mut HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, F
 /// Helper ids of the kernel's UAPI that the runtime implements.
 pub mod ids {
     /// `bpf_map_lookup_elem(map, key)`.
-    pub const MAP_LOOKUP_ELEM: u32 = 1;
+    pub const MAP_LOOKUP_ELEM: u32 = bpfkit_uapi::HelperId::MAP_LOOKUP_ELEM.0;
     /// `bpf_map_update_elem(map, key, value, flags)`.
-    pub const MAP_UPDATE_ELEM: u32 = 2;
+    pub const MAP_UPDATE_ELEM: u32 = bpfkit_uapi::HelperId::MAP_UPDATE_ELEM.0;
     /// `bpf_map_delete_elem(map, key)`.
-    pub const MAP_DELETE_ELEM: u32 = 3;
+    pub const MAP_DELETE_ELEM: u32 = bpfkit_uapi::HelperId::MAP_DELETE_ELEM.0;
     /// `bpf_tail_call(ctx, prog_array, index)`, built into the interpreter.
-    pub const TAIL_CALL: u32 = 12;
+    pub const TAIL_CALL: u32 = bpfkit_uapi::HelperId::TAIL_CALL.0;
 }
 
 /// What a helper sees of the run: the address space and the maps.
