@@ -14,7 +14,7 @@
 use bpfkit_isa::{Insn, Kind, Opcode, Reg, TABLE};
 use bpfkit_vm::memory::{CODE_REGION, INPUT_REGION, MAP_HANDLE_REGION, MAP_VALUE_REGION};
 use bpfkit_vm::memory::{frame_pointer, region_base};
-use bpfkit_vm::{Fault, LoadError, MapDef, MapId, MapKind, ProgId, Program, TailCallOverflow, Vm};
+use bpfkit_vm::{Fault, LoadError, MapDef, MapId, MapType, ProgId, Program, TailCallOverflow, Vm};
 
 use crate::{Jit, JitError};
 
@@ -288,21 +288,10 @@ pub fn vm(case: &Case) -> Result<Vm, LoadError> {
     for p in programs {
         vm.add_program(Program::new(p)?);
     }
-    let array = |value_size, max_entries| MapDef {
-        kind: MapKind::Array,
-        key_size: 4,
-        value_size,
-        max_entries,
-    };
     let maps = [
-        array(16, 4),
-        array(8, 2),
-        MapDef {
-            kind: MapKind::ProgArray,
-            key_size: 4,
-            value_size: 4,
-            max_entries: 4,
-        },
+        MapDef::new(MapType::ARRAY, 4, 16, 4),
+        MapDef::new(MapType::ARRAY, 4, 8, 2),
+        MapDef::new(MapType::PROG_ARRAY, 4, 4, 4),
     ];
     for def in maps {
         vm.create_map(def).expect("valid map definitions");

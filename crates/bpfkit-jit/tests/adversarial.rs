@@ -6,27 +6,17 @@ use bpfkit_asm::assemble;
 use bpfkit_isa::Dialect;
 use bpfkit_jit::Jit;
 use bpfkit_vm::memory::{INPUT_REGION, STACK_REGION, frame_pointer, region_base};
-use bpfkit_vm::{Access, Fault, MapDef, MapId, MapKind, ProgId, Program, TailCallOverflow, Vm};
+use bpfkit_vm::{Access, Fault, MapDef, MapId, MapType, ProgId, Program, TailCallOverflow, Vm};
 
 /// A VM running `source` with two maps: map 0 an array of one 12-byte value, map 1 a program
 /// array whose entry 0 is program 1 (`r0 = 7`), and a helper 6 that writes 8 bytes at `r1`.
 fn vm(source: &str) -> Vm {
     let insns = assemble(source, Dialect::Llvm).unwrap_or_else(|e| panic!("{e}\n{source}"));
     let mut vm = Vm::new(&insns).unwrap_or_else(|e| panic!("{e}\n{source}"));
-    vm.create_map(MapDef {
-        kind: MapKind::Array,
-        key_size: 4,
-        value_size: 12,
-        max_entries: 1,
-    })
-    .unwrap();
-    vm.create_map(MapDef {
-        kind: MapKind::ProgArray,
-        key_size: 4,
-        value_size: 4,
-        max_entries: 2,
-    })
-    .unwrap();
+    vm.create_map(MapDef::new(MapType::ARRAY, 4, 12, 1))
+        .unwrap();
+    vm.create_map(MapDef::new(MapType::PROG_ARRAY, 4, 4, 2))
+        .unwrap();
     let seven = assemble("r0 = 7\nexit", Dialect::Llvm).unwrap();
     let next = vm.add_program(Program::new(&seven).unwrap());
     vm.map_mut(MapId(1))

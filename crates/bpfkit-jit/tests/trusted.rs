@@ -10,7 +10,7 @@ use bpfkit_asm::assemble;
 use bpfkit_asm::conformance::TestFile;
 use bpfkit_isa::Dialect;
 use bpfkit_jit::{Jit, Mode};
-use bpfkit_vm::{MapDef, MapKind, Program, Vm};
+use bpfkit_vm::{MapDef, MapType, Program, Vm};
 
 fn trusted(vm: Vm) -> Jit {
     // SAFETY: every program these tests run stays inside its input, its frame and the map
@@ -88,21 +88,9 @@ fn maps_helpers_and_tail_calls_with_host_pointers() {
                 exit";
     let mut vm = Vm::new(&assemble(main, Dialect::Llvm).unwrap()).unwrap();
     let next = vm.add_program(Program::new(&assemble(next, Dialect::Llvm).unwrap()).unwrap());
-    let counters = vm
-        .create_map(MapDef {
-            kind: MapKind::Array,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 1,
-        })
-        .unwrap();
+    let counters = vm.create_map(MapDef::new(MapType::ARRAY, 4, 8, 1)).unwrap();
     let progs = vm
-        .create_map(MapDef {
-            kind: MapKind::ProgArray,
-            key_size: 4,
-            value_size: 4,
-            max_entries: 1,
-        })
+        .create_map(MapDef::new(MapType::PROG_ARRAY, 4, 4, 1))
         .unwrap();
     vm.map_mut(progs)
         .unwrap()
