@@ -15,7 +15,7 @@ use crate::lower::{Lir, Options, instructions, lower};
 /// Compiled code for every program of a VM, with where each program and instruction starts.
 pub struct Code {
     buffer: ExecutableBuffer,
-    /// Offset of each program's first instruction, by program id.
+    /// Host address of each program's first instruction, by program id.
     entries: Vec<usize>,
     /// For each program, the code offset of each instruction (by slot index).
     insns: Vec<Vec<(usize, usize)>>,
@@ -72,9 +72,8 @@ impl Code {
     }
 
     /// Host address of each program's first instruction.
-    pub(crate) fn entry_addresses(&self) -> Vec<usize> {
-        let base = self.buffer.as_ptr() as usize;
-        self.entries.iter().map(|e| base + e).collect()
+    pub(crate) fn entry_addresses(&self) -> &[usize] {
+        &self.entries
     }
 
     /// The entry trampoline, at offset 0.
@@ -126,6 +125,8 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
     let out_of_line = backend.offset();
     let bytes = backend.finish().map_err(JitError::Emit)?;
     let buffer = executable(&bytes).map_err(|e| JitError::Memory(e.to_string()))?;
+    let base = buffer.as_ptr() as usize;
+    let entries = entries.into_iter().map(|offset| base + offset).collect();
     Ok(Code {
         buffer,
         entries,

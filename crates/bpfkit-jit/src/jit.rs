@@ -36,6 +36,8 @@ pub struct Jit {
     /// Programs compiled: all of them in checked mode, the ones vouched for in trusted mode.
     programs: usize,
     code: Code,
+    /// The run context's memory, reused from run to run.
+    ctx: Vec<u64>,
 }
 
 impl std::fmt::Debug for Jit {
@@ -104,6 +106,7 @@ impl Jit {
             mode,
             programs,
             code,
+            ctx: Vec::new(),
         })
     }
 
@@ -152,8 +155,9 @@ impl Jit {
     /// # Panics
     /// If `id` is not a compiled program.
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
-        let code = &self.code;
-        self.vm.run_with(id, input, |rt| crate::run::run(code, rt))
+        let (code, ctx) = (&self.code, &mut self.ctx);
+        self.vm
+            .run_with(id, input, |rt| crate::run::run(code, rt, ctx))
     }
 
     /// The machine code, disassembled, each eBPF instruction above the code it became.

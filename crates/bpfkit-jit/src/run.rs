@@ -190,13 +190,16 @@ unsafe extern "C" fn packet_trampoline(ctx: *mut u64) -> u64 {
     services.packet_load(words)
 }
 
-/// Runs `code` in `rt`, the run [`bpfkit_vm::Vm::run_with`] prepared.
-pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>) -> Result<u64, Fault> {
+/// Runs `code` in `rt`, the run [`bpfkit_vm::Vm::run_with`] prepared, with `ctx` as the
+/// context's memory (reused from run to run).
+pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Vec<u64>) -> Result<u64, Fault> {
     let entry = rt.entry();
     let count = rt.memory().region_count();
-    let mut ctx = vec![0u64; TABLE + count * ENTRY_WORDS].into_boxed_slice();
+    ctx.clear();
+    ctx.resize(TABLE + count * ENTRY_WORDS, 0);
+    let ctx = &mut ctx[..];
     ctx[REGION_COUNT] = count as u64;
-    fill_table(&mut ctx, rt.memory());
+    fill_table(ctx, rt.memory());
     let stack_base = ctx[TABLE + STACK_REGION as usize * ENTRY_WORDS + ENTRY_BASE];
     ctx[STACK_BASE] = stack_base;
     ctx[STACK_LIMIT] = stack_base + (MAX_FRAMES * STACK_SIZE) as u64;
@@ -205,7 +208,7 @@ pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>) -> Result<u64, Fault> {
     ctx[PACKET_FN] = packet_trampoline as *const () as usize as u64;
     let trusted = code.options().mode == Mode::Trusted;
     ctx[REGS + 1] = if trusted {
-        virtual_to_host(&ctx, entry.r1)
+        virtual_to_host(ctx, entry.r1)
     } else {
         entry.r1
     };
@@ -216,7 +219,7 @@ pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>) -> Result<u64, Fault> {
     };
     let mut state = RunState {
         rt,
-        entries: &entries,
+        entries,
         trusted,
         ctx_len: ctx.len(),
         fault: None,
@@ -236,7 +239,7 @@ pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>) -> Result<u64, Fault> {
     match ctx[STATUS] {
         STATUS_OK => Ok(r0),
         STATUS_EXIT_ZERO => Ok(0),
-        _ => Err(fault(&ctx, &mut state)),
+        _ => Err(fault(ctx, &mut state)),
     }
 }
 
