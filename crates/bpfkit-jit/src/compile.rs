@@ -78,6 +78,9 @@ impl Code {
 
     /// The entry trampoline, at offset 0.
     pub(crate) fn entry_fn(&self) -> EntryFn {
+        // The caller runs the code next, on this thread.
+        #[cfg(target_arch = "aarch64")]
+        crate::aarch64::cache::before_execution();
         let start = self.buffer.as_ptr();
         // SAFETY: offset 0 of the buffer holds the entry trampoline the backend emitted, an
         // `extern "C" fn(*mut u64, *const u8) -> u64`; the buffer is mapped executable and
@@ -142,5 +145,8 @@ fn executable(bytes: &[u8]) -> std::io::Result<ExecutableBuffer> {
     let mut buffer = MutableBuffer::new(bytes.len())?;
     buffer.set_len(bytes.len());
     buffer.copy_from_slice(bytes);
+    #[cfg(target_arch = "aarch64")]
+    return crate::aarch64::cache::publish(buffer);
+    #[cfg(not(target_arch = "aarch64"))]
     buffer.make_exec()
 }

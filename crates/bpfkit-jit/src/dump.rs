@@ -13,7 +13,9 @@ pub fn dump(code: &Code, vm: &Vm) -> String {
     let bytes = code.bytes();
     #[cfg(target_arch = "x86_64")]
     let lines = crate::x86::disassemble(bytes, 0);
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "aarch64")]
+    let lines = crate::aarch64::disassemble(bytes, 0);
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     let lines: Vec<(usize, String)> = Vec::new();
     let mut out = String::new();
     let mut next = lines.iter().peekable();
@@ -24,8 +26,9 @@ pub fn dump(code: &Code, vm: &Vm) -> String {
     };
     let _ = writeln!(
         out,
-        "; {} bytes of x86_64 code, {} mode, compiled in {:.1?}",
+        "; {} bytes of {} code, {} mode, compiled in {:.1?}",
         bytes.len(),
+        std::env::consts::ARCH,
         code.options().mode,
         code.compile_time()
     );

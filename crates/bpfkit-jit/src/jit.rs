@@ -4,7 +4,7 @@ use bpfkit_vm::{Fault, ProgId, Vm};
 
 use crate::compile::Code;
 use crate::lower::Options;
-use crate::{JitError, Mode};
+use crate::{Atomics, JitError, Mode};
 
 /// A [`Vm`] whose programs run as machine code: the same helpers, maps, options, faults and
 /// results as the interpreter, at native speed.
@@ -33,6 +33,7 @@ use crate::{JitError, Mode};
 pub struct Jit {
     vm: Vm,
     mode: Mode,
+    atomics: Atomics,
     /// Programs compiled: all of them in checked mode, the ones vouched for in trusted mode.
     programs: usize,
     code: Code,
@@ -50,11 +51,12 @@ impl std::fmt::Debug for Jit {
     }
 }
 
-fn options(vm: &Vm, mode: Mode) -> Options {
+fn options(vm: &Vm, mode: Mode, atomics: Atomics) -> Options {
     Options {
         mode,
         metered: vm.budget().is_some(),
         strict_alignment: vm.strict_alignment(),
+        atomics,
     }
 }
 
@@ -62,7 +64,9 @@ fn options(vm: &Vm, mode: Mode) -> Options {
 fn compile(vm: &Vm, options: Options, programs: usize) -> Result<Code, JitError> {
     #[cfg(all(target_arch = "x86_64", unix))]
     return crate::compile::compile::<crate::x86::X86>(vm, options, programs);
-    #[cfg(not(all(target_arch = "x86_64", unix)))]
+    #[cfg(all(target_arch = "aarch64", unix))]
+    return crate::compile::compile::<crate::aarch64::Aarch64>(vm, options, programs);
+    #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), unix)))]
     {
         let _ = (vm, options, programs);
         Err(JitError::Unsupported(std::env::consts::ARCH))
@@ -100,10 +104,12 @@ impl Jit {
 
     fn build(vm: Vm, mode: Mode) -> Result<Jit, JitError> {
         let programs = vm.program_count();
-        let code = compile(&vm, options(&vm, mode), programs)?;
+        let atomics = Atomics::Detect;
+        let code = compile(&vm, options(&vm, mode, atomics), programs)?;
         Ok(Jit {
             vm,
             mode,
+            atomics,
             programs,
             code,
             ctx: Vec::new(),
@@ -130,7 +136,7 @@ impl Jit {
     /// [`JitError::UnvettedPrograms`] and only the programs vouched for can run.
     pub fn configure<R>(&mut self, change: impl FnOnce(&mut Vm) -> R) -> Result<R, JitError> {
         let result = change(&mut self.vm);
-        let wanted = options(&self.vm, self.mode);
+        let wanted = options(&self.vm, self.mode, self.atomics);
         let programs = match self.mode {
             Mode::Checked => self.vm.program_count(),
             Mode::Trusted => self.programs,
@@ -143,6 +149,17 @@ impl Jit {
             return Err(JitError::UnvettedPrograms);
         }
         Ok(result)
+    }
+
+    /// Recompiles the programs with atomics done as `atomics` says (aarch64: LSE or LL/SC;
+    /// [`Atomics::Detect`], the default, asks the CPU). x86_64 code does not change.
+    pub fn set_atomics(&mut self, atomics: Atomics) -> Result<(), JitError> {
+        if atomics != self.atomics {
+            let programs = self.code.program_count();
+            self.code = compile(&self.vm, options(&self.vm, self.mode, atomics), programs)?;
+            self.atomics = atomics;
+        }
+        Ok(())
     }
 
     /// Runs the entry program ([`ProgId`] 0) on `input`, as [`Vm::run`] does.

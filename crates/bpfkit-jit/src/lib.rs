@@ -58,6 +58,8 @@
 
 #![deny(missing_docs)]
 
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub mod aarch64;
 pub mod backend;
 pub mod compile;
 pub mod context;
@@ -81,6 +83,20 @@ pub enum Mode {
     Checked,
     /// Host pointers, no checks: for verified programs only.
     Trusted,
+}
+
+/// How atomic read-modify-writes are compiled where the CPU offers a choice (aarch64: the
+/// Large System Extensions' single instructions, or load-exclusive/store-exclusive loops);
+/// x86_64 has one way and ignores it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Atomics {
+    /// LSE when the CPU running the compiler has it, LL/SC otherwise.
+    #[default]
+    Detect,
+    /// LSE instructions (the CPU must have them).
+    Lse,
+    /// LL/SC loops, which every aarch64 CPU runs.
+    LlSc,
 }
 
 impl std::fmt::Display for Mode {

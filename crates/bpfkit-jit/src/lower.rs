@@ -174,6 +174,8 @@ pub struct Options {
     pub metered: bool,
     /// Fault on misaligned accesses.
     pub strict_alignment: bool,
+    /// How atomics are compiled (aarch64).
+    pub atomics: crate::Atomics,
 }
 
 /// Whether `r10 + off` of `size` bytes lies inside the frame, so it needs no check.
