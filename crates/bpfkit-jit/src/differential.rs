@@ -16,7 +16,7 @@ use bpfkit_vm::memory::{CODE_REGION, INPUT_REGION, MAP_HANDLE_REGION, MAP_VALUE_
 use bpfkit_vm::memory::{frame_pointer, region_base};
 use bpfkit_vm::{Fault, LoadError, MapDef, MapId, MapType, ProgId, Program, TailCallOverflow, Vm};
 
-use crate::{Jit, JitError};
+use crate::{Atomics, Jit, JitError};
 
 /// Reads random choices from bytes; past their end every choice is 0.
 #[derive(Clone, Debug)]
@@ -347,6 +347,11 @@ pub struct Mismatch {
 /// Runs `case` on the interpreter and on the checked JIT. `Ok(None)` when the loader rejects
 /// the programs (both engines share it), `Ok(Some(outcome))` when they agree.
 pub fn compare(case: &Case) -> Result<Option<Outcome>, Box<Mismatch>> {
+    compare_with(case, Atomics::Detect)
+}
+
+/// As [`compare`], with the JIT's atomics compiled as `atomics` says.
+pub fn compare_with(case: &Case, atomics: Atomics) -> Result<Option<Outcome>, Box<Mismatch>> {
     let Ok(mut interp_vm) = vm(case) else {
         return Ok(None);
     };
@@ -362,6 +367,9 @@ pub fn compare(case: &Case) -> Result<Option<Outcome>, Box<Mismatch>> {
         Err(JitError::Unsupported(_)) => return Ok(Some(interpreter)),
         Err(e) => panic!("the JIT cannot compile a loaded program: {e}"),
     };
+    if let Err(e) = jit.set_atomics(atomics) {
+        panic!("the JIT cannot compile a loaded program with {atomics:?} atomics: {e}");
+    }
     let mut input = case.input.clone();
     let result = jit.run(&mut input);
     let jit = Outcome {
