@@ -48,7 +48,7 @@ pub mod cache;
 mod dump;
 mod emit;
 
-pub use asm::{Addr, Asm, Cc, Logic, Lse, MemOp, R, Shift, arith_imm_fits, logic_imm_fits};
+pub use asm::R;
 pub use dump::disassemble;
 pub use emit::{Aarch64, Label, MAX_INSN_BYTES};
 
