@@ -40,7 +40,11 @@ fn llvm(code: &[u8]) -> Option<Vec<String>> {
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&path);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -75,7 +79,9 @@ fn cases() -> Vec<Case> {
         case("mov x9, #0x1234", |a| a.movz(true, 9, 0x1234, 0)),
         case("mov x9, #0x12340000", |a| a.movz(true, 9, 0x1234, 16)),
         case("mov x9, #0x123400000000", |a| a.movz(true, 9, 0x1234, 32)),
-        case("mov x9, #0x1234000000000000", |a| a.movz(true, 9, 0x1234, 48)),
+        case("mov x9, #0x1234000000000000", |a| {
+            a.movz(true, 9, 0x1234, 48)
+        }),
         case("mov w9, #0xffff", |a| a.movz(false, 9, 0xffff, 0)),
         // LLVM shows a W register's constant as a signed 32-bit value.
         case("mov w9, #-0x10000", |a| a.movz(false, 9, 0xffff, 16)),
@@ -90,11 +96,15 @@ fn cases() -> Vec<Case> {
         case("movk x9, #0x1, lsl #32", |a| a.movk(true, 9, 1, 32)),
         case("movk x9, #0x1, lsl #48", |a| a.movk(true, 9, 1, 48)),
         case("movk w9, #0x1", |a| a.movk(false, 9, 1, 0)),
-        case("movk w9, #0x8000, lsl #16", |a| a.movk(false, 9, 0x8000, 16)),
+        case("movk w9, #0x8000, lsl #16", |a| {
+            a.movk(false, 9, 0x8000, 16)
+        }),
         // The constant builder's choices.
         case("mov x9, #0x0", |a| a.mov_const(true, 9, 0)),
         case("mov x9, #-0x1", |a| a.mov_const(true, 9, u64::MAX)),
-        case("mov x9, #-0x80000000", |a| a.mov_const(true, 9, 0xffff_ffff_8000_0000)),
+        case("mov x9, #-0x80000000", |a| {
+            a.mov_const(true, 9, 0xffff_ffff_8000_0000)
+        }),
         case("mov x9, #0x5678\nmovk x9, #0x1234, lsl #16", |a| {
             a.mov_const(true, 9, 0x1234_5678)
         }),
@@ -113,28 +123,46 @@ fn cases() -> Vec<Case> {
             a.mov_const(false, 9, 0x8000_1234)
         }),
         // 0x80000001 is a bitmask (two ones, rotated): one `orr`.
-        case("mov w9, #-0x7fffffff", |a| a.mov_const(false, 9, 0x8000_0001)),
+        case("mov w9, #-0x7fffffff", |a| {
+            a.mov_const(false, 9, 0x8000_0001)
+        }),
         case("mov w9, #0xf0f0f0f", |a| a.mov_const(false, 9, 0x0f0f_0f0f)),
         // Arithmetic.
         case("add x9, x19, #0xfff", |a| a.add_imm(true, 9, 19, 0xfff)),
-        case("add x9, x9, #0x1, lsl #12", |a| a.add_imm(true, 9, 9, 0x1000)),
-        case("add x9, x9, #0xfff, lsl #12", |a| a.add_imm(true, 9, 9, 0xfff000)),
+        case("add x9, x9, #0x1, lsl #12", |a| {
+            a.add_imm(true, 9, 9, 0x1000)
+        }),
+        case("add x9, x9, #0xfff, lsl #12", |a| {
+            a.add_imm(true, 9, 9, 0xfff000)
+        }),
         case("add w7, w7, #0x1", |a| a.add_imm(false, 7, 7, 1)),
-        case("add w7, w7, #0x2, lsl #12", |a| a.add_imm(false, 7, 7, 0x2000)),
+        case("add w7, w7, #0x2, lsl #12", |a| {
+            a.add_imm(false, 7, 7, 0x2000)
+        }),
         case("add sp, sp, #0x10", |a| a.add_imm(true, SP, SP, 16)),
         case("sub x25, x25, #0x200", |a| a.sub_imm(true, 25, 25, 512)),
-        case("sub x9, x9, #0x1, lsl #12", |a| a.sub_imm(true, 9, 9, 0x1000)),
+        case("sub x9, x9, #0x1, lsl #12", |a| {
+            a.sub_imm(true, 9, 9, 0x1000)
+        }),
         case("sub w7, w7, #0xfff", |a| a.sub_imm(false, 7, 7, 0xfff)),
-        case("sub w7, w7, #0x3, lsl #12", |a| a.sub_imm(false, 7, 7, 0x3000)),
+        case("sub w7, w7, #0x3, lsl #12", |a| {
+            a.sub_imm(false, 7, 7, 0x3000)
+        }),
         case("subs x9, x9, #0x1", |a| a.subs_imm(true, 9, 9, 1)),
         case("cmp x9, #0x1, lsl #12", |a| a.subs_imm(true, ZR, 9, 0x1000)),
         case("cmp w0, #0xfff", |a| a.subs_imm(false, ZR, 0, 0xfff)),
-        case("cmp w0, #0x1, lsl #12", |a| a.subs_imm(false, ZR, 0, 0x1000)),
+        case("cmp w0, #0x1, lsl #12", |a| {
+            a.subs_imm(false, ZR, 0, 0x1000)
+        }),
         case("cmn x7, #0x1", |a| a.adds_imm(true, ZR, 7, 1)),
         case("cmn x7, #0x1, lsl #12", |a| a.adds_imm(true, ZR, 7, 0x1000)),
         case("cmn w7, #0x5", |a| a.adds_imm(false, ZR, 7, 5)),
-        case("adds w7, w7, #0x5, lsl #12", |a| a.adds_imm(false, 7, 7, 0x5000)),
-        case("add x10, x26, x10, lsl #5", |a| a.add_reg(true, 10, 26, 10, 5)),
+        case("adds w7, w7, #0x5, lsl #12", |a| {
+            a.adds_imm(false, 7, 7, 0x5000)
+        }),
+        case("add x10, x26, x10, lsl #5", |a| {
+            a.add_reg(true, 10, 26, 10, 5)
+        }),
         case("add w7, w7, w0", |a| a.add_reg(false, 7, 7, 0, 0)),
         case("sub x9, x25, x9", |a| a.sub_reg(true, 9, 25, 9)),
         case("sub w1, w1, w2", |a| a.sub_reg(false, 1, 1, 2)),
@@ -153,12 +181,24 @@ fn cases() -> Vec<Case> {
         case("msub w7, w15, wzr, w7", |a| a.msub(false, 7, 15, ZR, 7)),
         // Logic.
         case("and x7, x7, x0", |a| a.logic_reg(Logic::And, true, 7, 7, 0)),
-        case("and w7, w7, w0", |a| a.logic_reg(Logic::And, false, 7, 7, 0)),
-        case("orr x7, x7, x14", |a| a.logic_reg(Logic::Orr, true, 7, 7, 14)),
-        case("orr w7, w7, w14", |a| a.logic_reg(Logic::Orr, false, 7, 7, 14)),
-        case("eor x7, x7, x22", |a| a.logic_reg(Logic::Eor, true, 7, 7, 22)),
-        case("eor w7, w7, w22", |a| a.logic_reg(Logic::Eor, false, 7, 7, 22)),
-        case("and x7, x7, #0xff", |a| a.logic_imm(Logic::And, true, 7, 7, 0xff)),
+        case("and w7, w7, w0", |a| {
+            a.logic_reg(Logic::And, false, 7, 7, 0)
+        }),
+        case("orr x7, x7, x14", |a| {
+            a.logic_reg(Logic::Orr, true, 7, 7, 14)
+        }),
+        case("orr w7, w7, w14", |a| {
+            a.logic_reg(Logic::Orr, false, 7, 7, 14)
+        }),
+        case("eor x7, x7, x22", |a| {
+            a.logic_reg(Logic::Eor, true, 7, 7, 22)
+        }),
+        case("eor w7, w7, w22", |a| {
+            a.logic_reg(Logic::Eor, false, 7, 7, 22)
+        }),
+        case("and x7, x7, #0xff", |a| {
+            a.logic_imm(Logic::And, true, 7, 7, 0xff)
+        }),
         case("and w7, w7, #0xfffffffe", |a| {
             a.logic_imm(Logic::And, false, 7, 7, 0xffff_fffe)
         }),
@@ -171,7 +211,9 @@ fn cases() -> Vec<Case> {
         case("eor x1, x1, #0xffff0000ffff0000", |a| {
             a.logic_imm(Logic::Eor, true, 1, 1, 0xffff_0000_ffff_0000)
         }),
-        case("eor w1, w1, #0x3", |a| a.logic_imm(Logic::Eor, false, 1, 1, 3)),
+        case("eor w1, w1, #0x3", |a| {
+            a.logic_imm(Logic::Eor, false, 1, 1, 3)
+        }),
         case("tst x7, x0", |a| a.tst_reg(true, 7, 0)),
         case("tst w7, w0", |a| a.tst_reg(false, 7, 0)),
         case("tst x13, #0x7", |a| a.tst_imm(true, 13, 7)),
@@ -180,20 +222,44 @@ fn cases() -> Vec<Case> {
         case("mvn w15, w0", |a| a.mvn(false, 15, 0)),
         // Shifts, extensions, byte order.
         case("lsl x7, x7, x0", |a| a.shift_reg(Shift::Lsl, true, 7, 7, 0)),
-        case("lsl w7, w7, w0", |a| a.shift_reg(Shift::Lsl, false, 7, 7, 0)),
-        case("lsr x7, x7, x14", |a| a.shift_reg(Shift::Lsr, true, 7, 7, 14)),
-        case("lsr w7, w7, w14", |a| a.shift_reg(Shift::Lsr, false, 7, 7, 14)),
+        case("lsl w7, w7, w0", |a| {
+            a.shift_reg(Shift::Lsl, false, 7, 7, 0)
+        }),
+        case("lsr x7, x7, x14", |a| {
+            a.shift_reg(Shift::Lsr, true, 7, 7, 14)
+        }),
+        case("lsr w7, w7, w14", |a| {
+            a.shift_reg(Shift::Lsr, false, 7, 7, 14)
+        }),
         case("asr x7, x7, x1", |a| a.shift_reg(Shift::Asr, true, 7, 7, 1)),
-        case("asr w7, w7, w1", |a| a.shift_reg(Shift::Asr, false, 7, 7, 1)),
-        case("lsl x9, x9, #23", |a| a.shift_imm(Shift::Lsl, true, 9, 9, 23)),
-        case("lsl x9, x9, #63", |a| a.shift_imm(Shift::Lsl, true, 9, 9, 63)),
-        case("lsl w9, w9, #1", |a| a.shift_imm(Shift::Lsl, false, 9, 9, 1)),
-        case("lsl w9, w9, #31", |a| a.shift_imm(Shift::Lsl, false, 9, 9, 31)),
-        case("lsr x10, x9, #32", |a| a.shift_imm(Shift::Lsr, true, 10, 9, 32)),
-        case("lsr w10, w9, #31", |a| a.shift_imm(Shift::Lsr, false, 10, 9, 31)),
+        case("asr w7, w7, w1", |a| {
+            a.shift_reg(Shift::Asr, false, 7, 7, 1)
+        }),
+        case("lsl x9, x9, #23", |a| {
+            a.shift_imm(Shift::Lsl, true, 9, 9, 23)
+        }),
+        case("lsl x9, x9, #63", |a| {
+            a.shift_imm(Shift::Lsl, true, 9, 9, 63)
+        }),
+        case("lsl w9, w9, #1", |a| {
+            a.shift_imm(Shift::Lsl, false, 9, 9, 1)
+        }),
+        case("lsl w9, w9, #31", |a| {
+            a.shift_imm(Shift::Lsl, false, 9, 9, 31)
+        }),
+        case("lsr x10, x9, #32", |a| {
+            a.shift_imm(Shift::Lsr, true, 10, 9, 32)
+        }),
+        case("lsr w10, w9, #31", |a| {
+            a.shift_imm(Shift::Lsr, false, 10, 9, 31)
+        }),
         case("asr x7, x7, #1", |a| a.shift_imm(Shift::Asr, true, 7, 7, 1)),
-        case("asr x7, x7, #63", |a| a.shift_imm(Shift::Asr, true, 7, 7, 63)),
-        case("asr w7, w7, #31", |a| a.shift_imm(Shift::Asr, false, 7, 7, 31)),
+        case("asr x7, x7, #63", |a| {
+            a.shift_imm(Shift::Asr, true, 7, 7, 63)
+        }),
+        case("asr w7, w7, #31", |a| {
+            a.shift_imm(Shift::Asr, false, 7, 7, 31)
+        }),
         case("sxtb x7, w0", |a| a.sxt(true, 8, 7, 0)),
         case("sxth x7, w0", |a| a.sxt(true, 16, 7, 0)),
         case("sxtw x7, w0", |a| a.sxt(true, 32, 7, 0)),
@@ -227,7 +293,9 @@ fn cases() -> Vec<Case> {
         case("stset w0, [x13]", |a| a.lse_store(Lse::Set, false, 0, 13)),
         case("steor x0, [x13]", |a| a.lse_store(Lse::Eor, true, 0, 13)),
         case("steor w0, [x13]", |a| a.lse_store(Lse::Eor, false, 0, 13)),
-        case("swpal x0, xzr, [x13]", |a| a.lse_store(Lse::Swp, true, 0, 13)),
+        case("swpal x0, xzr, [x13]", |a| {
+            a.lse_store(Lse::Swp, true, 0, 13)
+        }),
     ];
     for (op, x, w) in [
         (Lse::Add, "ldaddal", "ldaddal"),
