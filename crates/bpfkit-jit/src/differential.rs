@@ -362,14 +362,11 @@ pub fn compare_with(case: &Case, atomics: Atomics) -> Result<Option<Outcome>, Bo
         memory: memory_of(&interp_vm, input),
     };
     let jit_vm = vm(case).expect("loaded once already");
-    let mut jit = match Jit::new(jit_vm) {
+    let mut jit = match Jit::with_atomics(jit_vm, atomics) {
         Ok(jit) => jit,
         Err(JitError::Unsupported(_)) => return Ok(Some(interpreter)),
         Err(e) => panic!("the JIT cannot compile a loaded program: {e}"),
     };
-    if let Err(e) = jit.set_atomics(atomics) {
-        panic!("the JIT cannot compile a loaded program with {atomics:?} atomics: {e}");
-    }
     let mut input = case.input.clone();
     let result = jit.run(&mut input);
     let jit = Outcome {

@@ -78,7 +78,13 @@ impl Jit {
     /// run's regions, with the interpreter's virtual addresses, so a program that nobody
     /// verified can fault but can never touch memory outside its regions.
     pub fn new(vm: Vm) -> Result<Jit, JitError> {
-        Jit::build(vm, Mode::Checked)
+        Jit::build(vm, Mode::Checked, Atomics::Detect)
+    }
+
+    /// As [`Jit::new`], with atomics compiled as `atomics` says (aarch64: LSE or LL/SC;
+    /// x86_64 has one way).
+    pub fn with_atomics(vm: Vm, atomics: Atomics) -> Result<Jit, JitError> {
+        Jit::build(vm, Mode::Checked, atomics)
     }
 
     /// Compiles `vm`'s programs in trusted mode: registers hold host pointers (`r1` the input,
@@ -99,12 +105,11 @@ impl Jit {
     /// like one. Programs added to the VM later (through [`Jit::configure`]) are not covered
     /// and are not compiled.
     pub unsafe fn new_trusted(vm: Vm) -> Result<Jit, JitError> {
-        Jit::build(vm, Mode::Trusted)
+        Jit::build(vm, Mode::Trusted, Atomics::Detect)
     }
 
-    fn build(vm: Vm, mode: Mode) -> Result<Jit, JitError> {
+    fn build(vm: Vm, mode: Mode, atomics: Atomics) -> Result<Jit, JitError> {
         let programs = vm.program_count();
-        let atomics = Atomics::Detect;
         let code = compile(&vm, options(&vm, mode, atomics), programs)?;
         Ok(Jit {
             vm,
