@@ -24,4 +24,13 @@ for o in testdata/obj/*.g.o; do
   llvm-objcopy-19 --dump-section .BTF="fuzz/corpus/btf_parse/$(basename "$o").btf" "$o" /dev/null 2>/dev/null || true
   llvm-objcopy-19 --dump-section .BTF.ext="fuzz/corpus/btf_ext_parse/$(basename "$o").ext" "$o" /dev/null 2>/dev/null || true
 done
+# JIT against interpreter: the input is a stream of choices for bpfkit_jit::differential, so
+# the seeds are deterministic pseudo-random bytes.
+mkdir -p fuzz/corpus/jit_vs_interp
+python3 -c '
+import random, sys
+for i in range(64):
+    r = random.Random(i)
+    open(f"fuzz/corpus/jit_vs_interp/seed{i}", "wb").write(bytes(r.randrange(256) for _ in range(r.randrange(64, 4096))))
+'
 echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per assembler target, $(ls fuzz/corpus/elf_parse | wc -l) objects"

@@ -10,7 +10,7 @@ use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 
 use crate::JitError;
 use crate::backend::NewBackend;
-use crate::lower::{Lir, Options, instructions, lower};
+use crate::lower::{Lir, Options, instructions, is_branch, lower};
 
 /// Compiled code for every program of a VM, with where each program and instruction starts.
 pub struct Code {
@@ -102,16 +102,29 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
     let mut entries = Vec::with_capacity(programs.len());
     let mut offsets = Vec::with_capacity(programs.len());
     for (index, program) in programs.iter().enumerate() {
-        let labels: Vec<B::Label> = (0..program.len()).map(|_| backend.new_label()).collect();
+        // A label for each slot something jumps or calls to (targets are absolute in `off`).
+        let mut labels: Vec<Option<B::Label>> = vec![None; program.len()];
+        for (_, _, op) in instructions(program) {
+            if is_branch(op) {
+                let target = op.off as usize;
+                if labels[target].is_none() {
+                    labels[target] = Some(backend.new_label());
+                }
+            }
+        }
         entries.push(backend.offset());
         let mut insns = Vec::with_capacity(program.len());
         for (pc, insn, op) in instructions(program) {
-            backend.bind(labels[pc]);
+            if let Some(label) = labels[pc] {
+                backend.bind(label);
+            }
             insns.push((pc, backend.offset()));
             if options.metered {
                 backend.meter(pc);
             }
-            let lir = lower(insn, op, options, |target| labels[target]);
+            let lir = lower(insn, op, options, |target| {
+                labels[target].expect("every branch target has a label")
+            });
             if let Lir::HostAddr { region, .. } = lir
                 && region >= MAP_VALUE_REGION + maps
             {

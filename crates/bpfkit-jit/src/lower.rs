@@ -289,6 +289,19 @@ pub fn lower<L: Copy>(
     }
 }
 
+/// Whether `op` jumps or calls to the slot in its `off` (a jump, `ja`, `gotol` or a local call).
+pub fn is_branch(op: &Op) -> bool {
+    matches!(
+        op.opcode.spec().kind,
+        Kind::Jump { .. }
+            | Kind::Ja
+            | Kind::Ja32
+            | Kind::Call {
+                target: CallTarget::Local
+            }
+    )
+}
+
 /// Each instruction of `program` with its slot index and pre-decoded form.
 pub fn instructions(program: &Program) -> impl Iterator<Item = (usize, &Insn, &Op)> {
     let ops = program.ops();

@@ -5,7 +5,7 @@
 //! Each engine gets its own copy of the input and keeps it from run to run (a program that
 //! changes its input sees its own changes, on every engine alike). Our engines are timed in
 //! batches, the median batch reported; the kernel's JIT runs through `BPF_PROG_TEST_RUN` with
-//! `repeat` (its own timing, of the program inside a small wrapper; see `kernel.rs`), when
+//! `repeat` (its own timing, of the program inside a small wrapper; see `bpfkit_sys::RawProgram`), when
 //! bpf(2) is permitted.
 
 use std::path::PathBuf;
@@ -20,7 +20,6 @@ use super::run::read_program;
 use crate::CliError;
 use crate::engine::{Engine, Runner, add_conformance_helpers, parse_hex};
 use crate::error::read_file;
-use crate::kernel::KernelProgram;
 
 /// What `bench` can time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -142,16 +141,17 @@ impl BenchArgs {
     fn kernel(&self, bytes: &[u8], input: &[u8]) -> Result<Timing, CliError> {
         let insns = decode(bytes).map_err(|e| CliError::input(format!("{}: {e}", self.prog)))?;
         let load = Instant::now();
-        let prog = KernelProgram::load(&insns, input.len())?;
+        let prog = crate::kernel::load(&insns, input.len())?;
         let compile = load.elapsed();
-        let (r0, _) = prog.run(input, 1)?;
-        let (_, first) = prog.run(input, 1000)?;
+        let judged = |e| CliError::judged(format!("{} in the kernel: {e}", self.prog));
+        let (r0, _) = prog.run(input, 1).map_err(judged)?;
+        let (_, first) = prog.run(input, 1000).map_err(judged)?;
         // As many runs as fit the budget, by the first estimate; the median of five.
         let per_call = (self.time_ms * 1_000_000 / 5) / u64::from(first.max(1));
         let repeat = per_call.clamp(1000, u32::MAX as u64) as u32;
         let mut samples = Vec::new();
         for _ in 0..5 {
-            samples.push(prog.run(input, repeat)?.1);
+            samples.push(prog.run(input, repeat).map_err(judged)?.1);
         }
         samples.sort_unstable();
         Ok(Timing {

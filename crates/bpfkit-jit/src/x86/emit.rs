@@ -56,9 +56,19 @@ pub struct X86 {
 impl NewBackend for X86 {
     fn new(options: Options, insns: usize) -> X86 {
         X86 {
-            ops: VecAssembler::new_with_capacity(0, insns * 16, 0, 0, insns, 0, 0),
+            // Room for the code (a checked access is about 50 bytes), the labels (branch
+            // targets and fault paths) and their relocations, so nothing grows while emitting.
+            ops: VecAssembler::new_with_capacity(
+                0,
+                256 + insns * 48,
+                0,
+                8,
+                insns * 2,
+                0,
+                insns * 2,
+            ),
             options,
-            stubs: Vec::new(),
+            stubs: Vec::with_capacity(insns),
         }
     }
 }
