@@ -1,4 +1,4 @@
-//! A JIT compiler for eBPF with the interpreter's exact semantics: x86_64 machine code for the
+//! A JIT compiler for eBPF with the interpreter's exact semantics: x86_64 or aarch64 machine code for the
 //! programs of a [`bpfkit_vm::Vm`], running on the same runtime (helpers, maps, tail calls,
 //! budget, faults).
 //!
@@ -51,10 +51,12 @@
 //!   time, out-of-line code) for one architecture; `x86` is the x86_64 one, and the only place
 //!   dynasmrt's assembler appears.
 //!
-//! An aarch64 backend adds a module like `x86` (register map, emission with dynasmrt's aarch64
-//! assembler, a disassembler for the dump), implements `Backend` with the same context words and
-//! trampoline protocol, and is selected in `jit.rs`'s `compile` by `cfg(target_arch)`. Lowering,
-//! the driver, the context, the run and the tests stay as they are.
+//! `aarch64` is the second backend: its own register map, emission with dynasmrt's aarch64
+//! assembler, LSE or LL/SC atomics ([`Atomics`]), far branches, cache synchronisation before
+//! the code is made executable, and a disassembler for the dump. It implements `Backend` with
+//! the same context words and trampoline protocol and is selected in `jit.rs`'s `compile` by
+//! `cfg(target_arch)`; it builds on x86_64 too, where its encodings are tested. Lowering, the
+//! driver, the context, the run and the tests are shared.
 
 #![deny(missing_docs)]
 
