@@ -39,14 +39,23 @@ pub const RUN: usize = 24;
 /// First word of the region table.
 pub const TABLE: usize = 26;
 
-/// Words per region table entry: host base, read limit, write limit, unused.
-pub const ENTRY_WORDS: usize = 4;
+/// Words per region table entry (a power of two, so an entry's offset is a shift of the region
+/// index).
+pub const ENTRY_WORDS: usize = 16;
 /// Entry word: host address of the region's first byte.
 pub const ENTRY_BASE: usize = 0;
-/// Entry word: an access `[off, off + size)` reads in bounds when `off + size` is at most this.
-pub const ENTRY_READ_LIMIT: usize = 1;
-/// Entry word: the same for stores; 0 for read-only regions.
-pub const ENTRY_WRITE_LIMIT: usize = 2;
+/// Entry word: the region's length in bytes.
+pub const ENTRY_LEN: usize = 1;
+/// Entry words `ENTRY_READ_LAST + k`: the last offset at which a load of `1 << k` bytes fits
+/// (length minus size, as a signed number: negative when none fits).
+pub const ENTRY_READ_LAST: usize = 2;
+/// Entry words `ENTRY_WRITE_LAST + k`: the same for stores; -1 in read-only regions.
+pub const ENTRY_WRITE_LAST: usize = 6;
+
+/// `k` such that an access of `bytes` (1, 2, 4 or 8) is `1 << k` bytes.
+pub const fn size_index(bytes: usize) -> usize {
+    bytes.trailing_zeros() as usize
+}
 
 /// Byte offset of word `index` in the context.
 pub const fn at(index: usize) -> i32 {

@@ -40,8 +40,12 @@ fn fill_table(ctx: &mut [u64], memory: &mut Memory<'_>) {
     for (i, span) in memory.spans().enumerate() {
         let entry = TABLE + i * ENTRY_WORDS;
         ctx[entry + ENTRY_BASE] = span.ptr as u64;
-        ctx[entry + ENTRY_READ_LIMIT] = span.len as u64;
-        ctx[entry + ENTRY_WRITE_LIMIT] = if span.writable { span.len as u64 } else { 0 };
+        ctx[entry + ENTRY_LEN] = span.len as u64;
+        for k in 0..4 {
+            let last = span.len as i64 - (1i64 << k);
+            ctx[entry + ENTRY_READ_LAST + k] = last as u64;
+            ctx[entry + ENTRY_WRITE_LAST + k] = if span.writable { last } else { -1 } as u64;
+        }
     }
 }
 
@@ -53,7 +57,7 @@ fn region_count(ctx: &[u64]) -> usize {
 fn host_to_virtual(ctx: &[u64], value: u64) -> u64 {
     for i in 0..region_count(ctx) {
         let entry = TABLE + i * ENTRY_WORDS;
-        let (base, len) = (ctx[entry + ENTRY_BASE], ctx[entry + ENTRY_READ_LIMIT]);
+        let (base, len) = (ctx[entry + ENTRY_BASE], ctx[entry + ENTRY_LEN]);
         if len > 0 && value >= base && value - base < len {
             return ((i as u64) << 32) | (value - base);
         }
@@ -67,7 +71,7 @@ fn virtual_to_host(ctx: &[u64], value: u64) -> u64 {
     let off = value & 0xffff_ffff;
     if region < region_count(ctx) {
         let entry = TABLE + region * ENTRY_WORDS;
-        if off < ctx[entry + ENTRY_READ_LIMIT] {
+        if off < ctx[entry + ENTRY_LEN] {
             return ctx[entry + ENTRY_BASE] + off;
         }
     }

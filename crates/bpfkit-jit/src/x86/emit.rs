@@ -51,6 +51,8 @@ pub struct X86 {
     ops: VecAssembler<X64Relocation>,
     options: Options,
     stubs: Vec<Stub>,
+    /// Whether the CPU has BMI2 (`rorx`), which saves an instruction per checked access.
+    bmi2: bool,
 }
 
 impl NewBackend for X86 {
@@ -69,6 +71,7 @@ impl NewBackend for X86 {
             ),
             options,
             stubs: Vec::with_capacity(insns),
+            bmi2: std::arch::is_x86_feature_detected!("bmi2") && !tests::without_bmi2(),
         }
     }
 }
@@ -183,27 +186,39 @@ impl X86 {
                     n,
                     StubAddr::Access(base, off),
                 );
-                let limit = if first_is_write {
-                    ENTRY_WRITE_LIMIT
+                let k = size_index(n);
+                let last = if first_is_write {
+                    ENTRY_WRITE_LAST
                 } else {
-                    ENTRY_READ_LIMIT
-                };
+                    ENTRY_READ_LAST
+                } + k;
+                // rcx = the region index (the high half), checked against the table's size.
+                if self.bmi2 {
+                    asm!(self.ops
+                        ; rorx rcx, rax, 32
+                        ; cmp ecx, DWORD [r12 + at(REGION_COUNT)]
+                        ; jae =>first
+                    );
+                } else {
+                    asm!(self.ops
+                        ; mov rcx, rax
+                        ; shr rcx, 32
+                        ; cmp rcx, [r12 + at(REGION_COUNT)]
+                        ; jae =>first
+                    );
+                }
+                // rdx = the offset (the low half), at most the last one the access fits at.
                 asm!(self.ops
-                    ; mov rcx, rax
-                    ; shr rcx, 32
-                    ; cmp rcx, [r12 + at(REGION_COUNT)]
-                    ; jae =>first
-                    ; shl ecx, 5
+                    ; shl ecx, (ENTRY_WORDS * 8).trailing_zeros() as i8
                     ; mov edx, eax
-                    ; lea rax, [rdx + n as i32]
-                    ; cmp rax, [r12 + rcx + at(TABLE + limit)]
-                    ; ja =>first
+                    ; cmp rdx, [r12 + rcx + at(TABLE + last)]
+                    ; jg =>first
                 );
                 if read_write {
                     let second = self.stub(pc, FAULT_WRITE, n, StubAddr::Access(base, off));
                     asm!(self.ops
-                        ; cmp rax, [r12 + rcx + at(TABLE + ENTRY_WRITE_LIMIT)]
-                        ; ja =>second
+                        ; cmp rdx, [r12 + rcx + at(TABLE + ENTRY_WRITE_LAST + k)]
+                        ; jg =>second
                     );
                 }
                 asm!(self.ops ; add rdx, [r12 + rcx + at(TABLE + ENTRY_BASE)]);
@@ -733,5 +748,67 @@ impl Backend for X86 {
         }
         asm!(self.ops ; ret);
         self.ops.finalize().map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use crate::differential::{Source, compare, generate};
+
+    thread_local! {
+        static WITHOUT_BMI2: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether this thread compiles as for a CPU without BMI2.
+    pub fn without_bmi2() -> bool {
+        WITHOUT_BMI2.with(Cell::get)
+    }
+
+    /// The checked-access sequence for CPUs without BMI2 (this machine has it, so the other
+    /// tests cover `rorx`) agrees with the interpreter on random programs too.
+    #[test]
+    fn without_bmi2_the_jit_agrees_with_the_interpreter() {
+        WITHOUT_BMI2.with(|w| w.set(true));
+        let load = [
+            bpfkit_isa::Insn::new(bpfkit_isa::Opcode::LdxB)
+                .with_dst(bpfkit_isa::Reg::R0)
+                .with_src(bpfkit_isa::Reg::R1),
+            bpfkit_isa::Insn::new(bpfkit_isa::Opcode::Exit),
+        ];
+        let jit = crate::Jit::new(bpfkit_vm::Vm::new(&load).unwrap()).unwrap();
+        let dump = jit.dump();
+        assert!(
+            dump.contains("shr rcx,0x20") && !dump.contains("rorx"),
+            "{dump}"
+        );
+        let mut faults = 0;
+        for seed in 0..1500u64 {
+            let mut x = seed * 2 + 1;
+            let bytes: Vec<u8> = (0..2048)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            let case = generate(&mut Source::new(&bytes));
+            match compare(&case) {
+                Ok(Some(outcome)) => faults += usize::from(outcome.result.is_err()),
+                Ok(None) => {}
+                Err(mismatch) => panic!("seed {seed}: {mismatch:#x?}"),
+            }
+        }
+        assert!(faults > 300, "only {faults} cases faulted");
+    }
+}
+
+#[cfg(not(test))]
+mod tests {
+    /// Outside tests, never: the CPU decides.
+    pub fn without_bmi2() -> bool {
+        false
     }
 }
