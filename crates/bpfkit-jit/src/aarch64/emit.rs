@@ -261,31 +261,34 @@ impl Aarch64 {
                     self.asm.tst_imm(true, T0, n as u64 - 1);
                     self.asm.b_cond(Cc::Ne, misaligned);
                 }
-                let (kind, limit) = if first_is_write {
-                    (FAULT_WRITE, ENTRY_WRITE_LIMIT)
+                let (kind, last) = if first_is_write {
+                    (FAULT_WRITE, ENTRY_WRITE_LAST)
                 } else {
-                    (FAULT_READ, ENTRY_READ_LIMIT)
+                    (FAULT_READ, ENTRY_READ_LAST)
                 };
                 let first = self.stub(pc, kind, n, at_access);
                 self.asm.shift_imm(Shift::Lsr, true, T1, T0, 32);
                 self.load_word(T2, REGION_COUNT);
                 self.asm.subs_reg(true, ZR, T1, T2);
                 self.asm.b_cond(Cc::Hs, first);
-                // T1 = the context plus 32 bytes per entry: the entry's words are at
-                // [T1 + 8 * (TABLE + word)].
-                self.asm.add_reg(true, T1, CTX, T1, 5);
+                // T1 = the context plus the entry's offset in the table: the entry's words
+                // are at [T1 + 8 * (TABLE + word)].
+                let entry_shift = (ENTRY_WORDS * 8).trailing_zeros() as u8;
+                self.asm.add_reg(true, T1, CTX, T1, entry_shift);
                 self.asm.mov(false, T2, T0);
-                self.asm.add_imm(true, T3, T2, n as u64);
+                // In bounds when the offset is at most the last one at which `n` bytes fit,
+                // a signed word (negative when nothing fits).
+                let k = size_index(n);
                 let entry = |w: usize| Addr::Imm(T1, at(TABLE + w));
-                self.asm.ldst(MemOp::LdrX, T4, entry(limit), IP0);
-                self.asm.subs_reg(true, ZR, T3, T4);
-                self.asm.b_cond(Cc::Hi, first);
+                self.asm.ldst(MemOp::LdrX, T4, entry(last + k), IP0);
+                self.asm.subs_reg(true, ZR, T2, T4);
+                self.asm.b_cond(Cc::Gt, first);
                 if read_write {
                     let second = self.stub(pc, FAULT_WRITE, n, at_access);
                     self.asm
-                        .ldst(MemOp::LdrX, T4, entry(ENTRY_WRITE_LIMIT), IP0);
-                    self.asm.subs_reg(true, ZR, T3, T4);
-                    self.asm.b_cond(Cc::Hi, second);
+                        .ldst(MemOp::LdrX, T4, entry(ENTRY_WRITE_LAST + k), IP0);
+                    self.asm.subs_reg(true, ZR, T2, T4);
+                    self.asm.b_cond(Cc::Gt, second);
                 }
                 self.asm.ldst(MemOp::LdrX, T1, entry(ENTRY_BASE), IP0);
                 Addr::Index(T1, T2)
