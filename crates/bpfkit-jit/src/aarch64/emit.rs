@@ -23,13 +23,10 @@ const MAX_STUB_BYTES: usize = 96;
 /// The reach of `b.cond` (and `cbz`, `ldr` literal): a signed 19-bit word offset.
 const BCOND_REACH: usize = 1 << 20;
 
-/// A position in the code: a dynasmrt label and its rank in creation order. The driver makes
-/// one label per instruction slot, in code order, and binds them in that order; so the
-/// distance in ranks to a label not yet bound bounds the instructions in between.
+/// A position in the code (a dynasmrt label).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Label {
     id: DynamicLabel,
-    rank: usize,
 }
 
 /// A fault path: sets the fault's words and unwinds.
@@ -55,10 +52,12 @@ pub struct Aarch64 {
     asm: Asm,
     options: Options,
     lse: bool,
-    labels: usize,
-    /// Rank of the label bound last.
-    bound_rank: usize,
-    /// Where the current instruction's code starts, and the stubs it had added by then.
+    /// Instructions in all the programs being compiled, and how many were begun.
+    insns: usize,
+    begun: usize,
+    /// The instruction being emitted: its pc, whether its meter is emitted, where its code
+    /// starts, and the stubs added before it.
+    current: Option<(usize, bool)>,
     insn_start: usize,
     insn_stubs: usize,
     /// Fault paths not yet placed; where the first branch to one of them is.
@@ -88,8 +87,9 @@ impl NewBackend for Aarch64 {
             asm,
             options,
             lse,
-            labels: 0,
-            bound_rank: 0,
+            insns,
+            begun: 0,
+            current: None,
             insn_start: 0,
             insn_stubs: 0,
             stubs: Vec::new(),
@@ -573,12 +573,14 @@ impl Aarch64 {
         let here = self.asm.offset();
         match self.asm.bound_at(target.id) {
             Some(at) => here - at < BCOND_REACH,
-            None if target.rank > self.bound_rank => {
+            // Forward: at most every instruction not yet emitted lies in between, each within
+            // its bound, and the fault paths pending now.
+            None => {
                 let pending = self.stubs.len() * MAX_STUB_BYTES;
-                let ahead = (target.rank - self.bound_rank).saturating_mul(MAX_INSN_BYTES);
+                let ahead =
+                    (self.insns.saturating_sub(self.begun) + 1).saturating_mul(MAX_INSN_BYTES);
                 ahead.saturating_add(pending) < BCOND_REACH
             }
-            None => false,
         }
     }
 
@@ -737,14 +739,46 @@ impl Aarch64 {
         self.first_stub_ref = None;
     }
 
+    /// Starts the code of instruction `pc` (at its meter, or at its code when it has none):
+    /// ends the previous one, and places the pending fault paths first if the branches to
+    /// them might not reach past this one.
+    fn begin_insn(&mut self, pc: usize, meter: bool) {
+        if self.current == Some((pc, true)) && !meter {
+            // The code of the instruction whose meter was just emitted.
+            self.current = Some((pc, false));
+            return;
+        }
+        self.end_insn();
+        self.maybe_island();
+        self.current = Some((pc, meter));
+        self.begun += 1;
+        self.insn_start = self.asm.offset();
+        self.insn_stubs = self.stubs_added;
+    }
+
     /// Checks the bytes of the instruction that ends here against [`MAX_INSN_BYTES`].
     fn end_insn(&mut self) {
+        let Some((pc, _)) = self.current.take() else {
+            return;
+        };
         let stubs = self.stubs_added - self.insn_stubs;
         let bytes = self.asm.offset() - self.insn_start + stubs * MAX_STUB_BYTES + 4;
         if bytes > MAX_INSN_BYTES {
             self.error.get_or_insert(format!(
-                "an instruction became {bytes} bytes, more than the {MAX_INSN_BYTES} assumed"
+                "instruction {pc} became {bytes} bytes, more than the {MAX_INSN_BYTES} assumed"
             ));
+        }
+    }
+
+    /// Places the fault paths while every branch to them can still reach them after one more
+    /// instruction.
+    fn maybe_island(&mut self) {
+        if let Some(first) = self.first_stub_ref {
+            let worst =
+                self.asm.offset() + MAX_INSN_BYTES + (self.stubs.len() + 1) * MAX_STUB_BYTES + 4;
+            if worst - first >= BCOND_REACH {
+                self.island();
+            }
         }
     }
 }
@@ -753,30 +787,15 @@ impl Backend for Aarch64 {
     type Label = Label;
 
     fn new_label(&mut self) -> Label {
-        self.labels += 1;
         Label {
             id: self.asm.new_label(),
-            rank: self.labels,
         }
     }
 
     fn bind(&mut self, label: Label) {
-        if self.insn_start != 0 {
-            self.end_insn();
-        }
-        // Place the fault paths while every branch to them can still reach them after the
-        // next instruction.
-        if let Some(first) = self.first_stub_ref {
-            let worst =
-                self.asm.offset() + MAX_INSN_BYTES + (self.stubs.len() + 1) * MAX_STUB_BYTES + 4;
-            if worst - first >= BCOND_REACH {
-                self.island();
-            }
-        }
+        self.end_insn();
+        self.maybe_island();
         self.asm.bind(label.id);
-        self.bound_rank = label.rank;
-        self.insn_start = self.asm.offset();
-        self.insn_stubs = self.stubs_added;
     }
 
     fn offset(&self) -> usize {
@@ -812,6 +831,7 @@ impl Backend for Aarch64 {
     }
 
     fn meter(&mut self, pc: usize) {
+        self.begin_insn(pc, true);
         let spent = self.stub(pc, FAULT_BUDGET, 0, StubAddr::Value(0));
         self.load_word(T0, REMAINING);
         self.asm.subs_imm(true, T0, T0, 1);
@@ -820,6 +840,7 @@ impl Backend for Aarch64 {
     }
 
     fn emit(&mut self, pc: usize, lir: Lir<Label>) {
+        self.begin_insn(pc, false);
         match lir {
             Lir::Alu { op, wide, dst, src } => self.alu(op, wide, dst, src),
             Lir::Endian { order, bits, dst } => self.endian(order, bits, dst),
@@ -841,9 +862,7 @@ impl Backend for Aarch64 {
     }
 
     fn finish(mut self) -> Result<Vec<u8>, BackendError> {
-        if self.insn_start != 0 {
-            self.end_insn();
-        }
+        self.end_insn();
         self.place_stubs();
         let a = &mut self.asm;
         a.bind(self.fault);
