@@ -45,7 +45,7 @@
 //!   backend, and maps the result executable.
 //! - [`context`] is the run context, the words generated code shares with the runtime: the
 //!   register spill area, the stack bounds, the budget, the fault description and the region
-//!   table. [`run`] fills it, calls the code, and implements the trampolines that call back into
+//!   table. `run.rs` fills it, calls the code, and implements the trampolines that call back into
 //!   the VM's [`Runtime`](bpfkit_vm::Runtime) for helpers, tail calls and packet loads.
 //! - A backend implements [`backend::Backend`] (labels, entry trampoline, meter, one `Lir` at a
 //!   time, out-of-line code) for one architecture; `x86` is the x86_64 one, and the only place
