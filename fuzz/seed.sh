@@ -72,4 +72,13 @@ for t in sorted(glob.glob("testdata/btf/core_*___*.btf")):
     with open(f"{out}/records-{name}", "wb") as f:
         f.write(b"\x03" + struct.pack("<I", len(local)) + local + struct.pack("<I", len(btf)) + btf + recs)
 PY
+# JIT against interpreter: the input is a stream of choices for bpfkit_jit::differential, so
+# the seeds are deterministic pseudo-random bytes.
+mkdir -p fuzz/corpus/jit_vs_interp
+python3 -c '
+import random, sys
+for i in range(64):
+    r = random.Random(i)
+    open(f"fuzz/corpus/jit_vs_interp/seed{i}", "wb").write(bytes(r.randrange(256) for _ in range(r.randrange(64, 4096))))
+'
 echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per assembler target, $(ls fuzz/corpus/elf_parse | wc -l) objects"

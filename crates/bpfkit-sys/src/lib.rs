@@ -5,6 +5,8 @@
 //!   elements.
 //! - [`ProgramLoad`]: load a program; a rejected program's error carries the verifier log.
 //! - [`Program`]: run it with `BPF_PROG_TEST_RUN` ([`TestRun`]), read its [`ProgInfo`].
+//! - [`RawProgram`]: a program written for `r1` = its input and `r2` = the input's length
+//!   (bpfkit's VM convention), verified and run by the kernel inside a small wrapper.
 //! - [`probe`]: whether `bpf(2)` can be used here, and if not, why ([`Unavailable`]).
 //!
 //! Every error names the command and the errno ([`Error`]). Maps and programs close their file
@@ -40,9 +42,11 @@ mod error;
 mod map;
 mod probe;
 mod prog;
+mod raw;
 
 pub use bpfkit_uapi::{AttachType, MapDef, MapFlags, MapType, ProgFlags, ProgType};
 pub use error::{Command, Errno, Error, Result};
 pub use map::{Map, MapCreate, UpdateMode};
 pub use probe::{Unavailable, probe};
 pub use prog::{ProgInfo, Program, ProgramLoad, TestRun, TestRunOutput};
+pub use raw::RawProgram;
