@@ -13,6 +13,7 @@ mod conformance;
 mod disasm;
 mod objdump;
 mod plugin;
+mod reloc;
 mod run;
 
 /// The subcommands of `bpfkit`.
@@ -32,6 +33,8 @@ pub enum Command {
     Objdump(objdump::ObjdumpArgs),
     /// Time a program on several engines side by side (ns per run, compile time, ratios).
     Bench(bench::BenchArgs),
+    /// Show every CO-RE relocation of an object against a target BTF.
+    Reloc(reloc::RelocArgs),
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
@@ -48,6 +51,7 @@ impl Command {
             Command::Plugin(args) => args.run(),
             Command::Conformance(args) => args.run(),
             Command::Objdump(args) => args.run(),
+            Command::Reloc(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
         }
     }
