@@ -30,6 +30,9 @@ pub struct Cfg {
     pub subprogs: Vec<Subprog>,
     /// Prune points: where states are compared and stored.
     pub prune_point: Vec<bool>,
+    /// Loop heads (targets of backward jumps): a state is always stored there, so a loop that
+    /// comes back to the same state is found at once.
+    pub loop_head: Vec<bool>,
     /// Registers (bit `r`) the continuation at each slot may read before writing.
     pub live_in: Vec<u16>,
 }
@@ -141,6 +144,7 @@ pub fn build(prog: &Program<'_>) -> Result<Cfg, (usize, Message)> {
     // Reachability and prune points (`check_cfg`, iteratively).
     let mut seen = vec![false; len];
     let mut prune_point = vec![false; len];
+    let mut loop_head = vec![false; len];
     let mut work = vec![0usize];
     seen[0] = true;
     while let Some(pc) = work.pop() {
@@ -156,6 +160,9 @@ pub fn build(prog: &Program<'_>) -> Result<Cfg, (usize, Message)> {
                 return Err((pc, Message::JumpIntoLdImm64(t - 1)));
             }
             prune_point[t] = true;
+            if t <= pc {
+                loop_head[t] = true;
+            }
             targets.push(t);
         }
         match insn.kind() {
@@ -220,6 +227,7 @@ pub fn build(prog: &Program<'_>) -> Result<Cfg, (usize, Message)> {
         code,
         subprogs,
         prune_point,
+        loop_head,
         live_in: vec![0; len],
     };
     compute_liveness(&mut cfg);

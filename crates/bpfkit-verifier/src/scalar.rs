@@ -381,12 +381,8 @@ pub fn safe_to_compute(op: AluOp, src: &Scalar, w32: bool) -> bool {
 /// `adjust_scalar_min_max_vals`. Operations outside [`safe_to_compute`] give an unknown value.
 pub fn alu(op: AluOp, dst: &Scalar, src: &Scalar, w32: bool) -> Scalar {
     if !safe_to_compute(op, src, w32) {
-        let mut out = Scalar::UNKNOWN;
-        if w32 {
-            out.zext32();
-            out.sync();
-        }
-        return out;
+        // The kernel forgets all 64 bits here, even after a 32-bit operation.
+        return Scalar::UNKNOWN;
     }
     let mut d = *dst;
     let s = *src;

@@ -33,6 +33,19 @@ pub struct PathNode {
     prev: Option<Rc<PathNode>>,
 }
 
+impl Drop for PathNode {
+    /// Unlinks the chain iteratively: a recursive drop of a long path would overflow the stack.
+    fn drop(&mut self) {
+        let mut next = self.prev.take();
+        while let Some(node) = next {
+            match Rc::try_unwrap(node) {
+                Ok(mut n) => next = n.prev.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
 /// Collects a path, oldest decision first.
 pub fn path_steps(mut node: &Option<Rc<PathNode>>) -> Vec<Step> {
     let mut out = Vec::new();
@@ -276,8 +289,6 @@ impl<'p> Checker<'p> {
                 *pc = p.pc;
                 self.parent = p.parent;
                 self.path = p.path;
-                self.insns_since_checkpoint = 0;
-                self.jumps_since_checkpoint = 0;
                 if let Some(log) = &mut self.log {
                     log.push_str(&format!("from path: continuing at {pc}\n"));
                 }
@@ -353,7 +364,8 @@ impl<'p> Checker<'p> {
     fn visit(&mut self, pc: usize, state: &State) -> Result<bool, Message> {
         let live = self.live_masks(state, pc);
         let mut add = self.insns_since_checkpoint >= 8 && self.jumps_since_checkpoint >= 2;
-        let force = matches!(self.cfg.code[pc].map(|i| i.kind()), Some(Kind::Call { .. }));
+        let force = self.cfg.loop_head[pc]
+            || matches!(self.cfg.code[pc].map(|i| i.kind()), Some(Kind::Call { .. }));
         let calls_callback = matches!(
             self.cfg.code[pc],
             Some(i) if matches!(i.kind(), Kind::Call { target: bpfkit_isa::CallTarget::Helper })
