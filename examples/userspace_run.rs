@@ -5,7 +5,7 @@
 
 use bpfkit::asm::assemble;
 use bpfkit::isa::Dialect;
-use bpfkit::vm::{MapDef, MapKind, Vm};
+use bpfkit::vm::{MapDef, MapType, Vm};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Count the packet's bytes above 0x7f in map slot 0, then return helper 0x1000(count).
@@ -39,12 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     "#;
     let insns = assemble(source, Dialect::Llvm)?;
     let mut vm = Vm::new(&insns)?;
-    let counts = vm.create_map(MapDef {
-        kind: MapKind::Array,
-        key_size: 4,
-        value_size: 8,
-        max_entries: 1,
-    })?;
+    let counts = vm.create_map(MapDef::new(MapType::ARRAY, 4, 8, 1))?;
     vm.register_helper(0x1000, |_env, args| Ok(args[0] * 100));
 
     let mut packet = [0x01, 0x80, 0xff, 0x7f, 0x90, 0x00];

@@ -25,8 +25,12 @@ pub struct LineInfo<'data> {
     pub insn: usize,
     /// The source file's name.
     pub file_name: &'data str,
+    /// Offset of the file name in the BTF string table (what `BPF_PROG_LOAD` takes).
+    pub file_name_off: u32,
     /// The source line's text.
     pub line: &'data str,
+    /// Offset of the line's text in the BTF string table.
+    pub line_off: u32,
     /// Line number.
     pub line_num: u32,
     /// Column.
@@ -65,7 +69,9 @@ pub(crate) fn attach<'data>(functions: &mut [&mut Function<'data>], ext: &BtfExt
             |insn, r| LineInfo {
                 insn,
                 file_name: r.file_name,
+                file_name_off: r.file_name_off,
                 line: r.line,
+                line_off: r.line_off,
                 line_num: r.line_num,
                 column: r.column,
             },

@@ -6,7 +6,7 @@ use bpfkit_btf::{Btf, Kind, Linkage, TypeId};
 
 use crate::elf::{ElfFile, SymbolKind};
 use crate::error::{ElfError, ErrorKind, Result};
-use crate::{SectionIndex, SymbolIndex};
+use crate::{DataIndex, SectionIndex, SymbolIndex};
 
 /// Which kind of global data a section holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -201,6 +201,9 @@ pub(crate) fn collect_externs<'data>(
 }
 
 /// The data section index for `section`, if it holds global data.
-pub(crate) fn data_index(sections: &[DataSection<'_>], section: SectionIndex) -> Option<usize> {
-    sections.iter().position(|d| d.section == section)
+pub(crate) fn data_index(sections: &[DataSection<'_>], section: SectionIndex) -> Option<DataIndex> {
+    sections
+        .iter()
+        .position(|d| d.section == section)
+        .map(DataIndex)
 }

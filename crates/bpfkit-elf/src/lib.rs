@@ -17,7 +17,7 @@
 //! of the field at fault and the section involved.
 //!
 //! ```
-//! use bpfkit_elf::{Object, RelocTarget};
+//! use bpfkit_elf::{MapIndex, Object, RelocTarget};
 //! use bpfkit_uapi::{MapType, ProgType};
 //!
 //! let bytes = std::fs::read(concat!(
@@ -38,6 +38,7 @@
 //!
 //! // Every ld_imm64 of a map is relocated against it.
 //! let map_index = object.maps().iter().position(|m| m.name == "proto_count").unwrap();
+//! let map_index = MapIndex(map_index);
 //! assert!(prog.function.relocations.iter().any(|r| r.target == RelocTarget::Map(map_index)));
 //!
 //! // Source lines come from .BTF.ext.
@@ -57,6 +58,7 @@ mod object;
 mod program;
 mod reloc;
 
+pub use bpfkit_uapi::MapDef;
 pub use btf_ext::{CoreRelo, FuncInfo, LineInfo};
 pub use data::{DataKind, DataSection, Extern, ExternKind, Variable};
 pub use elf::{
@@ -64,8 +66,8 @@ pub use elf::{
     SymbolSection,
 };
 pub use error::{ElfError, ErrorKind, MapError, RelocError, Result};
-pub use ids::{SectionIndex, SymbolIndex};
-pub use maps::{InitialTarget, InitialValue, Map, MapDef, MapKind, Pinning};
+pub use ids::{DataIndex, ExternIndex, MapIndex, ProgIndex, SectionIndex, SymbolIndex};
+pub use maps::{InitialTarget, InitialValue, InnerMap, Map, MapKind, MapTypes, Pinning};
 pub use object::Object;
 pub use program::{Call, Function, Program};
 pub use reloc::{CodeRelocation, RelocTarget, RelocType};

@@ -12,7 +12,7 @@ use crate::error::{ElfError, ErrorKind, Result};
 use crate::maps::{Map, MapKind, parse_btf_maps, parse_legacy_maps, resolve_initial_values};
 use crate::program::{Function, Program, collect_functions, find_calls};
 use crate::reloc::{CodeRelocation, Resolver, resolve};
-use crate::{SectionIndex, SymbolIndex};
+use crate::{DataIndex, ExternIndex, MapIndex, ProgIndex, SectionIndex, SymbolIndex};
 
 /// A BPF ELF object.
 #[derive(Debug)]
@@ -169,13 +169,19 @@ impl<'data> Object<'data> {
         let map_at = |section: SectionIndex, offset: u64| {
             maps.iter()
                 .position(|m| m.section == section && m.offset == offset)
+                .map(MapIndex)
         };
         let data_at = |section: SectionIndex| data_index(data_sections, section);
         let is_maps = |section: SectionIndex| {
             elf.section(section)
                 .is_some_and(|s| s.name == ".maps" || s.name == "maps")
         };
-        let extern_of = |symbol: SymbolIndex| externs.iter().position(|e| e.symbol == symbol);
+        let extern_of = |symbol: SymbolIndex| {
+            externs
+                .iter()
+                .position(|e| e.symbol == symbol)
+                .map(ExternIndex)
+        };
         let resolver = Resolver {
             elf,
             map_at: &map_at,
@@ -262,6 +268,11 @@ impl<'data> Object<'data> {
         self.programs.iter().find(|p| p.name() == name)
     }
 
+    /// The program at `index`.
+    pub fn program_at(&self, index: ProgIndex) -> Option<&Program<'data>> {
+        self.programs.get(index.0)
+    }
+
     /// The subprograms: functions in `.text`, by offset.
     pub fn subprograms(&self) -> &[Function<'data>] {
         &self.subprograms
@@ -291,6 +302,11 @@ impl<'data> Object<'data> {
         self.maps.iter().find(|m| m.name == name)
     }
 
+    /// The map at `index`.
+    pub fn map_at(&self, index: MapIndex) -> Option<&Map<'data>> {
+        self.maps.get(index.0)
+    }
+
     /// Whether any map is BTF-defined.
     pub fn has_btf_maps(&self) -> bool {
         self.maps.iter().any(|m| m.kind == MapKind::Btf)
@@ -301,9 +317,19 @@ impl<'data> Object<'data> {
         &self.data_sections
     }
 
+    /// The data section at `index`.
+    pub fn data_section_at(&self, index: DataIndex) -> Option<&DataSection<'data>> {
+        self.data_sections.get(index.0)
+    }
+
     /// The externs (`__kconfig`, `__ksym`, kfuncs), in symbol order.
     pub fn externs(&self) -> &[Extern<'data>] {
         &self.externs
+    }
+
+    /// The extern at `index`.
+    pub fn extern_at(&self, index: ExternIndex) -> Option<&Extern<'data>> {
+        self.externs.get(index.0)
     }
 }
 
@@ -323,3 +349,21 @@ fn btf_error(
         },
     )
 }
+
+/// `object.maps()[i]` and the like with the typed indices of relocations.
+macro_rules! typed_index {
+    ($index:ty => $item:ident) => {
+        impl<'data> core::ops::Index<$index> for [$item<'data>] {
+            type Output = $item<'data>;
+
+            fn index(&self, index: $index) -> &$item<'data> {
+                &self[index.0]
+            }
+        }
+    };
+}
+
+typed_index!(MapIndex => Map);
+typed_index!(DataIndex => DataSection);
+typed_index!(ExternIndex => Extern);
+typed_index!(ProgIndex => Program);

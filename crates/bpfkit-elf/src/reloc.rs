@@ -8,7 +8,7 @@ use bpfkit_isa::RawInsn;
 
 use crate::elf::{ElfFile, Relocation, Symbol, SymbolBinding, SymbolKind, SymbolSection};
 use crate::error::{ElfError, ErrorKind, RelocError, Result};
-use crate::{SectionIndex, SymbolIndex};
+use crate::{DataIndex, ExternIndex, MapIndex, SectionIndex, SymbolIndex};
 
 /// An ELF relocation type for `EM_BPF` (`R_BPF_*`, LLVM's `ELFRelocs/BPF.def`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,14 +86,14 @@ impl fmt::Display for RelocType {
 /// What a relocated instruction refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RelocTarget {
-    /// `lddw rX, map`: index into [`Object::maps`](crate::Object::maps).
-    Map(usize),
+    /// `lddw rX, map`: a map of the object.
+    Map(MapIndex),
     /// `lddw rX, &var`: an address in a global data section: index into
     /// [`Object::data_sections`](crate::Object::data_sections) and the byte offset in it
     /// (`st_value + imm`).
     Data {
-        /// Index into the object's data sections.
-        data: usize,
+        /// The data section.
+        data: DataIndex,
         /// Byte offset in the section.
         offset: u64,
     },
@@ -113,12 +113,10 @@ pub enum RelocTarget {
         /// Instruction index in its section.
         insn: u64,
     },
-    /// `lddw rX, extern` (a `__kconfig` or typed/typeless `__ksym` variable): index into
-    /// [`Object::externs`](crate::Object::externs).
-    ExternVar(usize),
-    /// `call extern` (a kfunc declared `__ksym`): index into
-    /// [`Object::externs`](crate::Object::externs).
-    ExternCall(usize),
+    /// `lddw rX, extern` (a `__kconfig` or typed/typeless `__ksym` variable).
+    ExternVar(ExternIndex),
+    /// `call extern` (a kfunc declared `__ksym`).
+    ExternCall(ExternIndex),
 }
 
 /// A relocation in a function's code, resolved.
@@ -144,13 +142,13 @@ pub struct CodeRelocation<'data> {
 pub(crate) struct Resolver<'a, 'data> {
     pub elf: &'a ElfFile<'data>,
     /// `(section, offset in section) -> map index`.
-    pub map_at: &'a dyn Fn(SectionIndex, u64) -> Option<usize>,
+    pub map_at: &'a dyn Fn(SectionIndex, u64) -> Option<MapIndex>,
     /// `section -> data section index`.
-    pub data_at: &'a dyn Fn(SectionIndex) -> Option<usize>,
+    pub data_at: &'a dyn Fn(SectionIndex) -> Option<DataIndex>,
     /// Whether the section holds maps (`.maps` or legacy `maps`).
     pub is_maps: &'a dyn Fn(SectionIndex) -> bool,
     /// `symbol -> extern index`.
-    pub extern_of: &'a dyn Fn(SymbolIndex) -> Option<usize>,
+    pub extern_of: &'a dyn Fn(SymbolIndex) -> Option<ExternIndex>,
 }
 
 const CALL: u8 = 0x85;

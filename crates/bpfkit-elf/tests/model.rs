@@ -335,10 +335,10 @@ fn map_initial_values_follow_the_source() {
         let inner = object.map("outer_hash").unwrap().inner.unwrap();
         assert_eq!(
             (
-                inner.map_type,
-                inner.key_size,
-                inner.value_size,
-                inner.max_entries
+                inner.def.map_type,
+                inner.def.key_size,
+                inner.def.value_size,
+                inner.def.max_entries
             ),
             (MapType::HASH, 4, 8, 64),
             "{name}"

@@ -1,7 +1,8 @@
 //! A thin loader: the `bpf(2)` system call and friends, through `libc`, with owned file
 //! descriptors and typed errors.
 //!
-//! - [`Map`]: create a map ([`MapDef`]), look up, update and delete elements.
+//! - [`Map`]: create a map ([`MapDef`], named with [`MapCreate`]), look up, update and delete
+//!   elements.
 //! - [`ProgramLoad`]: load a program; a rejected program's error carries the verifier log.
 //! - [`Program`]: run it with `BPF_PROG_TEST_RUN` ([`TestRun`]), read its [`ProgInfo`].
 //! - [`probe`]: whether `bpf(2)` can be used here, and if not, why ([`Unavailable`]).
@@ -39,8 +40,8 @@ mod map;
 mod probe;
 mod prog;
 
-pub use bpfkit_uapi::{AttachType, MapFlags, MapType, ProgFlags, ProgType};
+pub use bpfkit_uapi::{AttachType, MapDef, MapFlags, MapType, ProgFlags, ProgType};
 pub use error::{Command, Errno, Error, Result};
-pub use map::{Map, MapDef, UpdateMode};
+pub use map::{Map, MapCreate, UpdateMode};
 pub use probe::{Unavailable, probe};
 pub use prog::{ProgInfo, Program, ProgramLoad, TestRun, TestRunOutput};

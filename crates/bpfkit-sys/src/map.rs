@@ -4,61 +4,43 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use crate::attr::{self, MapCreateAttr, MapElemAttr};
 use crate::error::{Command, Error, Result};
-use bpfkit_uapi::{MapFlags, MapType};
+use bpfkit_uapi::{MapDef, MapType};
 
-/// What to create: the arguments of `BPF_MAP_CREATE` this crate supports.
+/// What to create: a map definition and the name `bpftool map` shows.
+///
+/// ```
+/// use bpfkit_sys::{MapCreate, MapDef, MapType};
+/// let create = MapCreate::new(MapDef::new(MapType::HASH, 4, 8, 16)).with_name("counts");
+/// assert_eq!(create.name, "counts");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MapDef<'a> {
-    /// The map type.
-    pub map_type: MapType,
-    /// Key size in bytes (4 for arrays and program arrays).
-    pub key_size: u32,
-    /// Value size in bytes (4 for program arrays).
-    pub value_size: u32,
-    /// Number of entries.
-    pub max_entries: u32,
-    /// Map flags.
-    pub flags: MapFlags,
+pub struct MapCreate<'a> {
+    /// The definition.
+    pub def: MapDef,
     /// Name shown by `bpftool map` (at most 15 letters, digits, `_` or `.`).
     pub name: &'a str,
 }
 
-impl MapDef<'static> {
-    /// A map definition without flags or name.
-    pub const fn new(
-        map_type: MapType,
-        key_size: u32,
-        value_size: u32,
-        max_entries: u32,
-    ) -> MapDef<'static> {
-        MapDef {
-            map_type,
-            key_size,
-            value_size,
-            max_entries,
-            flags: MapFlags(0),
-            name: "",
+impl MapCreate<'static> {
+    /// A map of definition `def`, without a name.
+    pub const fn new(def: MapDef) -> MapCreate<'static> {
+        MapCreate { def, name: "" }
+    }
+}
+
+impl MapCreate<'_> {
+    /// Sets the name.
+    pub const fn with_name(self, name: &str) -> MapCreate<'_> {
+        MapCreate {
+            def: self.def,
+            name,
         }
     }
 }
 
-impl<'a> MapDef<'a> {
-    /// Sets the map flags.
-    pub const fn with_flags(mut self, flags: MapFlags) -> MapDef<'a> {
-        self.flags = flags;
-        self
-    }
-
-    /// Sets the name.
-    pub const fn with_name<'b>(self, name: &'b str) -> MapDef<'b> {
-        MapDef {
-            map_type: self.map_type,
-            key_size: self.key_size,
-            value_size: self.value_size,
-            max_entries: self.max_entries,
-            flags: self.flags,
-            name,
-        }
+impl From<MapDef> for MapCreate<'static> {
+    fn from(def: MapDef) -> Self {
+        MapCreate::new(def)
     }
 }
 
@@ -95,15 +77,19 @@ pub struct Map {
 }
 
 impl Map {
-    /// Creates a map (`BPF_MAP_CREATE`).
-    pub fn create(def: &MapDef<'_>) -> Result<Map> {
+    /// Creates a map (`BPF_MAP_CREATE`): `Map::create(MapDef::new(..))`, or with a name,
+    /// `Map::create(MapCreate::new(def).with_name("counts"))`.
+    pub fn create<'a>(create: impl Into<MapCreate<'a>>) -> Result<Map> {
+        let MapCreate { def, name } = create.into();
         let mut attr = MapCreateAttr {
             map_type: def.map_type.0,
             key_size: def.key_size,
             value_size: def.value_size,
             max_entries: def.max_entries,
-            map_flags: def.flags.bits(),
-            map_name: attr::object_name(def.name)?,
+            map_flags: def.map_flags.bits(),
+            numa_node: def.numa_node,
+            map_name: attr::object_name(name)?,
+            map_extra: def.map_extra,
             ..Default::default()
         };
         // SAFETY: `MapCreateAttr` is the `BPF_MAP_CREATE` member of `bpf_attr`; it holds no

@@ -1,8 +1,8 @@
 //! Whether `bpf(2)` can be used here at all.
 
 use crate::error::{Errno, Error};
-use crate::map::{Map, MapDef};
-use bpfkit_uapi::MapType;
+use crate::map::{Map, MapCreate};
+use bpfkit_uapi::{MapDef, MapType};
 
 /// Why `bpf(2)` cannot be used here, as found by [`probe`].
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +40,9 @@ impl Unavailable {
 /// }
 /// ```
 pub fn probe() -> Result<(), Unavailable> {
-    match Map::create(&MapDef::new(MapType::ARRAY, 4, 8, 1).with_name("bpfkit_probe")) {
+    match Map::create(
+        MapCreate::new(MapDef::new(MapType::ARRAY, 4, 8, 1)).with_name("bpfkit_probe"),
+    ) {
         Ok(_) => Ok(()),
         Err(e) => Err(match e.errno() {
             Some(Errno(libc::EPERM)) => Unavailable::NotPermitted(e),

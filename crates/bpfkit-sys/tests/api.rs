@@ -4,7 +4,8 @@ mod common;
 
 use bpfkit_isa::{Insn, Opcode, Reg};
 use bpfkit_sys::{
-    Command, Errno, Error, Map, MapDef, MapType, ProgType, ProgramLoad, TestRun, UpdateMode,
+    Command, Errno, Error, Map, MapCreate, MapDef, MapType, ProgType, ProgramLoad, TestRun,
+    UpdateMode,
 };
 use std::os::fd::AsRawFd;
 
@@ -29,7 +30,9 @@ fn array_map_elements() {
     if !common::kernel_available("array_map_elements") {
         return;
     }
-    let map = Map::create(&MapDef::new(MapType::ARRAY, 4, 8, 2).with_name("api_array")).unwrap();
+    let map =
+        Map::create(MapCreate::new(MapDef::new(MapType::ARRAY, 4, 8, 2)).with_name("api_array"))
+            .unwrap();
     assert_eq!(
         (map.key_size(), map.value_size(), map.max_entries()),
         (4, 8, 2)
@@ -73,7 +76,7 @@ fn hash_map_elements() {
     if !common::kernel_available("hash_map_elements") {
         return;
     }
-    let map = Map::create(&MapDef::new(MapType::HASH, 8, 4, 16)).unwrap();
+    let map = Map::create(MapDef::new(MapType::HASH, 8, 4, 16)).unwrap();
     let key = 0x1122_3344_5566_7788u64.to_ne_bytes();
     assert_eq!(map.get(&key).unwrap(), None);
     assert_eq!(
@@ -100,7 +103,7 @@ fn prog_array_takes_program_fds() {
     let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &[mov(Reg::R0, 0), exit()])
         .load()
         .unwrap();
-    let map = Map::create(&MapDef::new(MapType::PROG_ARRAY, 4, 4, 4)).unwrap();
+    let map = Map::create(MapDef::new(MapType::PROG_ARRAY, 4, 4, 4)).unwrap();
     let fd = (prog.as_raw_fd() as u32).to_ne_bytes();
     map.update(&0u32.to_ne_bytes(), &fd, UpdateMode::Any)
         .unwrap();
@@ -125,15 +128,17 @@ fn map_creation_errors() {
         return;
     }
     // An array's key is a u32.
-    let err = Map::create(&MapDef::new(MapType::ARRAY, 8, 8, 1)).unwrap_err();
+    let err = Map::create(MapDef::new(MapType::ARRAY, 8, 8, 1)).unwrap_err();
     assert_eq!(err.errno(), Some(Errno(libc::EINVAL)));
     assert_eq!(err.command(), Some(Command::MapCreate));
     assert!(matches!(
-        Map::create(&MapDef::new(MapType::ARRAY, 4, 8, 1).with_name("has space")),
+        Map::create(MapCreate::new(MapDef::new(MapType::ARRAY, 4, 8, 1)).with_name("has space")),
         Err(Error::InvalidArgument(_))
     ));
     assert!(matches!(
-        Map::create(&MapDef::new(MapType::ARRAY, 4, 8, 1).with_name("sixteen_chars_xx")),
+        Map::create(
+            MapCreate::new(MapDef::new(MapType::ARRAY, 4, 8, 1)).with_name("sixteen_chars_xx")
+        ),
         Err(Error::InvalidArgument(_))
     ));
 }

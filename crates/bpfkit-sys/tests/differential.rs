@@ -40,7 +40,9 @@ mod shrink;
 use std::time::{Duration, Instant};
 
 use bpfkit_isa::{Dialect, Insn, Opcode, Reg, TABLE};
-use bpfkit_sys::{Map, MapDef, MapType, ProgFlags, ProgType, ProgramLoad, TestRun, UpdateMode};
+use bpfkit_sys::{
+    Map, MapCreate, MapDef, MapType, ProgFlags, ProgType, ProgramLoad, TestRun, UpdateMode,
+};
 use generator::{Generated, INPUT_LEN, NOT_GENERATED, generate};
 
 /// Bodies per kernel program. Each body brings up to 3 subprograms; the kernel allows 256.
@@ -345,9 +347,11 @@ fn kernel_and_interpreter_agree_on_random_programs() {
         assert!(missing.is_empty(), "opcodes never generated: {missing:?}");
     }
 
-    let map =
-        Map::create(&MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1).with_name("bpfkit_diff"))
-            .expect("creating the result map");
+    let map = Map::create(
+        MapCreate::new(MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1))
+            .with_name("bpfkit_diff"),
+    )
+    .expect("creating the result map");
     let (mut kernel_time, mut vm_time) = (Duration::ZERO, Duration::ZERO);
     let mut mismatches = Vec::new();
     let mut verifier_bugs = Vec::new();
@@ -467,7 +471,7 @@ fn wrapper_returns_each_body_r0_in_full() {
         echo,
         length,
     ];
-    let map = Map::create(&MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1)).unwrap();
+    let map = Map::create(MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1)).unwrap();
     let refs: Vec<&Generated> = bodies.iter().collect();
     let results = match run_in_kernel(&map, &refs) {
         Ok(run) => run.results,
@@ -696,7 +700,7 @@ fn edge_cases_agree() {
         })
         .collect();
     let refs: Vec<&Generated> = bodies.iter().collect();
-    let map = Map::create(&MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1)).unwrap();
+    let map = Map::create(MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1)).unwrap();
     let results = match run_in_kernel(&map, &refs) {
         Ok(run) => run.results,
         Err(KernelFailure::Rejected(e)) => panic!("{}", rejection_report(&map, &refs, &e)),

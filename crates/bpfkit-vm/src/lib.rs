@@ -12,7 +12,7 @@
 //! follows a program array up to 33 times.
 //!
 //! ```
-//! use bpfkit_vm::{Vm, MapDef, MapKind};
+//! use bpfkit_vm::Vm;
 //! use bpfkit_isa::{Insn, Opcode, Reg};
 //!
 //! // r0 = helper_7(r1 + 1)
@@ -32,16 +32,19 @@
 
 mod fault;
 pub mod helpers;
+mod image;
 mod interp;
 mod maps;
 pub mod memory;
 mod program;
 mod vm;
 
+pub use bpfkit_uapi::MapType;
 pub use fault::Fault;
 pub use helpers::{HelperEnv, HelperFn};
+pub use image::ImageError;
 pub use interp::MAX_TAIL_CALLS;
-pub use maps::{BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapDef, MapError, MapId, MapKind};
+pub use maps::{BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapDef, MapError, MapId};
 pub use memory::Access;
 pub use program::{LoadError, Program};
 pub use vm::{ProgId, TailCallOverflow, Vm};

@@ -7,29 +7,8 @@
 
 use std::collections::HashMap;
 
-/// Kinds of maps the userspace runtime implements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MapKind {
-    /// `BPF_MAP_TYPE_ARRAY`: `max_entries` values indexed by a `u32` key, all present.
-    Array,
-    /// `BPF_MAP_TYPE_HASH`: up to `max_entries` keys of `key_size` bytes.
-    Hash,
-    /// `BPF_MAP_TYPE_PROG_ARRAY`: programs for `bpf_tail_call`, indexed by a `u32` key.
-    ProgArray,
-}
-
-/// A map's shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct MapDef {
-    /// The kind.
-    pub kind: MapKind,
-    /// Key size in bytes (4 for arrays).
-    pub key_size: u32,
-    /// Value size in bytes (4 for program arrays).
-    pub value_size: u32,
-    /// Capacity.
-    pub max_entries: u32,
-}
+pub use bpfkit_uapi::MapDef;
+use bpfkit_uapi::MapType;
 
 /// Identifies a map of a [`Vm`](crate::Vm): its index, the `N` of `lddw rX, map_fd(N)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -53,13 +32,16 @@ pub enum MapError {
     /// The definition asks for more memory than a region holds (4 GiB).
     #[error("map of {0} bytes does not fit a region")]
     TooLarge(u64),
+    /// The userspace runtime has no maps of this type.
+    #[error("unsupported map type {0}")]
+    Unsupported(MapType),
 }
 
 impl MapError {
     /// The negative errno a helper returns to the program.
     pub fn errno(self) -> i64 {
         match self {
-            MapError::Invalid | MapError::TooLarge(_) => -22,
+            MapError::Invalid | MapError::TooLarge(_) | MapError::Unsupported(_) => -22,
             MapError::NotFound => -2,
             MapError::Exists => -17,
             MapError::TooBig => -7,
@@ -107,11 +89,11 @@ impl Map {
         if bytes > u32::MAX as u64 {
             return Err(MapError::TooLarge(bytes));
         }
-        let (index, values) = match def.kind {
-            MapKind::Array if def.key_size == 4 && def.value_size > 0 => {
+        let (index, values) = match def.map_type {
+            MapType::ARRAY if def.key_size == 4 && def.value_size > 0 => {
                 (Index::Array, vec![0; bytes as usize])
             }
-            MapKind::Hash if def.key_size > 0 && def.value_size > 0 => {
+            MapType::HASH if def.key_size > 0 && def.value_size > 0 => {
                 let free = (0..def.max_entries).rev().collect();
                 (
                     Index::Hash {
@@ -121,11 +103,12 @@ impl Map {
                     vec![0; bytes as usize],
                 )
             }
-            MapKind::ProgArray if def.key_size == 4 && def.value_size == 4 => (
+            MapType::PROG_ARRAY if def.key_size == 4 && def.value_size == 4 => (
                 Index::ProgArray(vec![None; def.max_entries as usize]),
                 Vec::new(),
             ),
-            _ => return Err(MapError::Invalid),
+            MapType::ARRAY | MapType::HASH | MapType::PROG_ARRAY => return Err(MapError::Invalid),
+            other => return Err(MapError::Unsupported(other)),
         };
         Ok(Map {
             keys: Keys { def, index },
@@ -255,13 +238,7 @@ mod tests {
     use super::*;
 
     fn hash(max: u32) -> Map {
-        Map::new(MapDef {
-            kind: MapKind::Hash,
-            key_size: 4,
-            value_size: 8,
-            max_entries: max,
-        })
-        .unwrap()
+        Map::new(MapDef::new(MapType::HASH, 4, 8, max)).unwrap()
     }
 
     #[test]
@@ -284,13 +261,7 @@ mod tests {
 
     #[test]
     fn arrays_have_every_index_and_cannot_delete() {
-        let mut m = Map::new(MapDef {
-            kind: MapKind::Array,
-            key_size: 4,
-            value_size: 4,
-            max_entries: 2,
-        })
-        .unwrap();
+        let mut m = Map::new(MapDef::new(MapType::ARRAY, 4, 4, 2)).unwrap();
         assert_eq!(m.lookup(&1u32.to_le_bytes()), Some(&[0u8; 4][..]));
         assert_eq!(m.lookup(&2u32.to_le_bytes()), None);
         assert_eq!(

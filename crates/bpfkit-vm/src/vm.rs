@@ -45,7 +45,7 @@ pub enum TailCallOverflow {
 pub struct Vm {
     programs: Vec<Program>,
     helpers: Vec<Option<Box<HelperFn>>>,
-    maps: Vec<Map>,
+    pub(crate) maps: Vec<Map>,
     budget: Option<u64>,
     strict_alignment: bool,
     tail_call_overflow: TailCallOverflow,

@@ -4,7 +4,7 @@
 use bpfkit_asm::assemble;
 use bpfkit_isa::Dialect;
 use bpfkit_vm::memory::{INPUT_REGION, STACK_REGION, frame_pointer, region_base};
-use bpfkit_vm::{Access, Fault, LoadError, MapDef, MapKind, TailCallOverflow, Vm};
+use bpfkit_vm::{Access, Fault, LoadError, MapDef, MapType, TailCallOverflow, Vm};
 
 fn vm(source: &str) -> Vm {
     let insns = assemble(source, Dialect::Llvm).unwrap_or_else(|e| panic!("{e}\n{source}"));
@@ -188,12 +188,7 @@ fn wild_addresses_from_lddw() {
     // Map handles and subprogram addresses are names, not memory.
     let mut with_map = vm("r1 = map_fd(0) ll\nr0 = *(u8 *)(r1 + 0)\nexit");
     with_map
-        .create_map(MapDef {
-            kind: MapKind::Array,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 1,
-        })
+        .create_map(MapDef::new(MapType::ARRAY, 4, 8, 1))
         .unwrap();
     assert!(matches!(
         with_map.run(&mut []),
@@ -322,14 +317,7 @@ fn map_value_edges() {
         ("r0 = *(u8 *)(r0 - 1)", false),
     ] {
         let mut v = vm(&format!("{prelude}{access}\nexit\nexit"));
-        let map = v
-            .create_map(MapDef {
-                kind: MapKind::Array,
-                key_size: 4,
-                value_size: 12,
-                max_entries: 1,
-            })
-            .unwrap();
+        let map = v.create_map(MapDef::new(MapType::ARRAY, 4, 12, 1)).unwrap();
         v.map_mut(map)
             .unwrap()
             .update(
@@ -365,20 +353,9 @@ fn tail_call_limit() {
         let prog = bpfkit_vm::Program::new(&assemble(looping, Dialect::Llvm).unwrap()).unwrap();
         let target = v.add_program(prog);
         let array = v
-            .create_map(MapDef {
-                kind: MapKind::ProgArray,
-                key_size: 4,
-                value_size: 4,
-                max_entries: 1,
-            })
+            .create_map(MapDef::new(MapType::PROG_ARRAY, 4, 4, 1))
             .unwrap();
-        v.create_map(MapDef {
-            kind: MapKind::Array,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 1,
-        })
-        .unwrap();
+        v.create_map(MapDef::new(MapType::ARRAY, 4, 8, 1)).unwrap();
         v.map_mut(array)
             .unwrap()
             .set_program(0, Some(target))
@@ -395,12 +372,7 @@ fn tail_call_limit() {
     // An empty slot or an index past the end falls through to the next instruction.
     let mut empty = vm("r2 = map_fd(0) ll\nr3 = 5\ncall 12\nr0 = 7\nexit");
     empty
-        .create_map(MapDef {
-            kind: MapKind::ProgArray,
-            key_size: 4,
-            value_size: 4,
-            max_entries: 8,
-        })
+        .create_map(MapDef::new(MapType::PROG_ARRAY, 4, 4, 8))
         .unwrap();
     assert_eq!(empty.run(&mut []), Ok(7));
 }

@@ -279,7 +279,7 @@ fn maps(out: &mut String, object: &Object<'_>) {
             m.def.value_size.to_string(),
             m.def.max_entries.to_string(),
             format!("{:#x}", m.def.map_flags.bits()),
-            match m.def.pinning {
+            match m.pinning {
                 Pinning::None => "none",
                 Pinning::ByName => "by_name",
             }
@@ -290,11 +290,11 @@ fn maps(out: &mut String, object: &Object<'_>) {
             notes.push(format!(
                 "{}.inner: type {:#} key {} value {} max_entries {} flags {:#x}",
                 m.name,
-                inner.map_type,
-                inner.key_size,
-                inner.value_size,
-                inner.max_entries,
-                inner.map_flags.bits()
+                inner.def.map_type,
+                inner.def.key_size,
+                inner.def.value_size,
+                inner.def.max_entries,
+                inner.def.map_flags.bits()
             ));
         }
         for v in &m.initial_values {

@@ -2,12 +2,13 @@
 //! libbpf's `parse_btf_map_def` reads them; and their `.values` initialisers from `.rel.maps`.
 
 use bpfkit_btf::{Btf, Kind, Linkage, Member, Type, TypeId};
-use bpfkit_uapi::{MapFlags, MapType};
+use bpfkit_uapi::{MapDef, MapFlags, MapType};
 
-use super::{InitialTarget, InitialValue, Map, MapDef, MapKind, Pinning, bad_map};
+use super::{InitialTarget, InitialValue, InnerMap, Map, MapKind, MapTypes, Pinning, bad_map};
 use crate::elf::{ElfFile, Section};
 use crate::error::{MapError, Result};
 use crate::program::Program;
+use crate::{MapIndex, ProgIndex};
 
 /// A parsed BTF map and the byte offset of its `values` member, if any.
 pub(crate) struct BtfMap<'data> {
@@ -87,6 +88,8 @@ pub(crate) fn parse_btf_maps<'data>(
                 offset,
                 size,
                 def: parsed.def,
+                types: parsed.types,
+                pinning: parsed.pinning,
                 inner: parsed.inner,
                 initial_values: Vec::new(),
             },
@@ -98,13 +101,17 @@ pub(crate) fn parse_btf_maps<'data>(
 
 struct Parsed {
     def: MapDef,
-    inner: Option<MapDef>,
+    types: MapTypes,
+    pinning: Pinning,
+    inner: Option<InnerMap>,
     values_offset: Option<u64>,
 }
 
 /// `parse_btf_map_def`: one struct's members.
 fn parse_def(btf: &Btf<'_>, def_type: &Type<'_>, is_inner: bool) -> Result<Parsed, MapError> {
     let mut def = MapDef::default();
+    let mut types = MapTypes::default();
+    let mut pinning = Pinning::None;
     let mut inner = None;
     let mut values_offset = None;
     let members: Vec<Member<'_>> = def_type.members().collect();
@@ -128,12 +135,12 @@ fn parse_def(btf: &Btf<'_>, def_type: &Type<'_>, is_inner: bool) -> Result<Parse
             "key" => {
                 let (id, size) = pointee(btf, m, "key")?;
                 set_size(&mut def.key_size, size, "key_size")?;
-                def.key_type = Some(id);
+                types.key = Some(id);
             }
             "value" => {
                 let (id, size) = pointee(btf, m, "value")?;
                 set_size(&mut def.value_size, size, "value_size")?;
-                def.value_type = Some(id);
+                types.value = Some(id);
             }
             "values" => {
                 if is_inner {
@@ -170,7 +177,11 @@ fn parse_def(btf: &Btf<'_>, def_type: &Type<'_>, is_inner: bool) -> Result<Parse
                     if target.kind() != Kind::Struct {
                         return Err(MapError::BadValues("inner map definition is not a struct"));
                     }
-                    inner = Some(parse_def(btf, &target, true)?.def);
+                    let parsed = parse_def(btf, &target, true)?;
+                    inner = Some(InnerMap {
+                        def: parsed.def,
+                        types: parsed.types,
+                    });
                 }
                 let bits = btf.member_bit_offset(m).map_err(MapError::Btf)?;
                 values_offset = Some(bits / 8);
@@ -179,7 +190,7 @@ fn parse_def(btf: &Btf<'_>, def_type: &Type<'_>, is_inner: bool) -> Result<Parse
                 if is_inner {
                     return Err(MapError::BadValues("an inner map cannot be pinned"));
                 }
-                def.pinning = match uint(btf, m, "pinning")? {
+                pinning = match uint(btf, m, "pinning")? {
                     0 => Pinning::None,
                     1 => Pinning::ByName,
                     other => {
@@ -197,6 +208,8 @@ fn parse_def(btf: &Btf<'_>, def_type: &Type<'_>, is_inner: bool) -> Result<Parse
     }
     Ok(Parsed {
         def,
+        types,
+        pinning,
         inner,
         values_offset,
     })
@@ -311,7 +324,7 @@ pub(crate) fn resolve_initial_values<'data>(
                 .iter()
                 .position(|m| m.name == sym.name)
                 .ok_or_else(|| fail(map.name, slot, "not a map of this object"))?;
-            InitialTarget::Map(target)
+            InitialTarget::Map(MapIndex(target))
         } else {
             let target = programs
                 .iter()
@@ -321,7 +334,7 @@ pub(crate) fn resolve_initial_values<'data>(
                         && p.function.offset == sym.value
                 })
                 .ok_or_else(|| fail(map.name, slot, "not an entry-point program"))?;
-            InitialTarget::Program(target)
+            InitialTarget::Program(ProgIndex(target))
         };
         let slot = u32::try_from(slot).map_err(|_| fail(map.name, slot, "slot too large"))?;
         found.push((

@@ -3,9 +3,9 @@
 //! the same size (section size / number of maps), and the first five `u32`s are `type`,
 //! `key_size`, `value_size`, `max_entries` and `map_flags`; bytes past them must be zero.
 
-use bpfkit_uapi::{MapFlags, MapType};
+use bpfkit_uapi::{MapDef, MapFlags, MapType};
 
-use super::{Map, MapDef, MapKind, bad_map};
+use super::{Map, MapKind, MapTypes, Pinning, bad_map};
 use crate::elf::{ElfFile, Section, SymbolKind};
 use crate::error::{MapError, Result};
 
@@ -80,6 +80,8 @@ pub(crate) fn parse_legacy_maps<'data>(
                 map_flags: MapFlags(word(4)),
                 ..MapDef::default()
             },
+            types: MapTypes::default(),
+            pinning: Pinning::None,
             inner: None,
             initial_values: Vec::new(),
         });

@@ -7,11 +7,11 @@ pub(crate) use btf::{parse_btf_maps, resolve_initial_values};
 pub(crate) use legacy::parse_legacy_maps;
 
 use bpfkit_btf::TypeId;
-use bpfkit_uapi::{MapFlags, MapType};
+use bpfkit_uapi::MapDef;
 
 use crate::elf::Section;
 use crate::error::{ElfError, ErrorKind, MapError};
-use crate::{SectionIndex, SymbolIndex};
+use crate::{MapIndex, ProgIndex, SectionIndex, SymbolIndex};
 
 /// How a map was declared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,30 +32,23 @@ pub enum Pinning {
     ByName,
 }
 
-/// What a map definition says.
+/// A map's BTF types: `__type(key, ...)` and `__type(value, ...)` in the object's `.BTF`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct MapDef {
-    /// `type`.
-    pub map_type: MapType,
-    /// `key_size` in bytes (from `key_size` or the size of `key`'s type).
-    pub key_size: u32,
-    /// `value_size` in bytes (from `value_size`, the size of `value`'s type, or 4 for prog
-    /// arrays and map-in-maps).
-    pub value_size: u32,
-    /// `max_entries`.
-    pub max_entries: u32,
-    /// `map_flags`.
-    pub map_flags: MapFlags,
-    /// `numa_node`.
-    pub numa_node: u32,
-    /// `map_extra` (bloom filter hashes, arena address).
-    pub map_extra: u64,
-    /// `pinning`.
-    pub pinning: Pinning,
-    /// The BTF type of the key (`__type(key, ...)`), if given.
-    pub key_type: Option<TypeId>,
-    /// The BTF type of the value (`__type(value, ...)`), if given.
-    pub value_type: Option<TypeId>,
+pub struct MapTypes {
+    /// The BTF type of the key, if given.
+    pub key: Option<TypeId>,
+    /// The BTF type of the value, if given.
+    pub value: Option<TypeId>,
+}
+
+/// The inner map of an array or hash of maps (`__array(values, struct { ... })`; libbpf names it
+/// `<name>.inner`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct InnerMap {
+    /// Its definition.
+    pub def: MapDef,
+    /// Its key and value types.
+    pub types: MapTypes,
 }
 
 /// A map declared by the object.
@@ -73,11 +66,15 @@ pub struct Map<'data> {
     pub offset: u64,
     /// Size of the definition in bytes.
     pub size: u64,
-    /// The definition.
+    /// The definition (key and value sizes from `key_size`/`value_size` or the sizes of the
+    /// `key`/`value` types; 4 for the values of prog arrays and maps of maps).
     pub def: MapDef,
-    /// For array/hash of maps: the inner map's definition (`__array(values, ...)`; libbpf names
-    /// it `<name>.inner`).
-    pub inner: Option<MapDef>,
+    /// The key and value BTF types, if given.
+    pub types: MapTypes,
+    /// libbpf's `pinning` attribute.
+    pub pinning: Pinning,
+    /// For an array or hash of maps: the inner map.
+    pub inner: Option<InnerMap>,
     /// Initial contents given with `.values = { [i] = &x }` (prog arrays and map-in-maps).
     pub initial_values: Vec<InitialValue<'data>>,
 }
@@ -98,10 +95,10 @@ pub struct InitialValue<'data> {
 /// What an initial value refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum InitialTarget {
-    /// A program of the object: index into [`Object::programs`](crate::Object::programs).
-    Program(usize),
-    /// A map of the object: index into [`Object::maps`](crate::Object::maps).
-    Map(usize),
+    /// A program of the object.
+    Program(ProgIndex),
+    /// A map of the object.
+    Map(MapIndex),
 }
 
 /// A [`ErrorKind::BadMap`] at `offset` in the maps section `section`, for the map named `map`
