@@ -39,6 +39,7 @@
 mod cfg;
 mod check;
 mod diag;
+mod image;
 mod msg;
 mod program;
 mod reg;
@@ -47,6 +48,7 @@ mod state;
 mod tnum;
 
 pub use diag::Diagnostic;
+pub use image::{ImageInputs, gpl_compatible, image_inputs, verify_image};
 pub use msg::Message;
 pub use program::{FuncInfo, GlobalArg, LineInfo, MapInfo, Program};
 pub use reg::{Reg, RegFlags, RegKind};

@@ -23,6 +23,9 @@ pub struct MapInfo {
     pub inner: Option<Box<MapInfo>>,
     /// The map's name, for messages.
     pub name: String,
+    /// The contents of a frozen read-only map's single value (`.rodata`, `.kconfig`): loads from
+    /// it at a known offset are known numbers, as in the kernel.
+    pub rodata: Option<Vec<u8>>,
 }
 
 impl MapInfo {
@@ -37,6 +40,7 @@ impl MapInfo {
             spin_lock_off: None,
             inner: None,
             name: String::new(),
+            rodata: None,
         }
     }
 }
@@ -103,6 +107,11 @@ pub struct Program<'a> {
     pub funcs: &'a [FuncInfo],
     /// Source lines (empty without BTF).
     pub lines: &'a [LineInfo],
+    /// Slots of `lddw` instructions that load a kernel symbol (`__ksym`).
+    pub ksyms: &'a [usize],
+    /// BTF-typed tracing programs (fentry, fexit, tp_btf, lsm): how many 8-byte arguments the
+    /// attach target passes in the context (from the kernel's BTF); `None` when unknown.
+    pub tracing_args: Option<u32>,
     /// The license is GPL-compatible.
     pub gpl: bool,
     /// The program may sleep (`BPF_F_SLEEPABLE`).
@@ -119,6 +128,8 @@ impl<'a> Program<'a> {
             maps: &[],
             funcs: &[],
             lines: &[],
+            ksyms: &[],
+            tracing_args: None,
             gpl: true,
             sleepable: false,
         }

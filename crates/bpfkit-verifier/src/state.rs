@@ -151,6 +151,9 @@ pub struct State {
     pub refs: Vec<RefState>,
     /// A `bpf_spin_lock` is held (the id of the map value pointer that took it).
     pub active_lock: u32,
+    /// How many callback iterations led here (`callback_unroll_depth`): two iterations of a
+    /// callback in the same state are not an infinite loop.
+    pub callback_unroll: u32,
 }
 
 impl State {

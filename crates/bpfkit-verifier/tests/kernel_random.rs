@@ -12,7 +12,10 @@ use bpfkit_test_support::{Need, require};
 use bpfkit_verifier::{Program, verify};
 
 fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]
@@ -28,24 +31,41 @@ fn random_programs_match_the_kernel() {
     let mut text_differs = Vec::new();
     for seed in seed0..seed0 + count {
         let g = common::programs::generate(seed);
-        let insns = assemble(&g.text, Dialect::Llvm)
-            .unwrap_or_else(|e| panic!("seed {seed}: generated text does not assemble: {e}\n{}", g.text));
+        let insns = assemble(&g.text, Dialect::Llvm).unwrap_or_else(|e| {
+            panic!(
+                "seed {seed}: generated text does not assemble: {e}\n{}",
+                g.text
+            )
+        });
         let kernel = common::kernel_verdict(g.prog_type, &insns, &fds);
         let ours = verify(&Program::new(&insns, g.prog_type).with_maps(&maps));
-        let our_msg = ours.error.as_ref().map(|e| e.message.to_string()).unwrap_or_default();
+        let our_msg = ours
+            .error
+            .as_ref()
+            .map(|e| e.message.to_string())
+            .unwrap_or_default();
         if ours.accepted() == kernel.accepted {
             agree += 1;
         } else if ours.accepted() {
-            we_accept_kernel_rejects.push(format!("seed {seed} ({:#}, defect {:?}): kernel: {}\n{}", g.prog_type, g.defect, kernel.message, g.text));
+            we_accept_kernel_rejects.push(format!(
+                "seed {seed} ({:#}, defect {:?}): kernel: {}\n{}",
+                g.prog_type, g.defect, kernel.message, g.text
+            ));
         } else {
-            we_reject_kernel_accepts.push(format!("seed {seed} ({:#}, defect {:?}): ours: {our_msg}\n{}", g.prog_type, g.defect, g.text));
+            we_reject_kernel_accepts.push(format!(
+                "seed {seed} ({:#}, defect {:?}): ours: {our_msg}\n{}",
+                g.prog_type, g.defect, g.text
+            ));
         }
         if !kernel.accepted {
             kernel_rejects += 1;
             if our_msg == kernel.message {
                 text_match += 1;
             } else if !ours.accepted() {
-                text_differs.push(format!("seed {seed} ({:#}): kernel `{}` ours `{our_msg}`", g.prog_type, kernel.message));
+                text_differs.push(format!(
+                    "seed {seed} ({:#}): kernel `{}` ours `{our_msg}`",
+                    g.prog_type, kernel.message
+                ));
             }
         }
     }
@@ -71,13 +91,20 @@ fn random_programs_match_the_kernel() {
     if let Ok(path) = std::env::var("BPFKIT_VERIFIER_REPORT") {
         std::fs::write(path, &report).unwrap();
     }
-    for d in we_accept_kernel_rejects.iter().chain(&we_reject_kernel_accepts).take(5) {
+    for d in we_accept_kernel_rejects
+        .iter()
+        .chain(&we_reject_kernel_accepts)
+        .take(5)
+    {
         println!("{d}\n");
     }
     for d in text_differs.iter().take(20) {
         println!("{d}");
     }
-    assert!(we_accept_kernel_rejects.is_empty(), "we accepted programs the kernel rejects");
+    assert!(
+        we_accept_kernel_rejects.is_empty(),
+        "we accepted programs the kernel rejects"
+    );
     assert!(rate >= 99.5, "verdicts agree on {rate:.2}% < 99.5%");
     assert!(text_rate >= 95.0, "messages equal on {text_rate:.2}% < 95%");
 }
@@ -95,7 +122,10 @@ fn show_seed() {
     let insns = assemble(&g.text, Dialect::Llvm).unwrap();
     println!("{:#} defect {:?}\n{}", g.prog_type, g.defect, g.text);
     let kernel = common::kernel_verdict(g.prog_type, &insns, &fds);
-    println!("--- kernel: accepted={} `{}`\n{}", kernel.accepted, kernel.message, kernel.log);
+    println!(
+        "--- kernel: accepted={} `{}`\n{}",
+        kernel.accepted, kernel.message, kernel.log
+    );
     let ours = bpfkit_verifier::verify_with(
         &Program::new(&insns, g.prog_type).with_maps(&maps),
         bpfkit_verifier::Options { log: true },

@@ -13,6 +13,7 @@ mod disasm;
 mod objdump;
 mod plugin;
 mod run;
+mod verify;
 
 /// The subcommands of `bpfkit`.
 #[derive(Subcommand)]
@@ -29,6 +30,8 @@ pub enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Show a BPF object's sections, programs, maps, relocations, symbols and disassembly.
     Objdump(objdump::ObjdumpArgs),
+    /// Predict the kernel verifier's verdict, offline, with explanations.
+    Verify(verify::VerifyArgs),
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
@@ -45,6 +48,7 @@ impl Command {
             Command::Conformance(args) => args.run(),
             Command::Objdump(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
+            Command::Verify(args) => args.run(),
         }
     }
 }

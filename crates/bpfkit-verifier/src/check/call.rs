@@ -677,6 +677,7 @@ impl<'p> Checker<'p> {
             .into());
         }
         let mut cb = state.clone();
+        cb.callback_unroll += 1;
         let frameno = cb.frames.len() as u32;
         let mut frame = Frame::new(frameno, sub, pc);
         frame.in_callback = true;

@@ -204,6 +204,17 @@ impl Checker<'_> {
                 self.map_access_type(map.flags, map.value_size, off, size as i64, access)?;
                 self.mem_region(&reg, regno, off, size as i64, map.value_size, false)?;
                 self.spin_lock_overlap(reg.aux, &reg, off, size)?;
+                // A frozen read-only value: the load is a known number.
+                if let (false, Some(data)) = (write, &map.rodata) {
+                    if reg.s.is_const() && map.flags.contains(MapFlags::RDONLY_PROG) {
+                        let at = (off + reg.s.var_off.value as i64) as usize;
+                        if let Some(bytes) = data.get(at..at + size as usize) {
+                            let mut v = [0u8; 8];
+                            v[..bytes.len()].copy_from_slice(bytes);
+                            loaded = Reg::known(u64::from_le_bytes(v));
+                        }
+                    }
+                }
             }
             RegKind::Mem if !reg.maybe_null() => {
                 if write && reg.flags.has(RegFlags::RDONLY) {
@@ -214,6 +225,26 @@ impl Checker<'_> {
                     .into());
                 }
                 self.mem_region(&reg, regno, off, size as i64, reg.range, false)?;
+            }
+            RegKind::Ctx
+                if matches!(
+                    self.prog.prog_type,
+                    bpfkit_uapi::ProgType::TRACING | bpfkit_uapi::ProgType::LSM
+                ) =>
+            {
+                check_ptr_off(&reg, regno, false)?;
+                // btf_ctx_access: u64 arguments of the attach target. Pointer arguments are
+                // BTF-typed kernel pointers in the kernel; here they are numbers, so using them
+                // as pointers is refused (the safe side).
+                let Some(n) = self.prog.tracing_args else {
+                    return Err(Message::Unsupported(
+                        "the context of this tracing program is typed by its attach target's BTF, which is unknown here".into(),
+                    )
+                    .into());
+                };
+                if write || off < 0 || off % 8 != 0 || size != 8 || off / 8 >= n as i64 {
+                    return Err(Message::InvalidCtxAccess { off, size }.into());
+                }
             }
             RegKind::Ctx => {
                 check_ptr_off(&reg, regno, false)?;

@@ -222,6 +222,7 @@ impl<'p> Checker<'p> {
             frames: vec![frame],
             refs: Vec::new(),
             active_lock: 0,
+            callback_unroll: 0,
         }
     }
 
@@ -476,6 +477,12 @@ impl<'p> Checker<'p> {
         pseudo: Pseudo,
     ) -> R<()> {
         self.check_reg_write(insn.dst.index())?;
+        if self.prog.ksyms.contains(&pc) {
+            return Err(Message::Unsupported(
+                "ldimm64 of a kernel symbol (__ksym) needs the kernel's BTF, which this verifier does not read yet".into(),
+            )
+            .into());
+        }
         let reg = match pseudo {
             Pseudo::Imm64 => Reg::known(insn.imm64()),
             Pseudo::MapFd | Pseudo::MapIdx => {
@@ -732,7 +739,10 @@ impl Checker<'_> {
 
 /// Exact equality of the live parts of two states (`states_equal(.., EXACT)`).
 fn exact_equal(old: &State, cur: &State, live: &[u16]) -> bool {
-    if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
+    if old.frames.len() != cur.frames.len()
+        || old.refs.len() != cur.refs.len()
+        || old.callback_unroll != cur.callback_unroll
+    {
         return false;
     }
     for (i, (a, b)) in old.frames.iter().zip(&cur.frames).enumerate() {

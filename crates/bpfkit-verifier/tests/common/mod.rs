@@ -37,7 +37,10 @@ pub fn create_maps(maps: &[MapInfo]) -> Vec<Map> {
 /// The kernel's final error line of a verifier log: the last line before `processed ...`, or,
 /// where the kernel dumps states after its message (an infinite loop), the message line.
 pub fn final_line(log: &str) -> String {
-    for marker in ["infinite loop detected at insn", "BPF program is too large."] {
+    for marker in [
+        "infinite loop detected at insn",
+        "BPF program is too large.",
+    ] {
         if let Some(line) = log.lines().rev().find(|l| l.contains(marker)) {
             let at = line.find(marker).unwrap_or(0);
             return line[at..].trim().to_string();
@@ -69,13 +72,24 @@ pub fn kernel_verdict(prog_type: ProgType, insns: &[Insn], fds: &[Map]) -> Kerne
             }
         }
     }
-    match ProgramLoad::new(prog_type, &insns).log_level(1).load_with_log() {
-        Ok(_) => KernelVerdict { accepted: true, message: String::new(), log: String::new() },
+    match ProgramLoad::new(prog_type, &insns)
+        .log_level(1)
+        .load_with_log()
+    {
+        Ok(_) => KernelVerdict {
+            accepted: true,
+            message: String::new(),
+            log: String::new(),
+        },
         Err(bpfkit_sys::Error::Verifier { log, .. }) => KernelVerdict {
             accepted: false,
             message: final_line(&log),
             log,
         },
-        Err(e) => KernelVerdict { accepted: false, message: e.to_string(), log: String::new() },
+        Err(e) => KernelVerdict {
+            accepted: false,
+            message: e.to_string(),
+            log: String::new(),
+        },
     }
 }

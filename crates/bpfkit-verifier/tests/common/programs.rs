@@ -73,8 +73,20 @@ struct Gen<'r> {
 }
 
 const DEFECTS: &[&str] = &[
-    "uninit", "stack_oob", "ctx", "packet", "null", "ptr_arith", "loop", "helper_arg", "leak",
-    "ref", "misaligned", "divzero", "r10", "boundary",
+    "uninit",
+    "stack_oob",
+    "ctx",
+    "packet",
+    "null",
+    "ptr_arith",
+    "loop",
+    "helper_arg",
+    "leak",
+    "ref",
+    "misaligned",
+    "divzero",
+    "r10",
+    "boundary",
 ];
 
 impl Gen<'_> {
@@ -95,7 +107,10 @@ impl Gen<'_> {
         }
     }
     fn is_net(&self) -> bool {
-        matches!(self.prog_type, ProgType::XDP | ProgType::SCHED_CLS | ProgType::CGROUP_SKB | ProgType::SOCKET_FILTER)
+        matches!(
+            self.prog_type,
+            ProgType::XDP | ProgType::SCHED_CLS | ProgType::CGROUP_SKB | ProgType::SOCKET_FILTER
+        )
     }
 
     /// r6 = ctx (kept for the whole program).
@@ -105,7 +120,11 @@ impl Gen<'_> {
     }
 
     fn snippet(&mut self) {
-        let choices: &[u32] = if self.is_net() { &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] } else { &[0, 1, 2, 4, 5, 6, 7, 8, 9] };
+        let choices: &[u32] = if self.is_net() {
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        } else {
+            &[0, 1, 2, 4, 5, 6, 7, 8, 9]
+        };
         match self.rng.pick(choices) {
             0 => self.arith(),
             1 => self.map_lookup(),
@@ -122,7 +141,9 @@ impl Gen<'_> {
     }
 
     fn arith(&mut self) {
-        let ops = ["+=", "-=", "*=", "&=", "|=", "^=", "<<=", ">>=", "s>>=", "/=", "%="];
+        let ops = [
+            "+=", "-=", "*=", "&=", "|=", "^=", "<<=", ">>=", "s>>=", "/=", "%=",
+        ];
         self.emit("call 7");
         self.emit("r7 = r0");
         for _ in 0..self.rng.below(4) + 1 {
@@ -132,9 +153,15 @@ impl Gen<'_> {
             let imm = match op {
                 "<<=" | ">>=" | "s>>=" => self.rng.below(if w { 32 } else { 64 }) as i64,
                 "/=" | "%=" => {
-                    if self.defect("divzero") { 0 } else { self.rng.below(100) as i64 + 1 }
+                    if self.defect("divzero") {
+                        0
+                    } else {
+                        self.rng.below(100) as i64 + 1
+                    }
                 }
-                _ => self.rng.pick(&[0i64, 1, 7, 255, -1, 0x7fff_ffff, -0x8000_0000, 4096]),
+                _ => self
+                    .rng
+                    .pick(&[0i64, 1, 7, 255, -1, 0x7fff_ffff, -0x8000_0000, 4096]),
             };
             self.emit(format!("{r} {op} {imm}"));
         }
@@ -188,7 +215,9 @@ impl Gen<'_> {
             self.emit(line);
         }
         if self.defect("ptr_arith") {
-            let bad = self.rng.pick(&["r0 *= 2", "r0 &= 255", "w0 += 4", "r0 += r6", "r0 <<= 1"]);
+            let bad = self
+                .rng
+                .pick(&["r0 *= 2", "r0 &= 255", "w0 += 4", "r0 += r6", "r0 <<= 1"]);
             self.emit(bad);
             self.emit("r1 = *(u8 *)(r0 + 0)");
         }
@@ -269,7 +298,11 @@ impl Gen<'_> {
         if !matches!(self.prog_type, ProgType::XDP | ProgType::SCHED_CLS) {
             return self.arith();
         }
-        let (data, end) = if self.prog_type == ProgType::XDP { (0, 4) } else { (76, 80) };
+        let (data, end) = if self.prog_type == ProgType::XDP {
+            (0, 4)
+        } else {
+            (76, 80)
+        };
         let out = self.label();
         self.emit("call 7");
         self.emit(format!("r2 = *(u32 *)(r6 + {data})"));
@@ -378,7 +411,11 @@ impl Gen<'_> {
                 self.emit("r2 = r10");
                 self.emit("r2 += -16");
                 self.emit("r3 = r10");
-                let line = if self.defect("helper_arg") { "r3 += -4" } else { "r3 += -24" };
+                let line = if self.defect("helper_arg") {
+                    "r3 += -4"
+                } else {
+                    "r3 += -24"
+                };
                 self.emit(line);
                 self.emit("r4 = 0");
                 self.emit("call 2");
@@ -396,12 +433,30 @@ impl Gen<'_> {
 
     fn ctx_read(&mut self) {
         let (good, bad): (&[(u32, &str)], &[(i32, &str)]) = match self.prog_type {
-            ProgType::XDP => (&[(12, "u32"), (16, "u32")], &[(2, "u32"), (24, "u32"), (0, "u64"), (20, "u32")]),
-            ProgType::SOCKET_FILTER => (&[(0, "u32"), (8, "u32"), (16, "u16"), (48, "u32")], &[(76, "u32"), (2, "u32"), (192, "u32"), (-4, "u32")]),
-            ProgType::SCHED_CLS => (&[(0, "u32"), (8, "u32"), (16, "u8"), (152, "u64")], &[(88, "u32"), (1, "u16"), (144, "u64"), (200, "u32")]),
-            ProgType::CGROUP_SKB => (&[(0, "u32"), (4, "u32")], &[(72, "u32"), (140, "u32"), (3, "u8")]),
-            ProgType::KPROBE => (&[(112, "u64"), (104, "u64"), (0, "u32")], &[(168, "u64"), (4, "u64"), (164, "u64")]),
-            ProgType::TRACEPOINT => (&[(8, "u64"), (16, "u32")], &[(0, "u64"), (4096, "u64"), (10, "u32")]),
+            ProgType::XDP => (
+                &[(12, "u32"), (16, "u32")],
+                &[(2, "u32"), (24, "u32"), (0, "u64"), (20, "u32")],
+            ),
+            ProgType::SOCKET_FILTER => (
+                &[(0, "u32"), (8, "u32"), (16, "u16"), (48, "u32")],
+                &[(76, "u32"), (2, "u32"), (192, "u32"), (-4, "u32")],
+            ),
+            ProgType::SCHED_CLS => (
+                &[(0, "u32"), (8, "u32"), (16, "u8"), (152, "u64")],
+                &[(88, "u32"), (1, "u16"), (144, "u64"), (200, "u32")],
+            ),
+            ProgType::CGROUP_SKB => (
+                &[(0, "u32"), (4, "u32")],
+                &[(72, "u32"), (140, "u32"), (3, "u8")],
+            ),
+            ProgType::KPROBE => (
+                &[(112, "u64"), (104, "u64"), (0, "u32")],
+                &[(168, "u64"), (4, "u64"), (164, "u64")],
+            ),
+            ProgType::TRACEPOINT => (
+                &[(8, "u64"), (16, "u32")],
+                &[(0, "u64"), (4096, "u64"), (10, "u32")],
+            ),
             _ => (&[(0, "u64"), (8, "u64")], &[(96, "u64"), (4, "u64")]),
         };
         if self.defect("ctx") {
@@ -409,7 +464,11 @@ impl Gen<'_> {
             if self.rng.chance(30) {
                 self.emit(format!("*(u32 *)(r6 + {}) = r9", good[0].0));
             } else {
-                self.emit(format!("r1 = *({w} *)(r6 {} {})", if off < 0 { "-" } else { "+" }, off.abs()));
+                self.emit(format!(
+                    "r1 = *({w} *)(r6 {} {})",
+                    if off < 0 { "-" } else { "+" },
+                    off.abs()
+                ));
             }
         } else {
             let (off, w) = self.rng.pick(good);
@@ -429,7 +488,11 @@ impl Gen<'_> {
         self.emit(format!("if r0 == 0 goto {done}"));
         self.emit("r7 = r0");
         self.emit("call 7");
-        let bound = if self.defect("boundary") { self.rng.pick(&[16u64, 17, 13]) } else { self.rng.pick(&[4u64, 12, 15]) };
+        let bound = if self.defect("boundary") {
+            self.rng.pick(&[16u64, 17, 13])
+        } else {
+            self.rng.pick(&[4u64, 12, 15])
+        };
         match self.rng.below(3) {
             0 => self.emit(format!("r0 &= {}", bound.next_power_of_two() - 1)),
             1 => self.emit(format!("if r0 > {bound} goto {done}")),
@@ -451,7 +514,9 @@ impl Gen<'_> {
         self.emit(line);
         self.emit("*(u64 *)(r7 + 0) = r9");
         if self.defect("ptr_arith") {
-            let line = self.rng.pick(&["r7 |= 1", "r7 -= r9", "w7 += 8", "r7 *= r9"]);
+            let line = self
+                .rng
+                .pick(&["r7 |= 1", "r7 -= r9", "w7 += 8", "r7 *= r9"]);
             self.emit(line);
             self.emit("r1 = *(u64 *)(r7 + 0)");
         } else {
@@ -486,8 +551,19 @@ pub fn generate(seed: u64) -> Generated {
         ProgType::TRACEPOINT,
         ProgType::RAW_TRACEPOINT,
     ]);
-    let defect = if rng.chance(55) { Some(rng.pick(DEFECTS)) } else { None };
-    let mut g = Gen { rng: &mut rng, lines: Vec::new(), labels: 0, prog_type, defect, planted: None };
+    let defect = if rng.chance(55) {
+        Some(rng.pick(DEFECTS))
+    } else {
+        None
+    };
+    let mut g = Gen {
+        rng: &mut rng,
+        lines: Vec::new(),
+        labels: 0,
+        prog_type,
+        defect,
+        planted: None,
+    };
     g.prologue();
     let n = g.rng.below(4) + 1;
     for _ in 0..n {
@@ -504,12 +580,23 @@ pub fn generate(seed: u64) -> Generated {
             Some("divzero" | "r10") => g.arith(),
             Some("uninit") => g.helper(),
             Some("ptr_arith") => g.ptr_ops(),
-            Some("packet") if matches!(prog_type, ProgType::XDP | ProgType::SCHED_CLS | ProgType::CGROUP_SKB) => g.packet(),
+            Some("packet")
+                if matches!(
+                    prog_type,
+                    ProgType::XDP | ProgType::SCHED_CLS | ProgType::CGROUP_SKB
+                ) =>
+            {
+                g.packet()
+            }
             Some("boundary") => g.var_index(),
             _ => {}
         }
     }
     g.epilogue();
     let planted = g.planted;
-    Generated { text: g.lines.join("\n"), prog_type, defect: planted }
+    Generated {
+        text: g.lines.join("\n"),
+        prog_type,
+        defect: planted,
+    }
 }
