@@ -25,3 +25,8 @@ for o in testdata/obj/*.g.o; do
   llvm-objcopy-19 --dump-section .BTF.ext="fuzz/corpus/btf_ext_parse/$(basename "$o").ext" "$o" /dev/null 2>/dev/null || true
 done
 echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per assembler target, $(ls fuzz/corpus/elf_parse | wc -l) objects"
+# The verifier: the first byte selects the program type (0: socket_filter), then bytecode.
+mkdir -p fuzz/corpus/verifier
+for f in fuzz/corpus/isa_decode/*; do
+  { printf '\0'; cat "$f"; } > "fuzz/corpus/verifier/$(basename "$f")"
+done

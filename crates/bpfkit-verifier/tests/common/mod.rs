@@ -8,7 +8,8 @@ pub mod programs;
 use std::os::fd::{AsFd, AsRawFd};
 
 use bpfkit_isa::{Insn, Kind, Pseudo};
-use bpfkit_sys::{Map, MapDef, ProgramLoad};
+use bpfkit_sys::{Map, ProgramLoad};
+use bpfkit_uapi::MapDef;
 use bpfkit_uapi::ProgType;
 use bpfkit_verifier::MapInfo;
 
@@ -28,8 +29,8 @@ pub fn create_maps(maps: &[MapInfo]) -> Vec<Map> {
     maps.iter()
         .map(|m| {
             let mut def = MapDef::new(m.map_type, m.key_size, m.value_size, m.max_entries);
-            def.flags = m.flags;
-            Map::create(&def).expect("create a kernel map")
+            def.map_flags = m.flags;
+            Map::create(def).expect("create a kernel map")
         })
         .collect()
 }
