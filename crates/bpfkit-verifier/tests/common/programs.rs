@@ -536,16 +536,24 @@ impl Gen<'_> {
 
 /// The program for `seed`.
 pub fn generate(seed: u64) -> Generated {
+    generate_for(
+        seed,
+        &[
+            ProgType::SOCKET_FILTER,
+            ProgType::XDP,
+            ProgType::SCHED_CLS,
+            ProgType::CGROUP_SKB,
+            ProgType::KPROBE,
+            ProgType::TRACEPOINT,
+            ProgType::RAW_TRACEPOINT,
+        ],
+    )
+}
+
+/// The program for `seed`, of one of `types`.
+pub fn generate_for(seed: u64, types: &[ProgType]) -> Generated {
     let mut rng = Rng::new(seed);
-    let prog_type = rng.pick(&[
-        ProgType::SOCKET_FILTER,
-        ProgType::XDP,
-        ProgType::SCHED_CLS,
-        ProgType::CGROUP_SKB,
-        ProgType::KPROBE,
-        ProgType::TRACEPOINT,
-        ProgType::RAW_TRACEPOINT,
-    ]);
+    let prog_type = rng.pick(types);
     let defect = if rng.chance(55) {
         Some(rng.pick(DEFECTS))
     } else {
