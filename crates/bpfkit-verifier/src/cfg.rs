@@ -77,6 +77,19 @@ pub fn build(prog: &Program<'_>) -> Result<Cfg, (usize, Message)> {
         return Err((0, Message::Other("last insn is not an exit or jmp".into())));
     }
 
+    // Callbacks (`lddw func`) need BTF func_info.
+    let has_callback = prog.insns.iter().any(|i| {
+        matches!(
+            i.kind(),
+            Kind::LoadImm64 {
+                pseudo: Pseudo::Func
+            }
+        )
+    });
+    if has_callback && !prog.btf_func_info {
+        return Err((0, Message::Other("missing btf func_info".into())));
+    }
+
     // Subprogram starts: entry, local call targets, `lddw func` targets.
     let mut starts = vec![0usize];
     for (pc, insn) in code.iter().enumerate() {

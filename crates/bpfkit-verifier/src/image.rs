@@ -101,6 +101,7 @@ pub fn verify_image(
         maps: &inputs.maps,
         funcs: &inputs.funcs,
         lines: &inputs.lines,
+        btf_func_info: !image.func_info.is_empty(),
         ksyms: &inputs.ksyms,
         tracing_args,
         gpl: gpl_compatible(&image.object.license),

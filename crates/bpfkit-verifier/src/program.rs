@@ -107,6 +107,8 @@ pub struct Program<'a> {
     pub funcs: &'a [FuncInfo],
     /// Source lines (empty without BTF).
     pub lines: &'a [LineInfo],
+    /// The program comes with BTF func_info (callbacks need it).
+    pub btf_func_info: bool,
     /// Slots of `lddw` instructions that load a kernel symbol (`__ksym`).
     pub ksyms: &'a [usize],
     /// BTF-typed tracing programs (fentry, fexit, tp_btf, lsm): how many 8-byte arguments the
@@ -128,6 +130,7 @@ impl<'a> Program<'a> {
             maps: &[],
             funcs: &[],
             lines: &[],
+            btf_func_info: false,
             ksyms: &[],
             tracing_args: None,
             gpl: true,
