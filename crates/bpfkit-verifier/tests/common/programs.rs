@@ -427,7 +427,9 @@ impl Gen<'_> {
     }
 
     fn ctx_read(&mut self) {
-        let (good, bad): (&[(u32, &str)], &[(i32, &str)]) = match self.prog_type {
+        type Fields = &'static [(u32, &'static str)];
+        type BadFields = &'static [(i32, &'static str)];
+        let (good, bad): (Fields, BadFields) = match self.prog_type {
             ProgType::XDP => (
                 &[(12, "u32"), (16, "u32")],
                 &[(2, "u32"), (24, "u32"), (0, "u64"), (20, "u32")],
