@@ -7,6 +7,7 @@ use clap::Subcommand;
 use crate::CliError;
 
 mod asm;
+mod bench;
 mod btf;
 mod conformance;
 mod disasm;
@@ -30,6 +31,8 @@ pub enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Show a BPF object's sections, programs, maps, relocations, symbols and disassembly.
     Objdump(objdump::ObjdumpArgs),
+    /// Time a program on several engines side by side (ns per run, compile time, ratios).
+    Bench(bench::BenchArgs),
     /// Predict the kernel verifier's verdict, offline, with explanations.
     Verify(verify::VerifyArgs),
     /// Inspect BTF type information.
@@ -44,6 +47,7 @@ impl Command {
             Command::Asm(args) => args.run(),
             Command::Disasm(args) => args.run(),
             Command::Run(args) => args.run(),
+            Command::Bench(args) => args.run(),
             Command::Plugin(args) => args.run(),
             Command::Conformance(args) => args.run(),
             Command::Objdump(args) => args.run(),
