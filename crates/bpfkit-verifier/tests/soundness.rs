@@ -1,5 +1,6 @@
 //! Soundness: every program our verifier accepts runs in bpfkit-vm's checked interpreter on
-//! random inputs without a memory fault.
+//! random inputs without a memory fault, and in bpfkit-jit's trusted mode (host pointers, no
+//! checks) with the same results as in the checked interpreter.
 //!
 //! The interpreter has no program contexts yet (r1 points at raw input bytes), so the programs
 //! are of the types whose context is plain readable memory — kprobe (`pt_regs`, 168 bytes),
@@ -7,7 +8,8 @@
 //! context's size. Helpers the interpreter lacks are stubbed: `bpf_ktime_get_ns`,
 //! `bpf_get_prandom_u32` and `bpf_get_smp_processor_id` return random numbers in their ranges,
 //! `bpf_probe_read_kernel` fills its destination. Programs using the ring buffer (which the
-//! interpreter lacks) are not run. The JIT's trusted mode is not in the workspace yet.
+//! interpreter lacks) are not run. Helpers return numbers below 2^32, so that trusted mode never
+//! mistakes a result for a virtual address.
 
 mod common;
 
@@ -42,7 +44,7 @@ fn vm_for(insns: &[Insn], seed: u64) -> Vm {
         .unwrap();
     let mut rng = Rng::new(seed);
     let mut r2 = Rng::new(seed ^ 1);
-    vm.register_helper(5, move |_, _| Ok(rng.next()));
+    vm.register_helper(5, move |_, _| Ok(rng.next() & 0xffff_ffff));
     vm.register_helper(7, move |_, _| Ok(r2.next() & 0xffff_ffff));
     vm.register_helper(8, |_, _| Ok(0));
     vm.register_helper(113, |env, args| {
@@ -58,7 +60,7 @@ fn vm_for(insns: &[Insn], seed: u64) -> Vm {
 fn accepted_programs_never_fault() {
     let count = env("BPFKIT_SOUNDNESS_PROGRAMS", 3000);
     let maps = maps();
-    let (mut accepted, mut runs) = (0, 0);
+    let (mut accepted, mut runs, mut jit_runs) = (0, 0, 0);
     for seed in 0..count {
         let g = generate_for(
             seed,
@@ -80,17 +82,49 @@ fn accepted_programs_never_fault() {
             _ => 96,
         };
         let mut vm = vm_for(&insns, seed);
+        // SAFETY: our verifier accepted the program for this program type and a context of
+        // `ctx_size` bytes, which is what every run below passes; the helpers are the ones it
+        // assumed (their pointer arguments are checked memory, their results numbers below
+        // 2^32). Whether that acceptance is sound is what this test checks.
+        let mut jit =
+            unsafe { bpfkit_jit::Jit::new_trusted(vm_for(&insns, seed)) }.expect("compile trusted");
         let mut rng = Rng::new(seed);
         for _ in 0..4 {
-            let mut input: Vec<u8> = (0..ctx_size).map(|_| rng.next() as u8).collect();
+            let input: Vec<u8> = (0..ctx_size).map(|_| rng.next() as u8).collect();
             runs += 1;
-            match vm.run(&mut input) {
+            let mut a = input.clone();
+            let checked = vm.run(&mut a);
+            match &checked {
                 Ok(_) | Err(Fault::Budget { .. }) => {}
                 Err(f) => panic!("seed {seed}: accepted program faulted: {f}\n{}", g.text),
             }
+            // A program returning a pointer (allowed to root) returns a virtual address in one
+            // mode and a host address in the other: only its memory is compared then.
+            let leaks_pointer = g.defect == Some("leak");
+            if checked.is_ok() {
+                let mut b = input.clone();
+                let trusted = jit.run(&mut b);
+                if leaks_pointer {
+                    assert!(
+                        trusted.is_ok(),
+                        "seed {seed}: trusted JIT failed: {trusted:?}"
+                    );
+                } else {
+                    assert_eq!(
+                        trusted.as_ref().ok(),
+                        checked.as_ref().ok(),
+                        "seed {seed}: trusted JIT differs\n{}",
+                        g.text
+                    );
+                }
+                assert_eq!(a, b, "seed {seed}: trusted JIT left different memory");
+                jit_runs += 1;
+            }
         }
     }
-    println!("{accepted} accepted programs of {count}, {runs} runs, no fault");
+    println!(
+        "{accepted} accepted programs of {count}: {runs} checked runs without a fault, {jit_runs} trusted JIT runs with the same result"
+    );
     assert!(
         accepted > count / 4,
         "too few accepted programs to mean anything: {accepted}"
