@@ -15,6 +15,7 @@ mod objdump;
 mod plugin;
 mod reloc;
 mod run;
+mod verify;
 
 /// The subcommands of `bpfkit`.
 #[derive(Subcommand)]
@@ -35,6 +36,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Show every CO-RE relocation of an object against a target BTF.
     Reloc(reloc::RelocArgs),
+    /// Predict the kernel verifier's verdict, offline, with explanations.
+    Verify(verify::VerifyArgs),
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
@@ -53,6 +56,7 @@ impl Command {
             Command::Objdump(args) => args.run(),
             Command::Reloc(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
+            Command::Verify(args) => args.run(),
         }
     }
 }
