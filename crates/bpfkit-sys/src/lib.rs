@@ -5,32 +5,35 @@
 //!   elements.
 //! - [`ProgramLoad`]: load a program; a rejected program's error carries the verifier log.
 //! - [`Program`]: run it with `BPF_PROG_TEST_RUN` ([`TestRun`]), read its [`ProgInfo`].
+//! - [`RawProgram`]: a program written for `r1` = its input and `r2` = the input's length
+//!   (bpfkit's VM convention), verified and run by the kernel inside a small wrapper.
 //! - [`probe`]: whether `bpf(2)` can be used here, and if not, why ([`Unavailable`]).
 //!
 //! Every error names the command and the errno ([`Error`]). Maps and programs close their file
 //! descriptors when dropped.
 //!
-//! ```
+//! ```no_run
 //! use bpfkit_isa::{Insn, Opcode, Reg};
 //! use bpfkit_sys::{Error, ProgType, ProgramLoad, TestRun};
 //!
-//! if bpfkit_sys::probe().is_ok() {
-//!     // r0 = 42; exit
-//!     let insns = [
-//!         Insn::new(Opcode::Mov64Imm).with_dst(Reg::R0).with_imm(42),
-//!         Insn::new(Opcode::Exit),
-//!     ];
-//!     let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns).load()?;
-//!     let out = prog.test_run(&TestRun { data_in: &[0; 14], ..TestRun::default() })?;
-//!     assert_eq!(out.retval, 42);
+//! // r0 = 42; exit
+//! let insns = [
+//!     Insn::new(Opcode::Mov64Imm).with_dst(Reg::R0).with_imm(42),
+//!     Insn::new(Opcode::Exit),
+//! ];
+//! let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns).load()?;
+//! let out = prog.test_run(&TestRun { data_in: &[0; 14], ..TestRun::default() })?;
+//! assert_eq!(out.retval, 42);
 //!
-//!     // exit, with r0 never set: the verifier says so.
-//!     let err = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns[1..]).load().unwrap_err();
-//!     assert!(matches!(err, Error::Verifier { .. }));
-//!     assert!(err.to_string().contains("R0 !read_ok"));
-//! }
+//! // exit, with r0 never set: the verifier says so.
+//! let err = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns[1..]).load().unwrap_err();
+//! assert!(matches!(err, Error::Verifier { .. }));
+//! assert!(err.to_string().contains("R0 !read_ok"));
 //! # Ok::<(), Error>(())
 //! ```
+//!
+//! (The example needs `bpf(2)`, so it is compiled but not run as a doctest; the test
+//! `crate_example_runs` in `tests/api.rs` runs it under the skip rule.)
 
 #![deny(missing_docs)]
 
@@ -39,9 +42,11 @@ mod error;
 mod map;
 mod probe;
 mod prog;
+mod raw;
 
 pub use bpfkit_uapi::{AttachType, MapDef, MapFlags, MapType, ProgFlags, ProgType};
 pub use error::{Command, Errno, Error, Result};
 pub use map::{Map, MapCreate, UpdateMode};
 pub use probe::{Unavailable, probe};
 pub use prog::{ProgInfo, Program, ProgramLoad, TestRun, TestRunOutput};
+pub use raw::RawProgram;

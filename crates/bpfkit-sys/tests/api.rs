@@ -1,12 +1,12 @@
 //! The loader against the running kernel: maps, program loads, test runs, info and errors.
-
-mod common;
+//! Each test needs `bpf(2)` and skips under the one rule of `bpfkit-test-support` without it.
 
 use bpfkit_isa::{Insn, Opcode, Reg};
 use bpfkit_sys::{
     Command, Errno, Error, Map, MapCreate, MapDef, MapType, ProgType, ProgramLoad, TestRun,
     UpdateMode,
 };
+use bpfkit_test_support::{Need, require};
 use std::os::fd::AsRawFd;
 
 /// An Ethernet header's worth of packet, the least a socket filter's test run takes. Its
@@ -25,11 +25,33 @@ fn errno_of<T: std::fmt::Debug>(result: Result<T, Error>) -> i32 {
     result.unwrap_err().errno().expect("a system call error").0
 }
 
+/// The example at the top of the crate's documentation (a `no_run` doctest, since a doctest
+/// cannot skip under the rule), run here where it can.
+#[test]
+fn crate_example_runs() {
+    require!(Need::Kernel);
+    let insns = [mov(Reg::R0, 42), exit()];
+    let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns)
+        .load()
+        .unwrap();
+    let out = prog
+        .test_run(&TestRun {
+            data_in: &[0; 14],
+            ..TestRun::default()
+        })
+        .unwrap();
+    assert_eq!(out.retval, 42);
+
+    let err = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns[1..])
+        .load()
+        .unwrap_err();
+    assert!(matches!(err, Error::Verifier { .. }));
+    assert!(err.to_string().contains("R0 !read_ok"), "{err}");
+}
+
 #[test]
 fn array_map_elements() {
-    if !common::kernel_available("array_map_elements") {
-        return;
-    }
+    require!(Need::Kernel);
     let map =
         Map::create(MapCreate::new(MapDef::new(MapType::ARRAY, 4, 8, 2)).with_name("api_array"))
             .unwrap();
@@ -73,9 +95,7 @@ fn array_map_elements() {
 
 #[test]
 fn hash_map_elements() {
-    if !common::kernel_available("hash_map_elements") {
-        return;
-    }
+    require!(Need::Kernel);
     let map = Map::create(MapDef::new(MapType::HASH, 8, 4, 16)).unwrap();
     let key = 0x1122_3344_5566_7788u64.to_ne_bytes();
     assert_eq!(map.get(&key).unwrap(), None);
@@ -97,9 +117,7 @@ fn hash_map_elements() {
 
 #[test]
 fn prog_array_takes_program_fds() {
-    if !common::kernel_available("prog_array_takes_program_fds") {
-        return;
-    }
+    require!(Need::Kernel);
     let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &[mov(Reg::R0, 0), exit()])
         .load()
         .unwrap();
@@ -124,9 +142,7 @@ fn prog_array_takes_program_fds() {
 
 #[test]
 fn map_creation_errors() {
-    if !common::kernel_available("map_creation_errors") {
-        return;
-    }
+    require!(Need::Kernel);
     // An array's key is a u32.
     let err = Map::create(MapDef::new(MapType::ARRAY, 8, 8, 1)).unwrap_err();
     assert_eq!(err.errno(), Some(Errno(libc::EINVAL)));
@@ -145,9 +161,7 @@ fn map_creation_errors() {
 
 #[test]
 fn load_and_test_run() {
-    if !common::kernel_available("load_and_test_run") {
-        return;
-    }
+    require!(Need::Kernel);
     // r0 = 0x12345678; r0 += r0 (the retval is the low 32 bits: 0x2468acf0)
     let insns = [
         mov(Reg::R0, 0x1234_5678),
@@ -192,9 +206,7 @@ fn load_and_test_run() {
 
 #[test]
 fn test_run_errors() {
-    if !common::kernel_available("test_run_errors") {
-        return;
-    }
+    require!(Need::Kernel);
     let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &[mov(Reg::R0, 0), exit()])
         .load()
         .unwrap();
@@ -211,9 +223,7 @@ fn test_run_errors() {
 
 #[test]
 fn rejected_program_carries_the_verifier_log() {
-    if !common::kernel_available("rejected_program_carries_the_verifier_log") {
-        return;
-    }
+    require!(Need::Kernel);
     // r0 = r5; exit: r5 is never written.
     let insns = [
         Insn::new(Opcode::Mov64Reg)
@@ -262,9 +272,7 @@ fn rejected_program_carries_the_verifier_log() {
 
 #[test]
 fn errors_found_before_the_verifier_have_no_log() {
-    if !common::kernel_available("errors_found_before_the_verifier_have_no_log") {
-        return;
-    }
+    require!(Need::Kernel);
     let err = ProgramLoad::new(ProgType(0xffff), &[mov(Reg::R0, 0), exit()])
         .load()
         .unwrap_err();

@@ -1,6 +1,7 @@
 //! Kernel differential test: random programs the verifier accepts run in the kernel
-//! (`BPF_PROG_TEST_RUN`, JIT-compiled where the kernel has a JIT) and in our interpreter;
-//! `r0` must agree in all 64 bits. The kernel is the oracle.
+//! (`BPF_PROG_TEST_RUN`, JIT-compiled where the kernel has a JIT) and on our engines (the
+//! interpreter, the JIT with checked memory, the JIT with trusted memory); `r0` must agree in
+//! all 64 bits. The kernel is the oracle.
 //!
 //! The test run's return value has only 32 bits, so each random program (a *body*, see
 //! `differential/generator.rs`) runs as a subprogram of a wrapper that stores the body's full
@@ -29,9 +30,8 @@
 //! Environment: `BPFKIT_DIFF_PROGRAMS=N` runs N programs (default 10,000), `BPFKIT_DIFF_SEED=S`
 //! starts at seed S (program i uses seed S + i), so `BPFKIT_DIFF_SEED=S BPFKIT_DIFF_PROGRAMS=1`
 //! reproduces one program. Skips (printing why) only where `bpf(2)` is not permitted, and never
-//! under `CI=true`.
+//! under `CI=true` (the one rule of `bpfkit-test-support`).
 
-mod common;
 #[path = "differential/generator.rs"]
 mod generator;
 #[path = "differential/shrink.rs"]
@@ -43,6 +43,7 @@ use bpfkit_isa::{Dialect, Insn, Opcode, Reg, TABLE};
 use bpfkit_sys::{
     Map, MapCreate, MapDef, MapType, ProgFlags, ProgType, ProgramLoad, TestRun, UpdateMode,
 };
+use bpfkit_test_support::{Need, require};
 use generator::{Generated, INPUT_LEN, NOT_GENERATED, generate};
 
 /// Bodies per kernel program. Each body brings up to 3 subprograms; the kernel allows 256.
@@ -255,11 +256,42 @@ fn numbered(insns: &[Insn]) -> String {
     out
 }
 
-/// Runs a body in our interpreter, on a copy of its input.
-fn run_in_vm(body: &Generated) -> Result<u64, String> {
+/// Our engines, each compared with the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    Interpreter,
+    /// The JIT, checked memory.
+    Jit,
+    /// The JIT, trusted memory: host pointers, no checks.
+    JitTrusted,
+}
+
+const ENGINES: [Engine; 3] = [Engine::Interpreter, Engine::Jit, Engine::JitTrusted];
+
+/// Runs a body on one of our engines, on a copy of its input.
+///
+/// The trusted JIT runs only programs the kernel's verifier accepted (every program here is
+/// checked against the kernel first; a rejection fails the test) and whose input accesses are
+/// constant offsets inside the body's `INPUT_LEN` bytes (the generator's promise, checked by
+/// `shrink::well_defined` for every generated program; the kernel bounds them only by the
+/// batch's map value): the contract of `Jit::new_trusted`.
+fn run_on(engine: Engine, body: &Generated) -> Result<u64, String> {
     let mut vm = bpfkit_vm::Vm::new(&body.insns).map_err(|e| format!("load: {e}"))?;
     let mut input = body.input;
-    vm.run(&mut input).map_err(|e| format!("fault: {e}"))
+    let fault = |e| format!("fault: {e}");
+    match engine {
+        Engine::Interpreter => vm.run(&mut input).map_err(fault),
+        Engine::Jit => {
+            let mut jit = bpfkit_jit::Jit::new(vm).map_err(|e| format!("jit: {e}"))?;
+            jit.run(&mut input).map_err(fault)
+        }
+        Engine::JitTrusted => {
+            // SAFETY: see above: verified by the kernel, input accesses inside INPUT_LEN.
+            let mut jit =
+                unsafe { bpfkit_jit::Jit::new_trusted(vm) }.map_err(|e| format!("jit: {e}"))?;
+            jit.run(&mut input).map_err(fault)
+        }
+    }
 }
 
 /// Counts per opcode, over the given programs.
@@ -312,9 +344,7 @@ fn print_shape(programs: &[Generated]) {
 
 #[test]
 fn kernel_and_interpreter_agree_on_random_programs() {
-    if !common::kernel_available("kernel_and_interpreter_agree_on_random_programs") {
-        return;
-    }
+    require!(Need::Kernel);
     let count = env_u64("BPFKIT_DIFF_PROGRAMS", DEFAULT_PROGRAMS);
     let first_seed = env_u64("BPFKIT_DIFF_SEED", DEFAULT_SEED);
 
@@ -372,16 +402,19 @@ fn kernel_and_interpreter_agree_on_random_programs() {
         batches += 1;
         let t = Instant::now();
         for (body, kernel) in chunk.iter().zip(results) {
-            let vm = run_in_vm(body);
-            if vm != Ok(kernel) {
-                mismatches.push((body, kernel, vm));
+            for engine in ENGINES {
+                let ours = run_on(engine, body);
+                if ours != Ok(kernel) {
+                    mismatches.push((body, kernel, engine, ours));
+                }
             }
         }
         vm_time += t.elapsed();
     }
     println!(
         "{count} programs (seeds {first_seed:#x}..{:#x}) in {batches} kernel loads: \
-         generate {generate_time:.2?}, kernel {kernel_time:.2?}, interpreter {vm_time:.2?}; \
+         generate {generate_time:.2?}, kernel {kernel_time:.2?}, \
+         interpreter + JIT + trusted JIT {vm_time:.2?}; \
          {} mismatches",
         first_seed.wrapping_add(count),
         mismatches.len()
@@ -396,19 +429,19 @@ fn kernel_and_interpreter_agree_on_random_programs() {
             println!("  batch from seed {seed:#x}: {report}");
         }
     }
-    for (body, kernel, vm) in mismatches.iter().take(5) {
+    for (body, kernel, engine, ours) in mismatches.iter().take(5) {
         println!(
             "\nMISMATCH, seed {:#x} (BPFKIT_DIFF_SEED={:#x} BPFKIT_DIFF_PROGRAMS=1):\n{}",
             body.seed,
             body.seed,
-            describe(body, *kernel, vm),
+            describe(body, *kernel, *engine, ours),
         );
-        let small = shrink_mismatch(&map, body);
+        let small = shrink_mismatch(&map, body, *engine);
         if let Ok(kernel) = run_in_kernel(&map, &[&small]) {
             println!(
                 "shrunk to {} instructions:\n{}",
                 small.insns.len(),
-                describe(&small, kernel.results[0], &run_in_vm(&small))
+                describe(&small, kernel.results[0], *engine, &run_on(*engine, &small))
             );
         }
     }
@@ -428,9 +461,7 @@ fn kernel_and_interpreter_agree_on_random_programs() {
 /// expected values are the constants the bodies load.
 #[test]
 fn wrapper_returns_each_body_r0_in_full() {
-    if !common::kernel_available("wrapper_returns_each_body_r0_in_full") {
-        return;
-    }
+    require!(Need::Kernel);
     let constant = |seed: u64, value: u64| Generated {
         seed,
         insns: vec![
@@ -494,9 +525,7 @@ fn wrapper_returns_each_body_r0_in_full() {
 /// oracle, as for the random programs.
 #[test]
 fn edge_cases_agree() {
-    if !common::kernel_available("edge_cases_agree") {
-        return;
-    }
+    require!(Need::Kernel);
     use Opcode::*;
     let i = |op| Insn::new(op);
     let r = |n| Reg::new(n).unwrap();
@@ -708,9 +737,14 @@ fn edge_cases_agree() {
     };
     let mut failures = Vec::new();
     for (((name, _), body), kernel) in cases.iter().zip(&bodies).zip(results) {
-        let vm = run_in_vm(body);
-        if vm != Ok(kernel) {
-            failures.push(format!("{name}:\n{}", describe(body, kernel, &vm)));
+        for engine in ENGINES {
+            let ours = run_on(engine, body);
+            if ours != Ok(kernel) {
+                failures.push(format!(
+                    "{name}:\n{}",
+                    describe(body, kernel, engine, &ours)
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -728,11 +762,11 @@ fn generation_is_deterministic() {
 }
 
 /// Both results, the input and the program.
-fn describe(body: &Generated, kernel: u64, vm: &Result<u64, String>) -> String {
+fn describe(body: &Generated, kernel: u64, engine: Engine, ours: &Result<u64, String>) -> String {
     format!(
-        "  kernel:      {kernel:#018x}\n  interpreter: {}\n  input: {}\n  \
+        "  kernel:      {kernel:#018x}\n  {engine:?}: {}\n  input: {}\n  \
          to reproduce: echo {} | bpfkit plugin {}\nprogram (LLVM dialect):\n{}",
-        match vm {
+        match ours {
             Ok(v) => format!("{v:#018x}"),
             Err(e) => e.clone(),
         },
@@ -745,7 +779,7 @@ fn describe(body: &Generated, kernel: u64, vm: &Result<u64, String>) -> String {
 
 /// The smallest program found, by deleting instructions, that the kernel accepts and that still
 /// gives a different result in the interpreter.
-fn shrink_mismatch(map: &Map, body: &Generated) -> Generated {
+fn shrink_mismatch(map: &Map, body: &Generated, engine: Engine) -> Generated {
     let with = |insns: &[Insn]| Generated {
         insns: insns.to_vec(),
         ..body.clone()
@@ -756,7 +790,7 @@ fn shrink_mismatch(map: &Map, body: &Generated) -> Generated {
         }
         let candidate = with(insns);
         match run_in_kernel(map, &[&candidate]) {
-            Ok(kernel) => run_in_vm(&candidate) != Ok(kernel.results[0]),
+            Ok(kernel) => run_on(engine, &candidate) != Ok(kernel.results[0]),
             Err(_) => false,
         }
     });

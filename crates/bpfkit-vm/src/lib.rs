@@ -42,6 +42,7 @@ pub mod memory;
 mod object;
 mod packet;
 mod program;
+mod runtime;
 mod test_run;
 mod vm;
 
@@ -60,6 +61,7 @@ pub use object::{
     Global, GlobalError, ObjectError, ObjectProgram, Scalar, TestObject, TestObjectBuilder,
 };
 pub use packet::{Packet, PacketKind};
-pub use program::{LoadError, Program};
+pub use program::{LoadError, Op, Program};
+pub use runtime::{CallOutcome, Entry, Runtime};
 pub use test_run::{TestOutput, TestRun, TestRunError};
 pub use vm::{ProgId, RunInput, TailCallOverflow, Vm};

@@ -13,6 +13,7 @@ use crate::memory::{
 };
 use crate::packet::Packet;
 use crate::program::{LoadError, Program};
+use crate::runtime::{Entry, Runtime};
 
 /// Identifies a program of a [`Vm`]; the first one is `ProgId(0)`, the entry of [`Vm::run`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -295,12 +296,62 @@ impl Vm {
         )
     }
 
-    /// Runs program `id` on `input`: a raw input, or a context with its packet (what
-    /// [`TestObject::test_run`](crate::TestObject::test_run) builds).
+    /// Runs program `id` on `input` in the interpreter: a raw input, or a context with its
+    /// packet (what [`TestObject::test_run`](crate::TestObject::test_run) builds).
     ///
     /// # Panics
     /// If `id` is not a program of this VM.
     pub fn run_input(&mut self, id: ProgId, input: RunInput<'_>) -> Result<u64, Fault> {
+        let (metered, strict) = (self.budget.is_some(), self.strict_alignment);
+        self.run_input_with(id, input, |rt| {
+            let Entry { program, r1, r2 } = rt.entry;
+            let entry = program.0 as usize;
+            let machine = &mut rt.machine;
+            match (metered, strict) {
+                (false, false) => machine.run::<false, false>(entry, r1, r2),
+                (false, true) => machine.run::<false, true>(entry, r1, r2),
+                (true, false) => machine.run::<true, false>(entry, r1, r2),
+                (true, true) => machine.run::<true, true>(entry, r1, r2),
+            }
+        })
+    }
+
+    /// Builds the address space of a run of program `id` on raw `input` (a fresh zeroed stack
+    /// per frame, the input, map values) and hands it to `engine` with the helpers and maps:
+    /// the one place that decides the run's memory layout, for the interpreter and the JIT
+    /// alike.
+    ///
+    /// # Panics
+    /// If `id` is not a program of this VM.
+    pub fn run_with<R>(
+        &mut self,
+        id: ProgId,
+        input: &mut [u8],
+        engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
+    ) -> R {
+        let r2 = input.len() as u64;
+        self.run_input_with(
+            id,
+            RunInput {
+                ctx: input,
+                ctx_writable: true,
+                r2,
+                packet: None,
+            },
+            engine,
+        )
+    }
+
+    /// [`Vm::run_with`] for any [`RunInput`]: a program context with its packet too.
+    ///
+    /// # Panics
+    /// If `id` is not a program of this VM.
+    pub fn run_input_with<R>(
+        &mut self,
+        id: ProgId,
+        input: RunInput<'_>,
+        engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
+    ) -> R {
         assert!((id.0 as usize) < self.programs.len(), "no program {id:?}");
         let r1 = if input.ctx.is_empty() {
             0
@@ -342,31 +393,33 @@ impl Vm {
             regions.push(Region::writable(&mut map.values));
             keys.push(&mut map.keys);
         }
-        let mut machine = Machine {
-            programs: &self.programs,
-            helpers: &mut self.helpers,
-            mem: Memory::new(regions),
-            maps: keys,
-            host: &mut self.host,
-            packet,
-            budget: self.budget.unwrap_or(0),
-            remaining: 0,
-            metered: self.budget.is_some(),
-            strict: self.strict_alignment,
-            tail_call_overflow: self.tail_call_overflow,
-            tail_calls: 0,
-            program: id.0 as usize,
-            depth: 0,
+        let mut runtime = Runtime {
+            machine: Machine {
+                programs: &self.programs,
+                helpers: &mut self.helpers,
+                mem: Memory::new(regions),
+                maps: keys,
+                host: &mut self.host,
+                packet,
+                budget: self.budget.unwrap_or(0),
+                remaining: self.budget.unwrap_or(0),
+                metered: self.budget.is_some(),
+                strict: self.strict_alignment,
+                tail_call_overflow: self.tail_call_overflow,
+                tail_calls: 0,
+                program: id.0 as usize,
+                depth: 0,
+            },
+            entry: Entry {
+                program: id,
+                r1,
+                r2,
+            },
+            budget: self.budget,
         };
-        if let Some(p) = machine.packet.as_deref() {
-            p.sync(&mut machine.mem);
+        if let Some(p) = runtime.machine.packet.as_deref() {
+            p.sync(&mut runtime.machine.mem);
         }
-        let entry = id.0 as usize;
-        match (self.budget.is_some(), self.strict_alignment) {
-            (false, false) => machine.run::<false, false>(entry, r1, r2),
-            (false, true) => machine.run::<false, true>(entry, r1, r2),
-            (true, false) => machine.run::<true, false>(entry, r1, r2),
-            (true, true) => machine.run::<true, true>(entry, r1, r2),
-        }
+        engine(&mut runtime)
     }
 }

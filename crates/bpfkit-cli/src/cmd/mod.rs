@@ -7,13 +7,16 @@ use clap::Subcommand;
 use crate::CliError;
 
 mod asm;
+mod bench;
 mod btf;
 mod conformance;
 mod disasm;
 mod objdump;
 mod plugin;
+mod reloc;
 mod run;
 mod test_run;
+mod verify;
 
 /// The subcommands of `bpfkit`.
 #[derive(Subcommand)]
@@ -32,6 +35,12 @@ pub enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Show a BPF object's sections, programs, maps, relocations, symbols and disassembly.
     Objdump(objdump::ObjdumpArgs),
+    /// Time a program on several engines side by side (ns per run, compile time, ratios).
+    Bench(bench::BenchArgs),
+    /// Show every CO-RE relocation of an object against a target BTF.
+    Reloc(reloc::RelocArgs),
+    /// Predict the kernel verifier's verdict, offline, with explanations.
+    Verify(verify::VerifyArgs),
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
@@ -45,10 +54,13 @@ impl Command {
             Command::Disasm(args) => args.run(),
             Command::Run(args) => args.run(),
             Command::TestRun(args) => args.run(),
+            Command::Bench(args) => args.run(),
             Command::Plugin(args) => args.run(),
             Command::Conformance(args) => args.run(),
             Command::Objdump(args) => args.run(),
+            Command::Reloc(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
+            Command::Verify(args) => args.run(),
         }
     }
 }

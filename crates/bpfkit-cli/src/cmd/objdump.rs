@@ -11,14 +11,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bpfkit_elf::{
-    DataKind, ElfError, ExternKind, Function, InitialTarget, MapKind, Object, Pinning, RelocTarget,
-    SymbolBinding, SymbolKind, SymbolSection,
+    DataKind, ElfFile, Function, InitialTarget, LegacyDef, LegacyLayout, MapKind, Object,
+    RelocTarget, SymbolBinding, SymbolKind, SymbolSection,
 };
-use bpfkit_isa::{Decoder, Dialect};
+use bpfkit_isa::{Dialect, Insn};
 use clap::Args;
 
 use crate::CliError;
 use crate::error::read_file;
+use crate::target::TargetFiles;
 
 /// Arguments of `bpfkit objdump`.
 #[derive(Args)]
@@ -44,6 +45,13 @@ pub struct ObjdumpArgs {
     /// Dialect of the disassembly.
     #[arg(long, default_value = "llvm", value_parser = super::asm::parse_dialect)]
     dialect: Dialect,
+    /// Disassemble the linked programs instead, CO-RE relocated against this BTF (a raw BTF
+    /// blob or an ELF object's .BTF; `vmlinux` for the running kernel's).
+    #[arg(long)]
+    target: Option<PathBuf>,
+    /// Base BTF of a split `--target`.
+    #[arg(long, requires = "target")]
+    base: Option<PathBuf>,
     /// A BPF ELF object.
     file: PathBuf,
 }
@@ -53,7 +61,18 @@ impl ObjdumpArgs {
     pub fn run(self) -> Result<ExitCode, CliError> {
         let bytes = read_file(&self.file)?;
         let name = self.file.display().to_string();
-        let object = Object::parse(&bytes).map_err(|e| CliError::input(format!("{name}: {e}")))?;
+        let object = match Object::parse(&bytes) {
+            Ok(object) => object,
+            Err(e) => {
+                // What can still be read, before the error: the section table.
+                if let Ok(elf) = ElfFile::parse_sections(&bytes) {
+                    let mut out = format!("{name}:\tfile format elf64-bpf\n");
+                    sections(&mut out, &elf);
+                    print!("{out}");
+                }
+                return Err(CliError::input(format!("{name}: {e}")));
+            }
+        };
         let all = !(self.headers
             || self.programs
             || self.maps
@@ -62,8 +81,9 @@ impl ObjdumpArgs {
             || self.disassemble);
         let mut out = String::new();
         header(&mut out, &name, &object);
+        warnings(&mut out, &object);
         if all || self.headers {
-            sections(&mut out, &object);
+            sections(&mut out, object.elf());
         }
         if all || self.programs {
             programs(&mut out, &object);
@@ -78,15 +98,16 @@ impl ObjdumpArgs {
         if all || self.syms {
             symbols(&mut out, &object);
         }
-        let mut failure = None;
-        if all || self.disassemble {
-            failure = disassembly(&mut out, &object, self.dialect);
+        if let Some(t) = &self.target {
+            // `vmlinux` names the running kernel's BTF with its modules.
+            let t = (t.as_os_str() != "vmlinux").then_some(t.as_path());
+            let files = TargetFiles::read(t, self.base.as_deref())?;
+            files.with(|core| linked_disassembly(&mut out, &object, core, self.dialect))?;
+        } else if all || self.disassemble {
+            disassembly(&mut out, &object, self.dialect);
         }
         print!("{out}");
-        match failure {
-            Some(e) => Err(CliError::input(format!("{name}: {e}"))),
-            None => Ok(ExitCode::SUCCESS),
-        }
+        Ok(ExitCode::SUCCESS)
     }
 }
 
@@ -157,10 +178,21 @@ fn header(out: &mut String, name: &str, object: &Object<'_>) {
     );
 }
 
-fn sections(out: &mut String, object: &Object<'_>) {
+/// What a loader would refuse or ignore, one line each; nothing when there is nothing to say.
+fn warnings(out: &mut String, object: &Object<'_>) {
+    if object.warnings().is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nWarnings:");
+    for w in object.warnings() {
+        let _ = writeln!(out, "  {w}");
+    }
+}
+
+fn sections(out: &mut String, elf: &ElfFile<'_>) {
     let _ = writeln!(out, "\nSections:");
     let mut t = Table::new(&["Idx", "Name", "Type", "Size", "Offset", "Flags"]);
-    for s in object.elf().sections() {
+    for s in elf.sections() {
         let mut flags = String::new();
         for (bit, c) in [(1, 'W'), (2, 'A'), (4, 'X')] {
             if s.flags & bit != 0 {
@@ -279,11 +311,7 @@ fn maps(out: &mut String, object: &Object<'_>) {
             m.def.value_size.to_string(),
             m.def.max_entries.to_string(),
             format!("{:#x}", m.def.map_flags.bits()),
-            match m.pinning {
-                Pinning::None => "none",
-                Pinning::ByName => "by_name",
-            }
-            .to_string(),
+            m.pinning.to_string(),
             m.def.map_extra.to_string(),
         ]);
         if let Some(inner) = &m.inner {
@@ -296,6 +324,11 @@ fn maps(out: &mut String, object: &Object<'_>) {
                 inner.def.max_entries,
                 inner.def.map_flags.bits()
             ));
+        }
+        if let Some(legacy) = &m.legacy {
+            if let Some(note) = legacy_note(legacy) {
+                notes.push(format!("{}: {note}", m.name));
+            }
         }
         for v in &m.initial_values {
             let what = match v.target {
@@ -310,6 +343,38 @@ fn maps(out: &mut String, object: &Object<'_>) {
         let _ = writeln!(out, "\nMap details:");
         for note in notes {
             let _ = writeln!(out, "  {note}");
+        }
+    }
+}
+
+/// What a legacy definition holds past `map_flags`, if anything is not zero.
+fn legacy_note(legacy: &LegacyDef<'_>) -> Option<String> {
+    if legacy.extra.iter().all(|&b| b == 0) {
+        return None;
+    }
+    match legacy.layout {
+        LegacyLayout::Libbpf => None,
+        LegacyLayout::Iproute2 {
+            id,
+            pinning,
+            inner_id,
+            inner_idx,
+        } => Some(format!(
+            "iproute2 bpf_elf_map: id {id} pinning {pinning} inner_id {inner_id} inner_idx {inner_idx}"
+        )),
+        LegacyLayout::KernelSamples {
+            inner_map_idx,
+            numa_node,
+        } => Some(format!(
+            "samples/bpf bpf_map_def: inner_map_idx {inner_map_idx} numa_node {numa_node}"
+        )),
+        LegacyLayout::Unknown => {
+            let bytes: Vec<String> = legacy.extra.iter().map(|b| format!("{b:02x}")).collect();
+            Some(format!(
+                "{} unidentified bytes past map_flags: {}",
+                legacy.extra.len(),
+                bytes.join(" ")
+            ))
         }
     }
 }
@@ -342,13 +407,7 @@ fn data_and_externs(out: &mut String, object: &Object<'_>) {
     for e in object.externs() {
         t.row(vec![
             e.name.to_string(),
-            match e.kind {
-                ExternKind::Kconfig => "kconfig",
-                ExternKind::Ksym { typed: true } => "ksym",
-                ExternKind::Ksym { typed: false } => "ksym-typeless",
-                ExternKind::Kfunc => "kfunc",
-            }
-            .to_string(),
+            e.kind.to_string(),
             if e.weak { "yes" } else { "no" }.to_string(),
         ]);
     }
@@ -389,8 +448,14 @@ fn relocations(out: &mut String, object: &Object<'_>) {
                 .flat_map(|f| f.relocations.iter())
                 .find(|c| c.entry_offset == r.entry_offset)
                 .map(|c| meaning(object, c.target));
+            // A RELA entry's addend follows the symbol, as llvm-objdump prints it.
+            let addend = match r.addend {
+                Some(a) if a > 0 => format!("+{a:#x}"),
+                Some(a) if a < 0 => format!("-{:#x}", a.unsigned_abs()),
+                _ => String::new(),
+            };
             let line = format!(
-                "{:016x} {:<24} {sym} {}",
+                "{:016x} {:<24} {sym}{addend} {}",
                 r.offset,
                 r.r_type.to_string(),
                 resolved.map_or(String::new(), |m| format!("({m})"))
@@ -441,9 +506,9 @@ fn symbols(out: &mut String, object: &Object<'_>) {
     t.print(out);
 }
 
-/// Prints every function of every code section; returns the first decoding error.
-fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) -> Option<ElfError> {
-    let mut failure = None;
+/// Prints every function of every code section. A slot that does not decode prints as
+/// `<unknown: why>` (the object's warnings say so too) and the listing goes on at the next slot.
+fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) {
     let mut functions: Vec<&Function<'_>> = object.functions().collect();
     functions.sort_by_key(|f| (f.section, f.offset));
     let mut current = None;
@@ -454,18 +519,22 @@ fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) -> Optio
         }
         let _ = writeln!(out, "\n{:016x} <{}>:", f.offset, f.name);
         let mut last_line = None;
-        for item in Decoder::new(f.code) {
-            let (slot, insn) = match item {
-                Ok(ok) => ok,
+        let mut slot = 0;
+        while slot < f.insn_count() {
+            let insn = match Insn::decode(f.code, slot) {
+                Ok(insn) => insn,
                 Err(e) => {
-                    let offset = f.file_offset + e.slot as u64 * 8;
+                    let bytes = &f.code[slot * 8..slot * 8 + 8];
+                    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
                     let _ = writeln!(
                         out,
-                        "{:>8}:\t<unknown: {e}>",
-                        f.first_insn() + e.slot as u64
+                        "{:>8}:\t{}\t<unknown: {}>",
+                        f.first_insn() + slot as u64,
+                        hex.join(" "),
+                        e.kind
                     );
-                    failure.get_or_insert(ElfError::new(offset, bpfkit_elf::ErrorKind::Decode(e)));
-                    break;
+                    slot += 1;
+                    continue;
                 }
             };
             for line in f.line_info.iter().filter(|l| l.insn == slot) {
@@ -496,7 +565,79 @@ fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) -> Optio
                     meaning(object, r.target)
                 );
             }
+            slot += insn.slots();
         }
     }
-    failure
+}
+
+/// The linked programs: each program with the subprograms it reaches, CO-RE applied, maps and
+/// data as the image's symbolic references, source lines from the rebased line_info.
+fn linked_disassembly(
+    out: &mut String,
+    object: &Object<'_>,
+    core: &bpfkit_relo::CoreTarget<'_>,
+    dialect: Dialect,
+) {
+    let linker = bpfkit_relo::Linker::new(object).with_core_target(core);
+    for (name, result) in linker.link_all() {
+        let image = match result {
+            Ok(image) => image,
+            Err(e) => {
+                let _ = writeln!(out, "\nLinked program {name}: error: {e}");
+                continue;
+            }
+        };
+        let _ = writeln!(
+            out,
+            "\nLinked program {name} (section {}, {} instructions):",
+            image.section,
+            image.slot_count()
+        );
+        let mut last_line = None;
+        for (slot, insn) in image.slots() {
+            if let Some(f) = image.functions.iter().find(|f| f.start == slot) {
+                let _ = writeln!(out, "\n{slot:>8} <{}>:", f.name);
+            }
+            for line in image.line_info.iter().filter(|l| l.insn == slot) {
+                let key = (line.file.as_str(), line.line);
+                if last_line != Some(key) {
+                    last_line = Some(key);
+                    let _ = writeln!(out, "; {}:{}", line.file, line.line);
+                    let _ = writeln!(out, "; {}", line.text.trim_end());
+                }
+            }
+            let _ = write!(out, "{slot:>8}:\t{}", insn.display(dialect));
+            if let Some(r) = image.reference_at(slot) {
+                let what = match r.target {
+                    bpfkit_relo::RefTarget::Map(m)
+                    | bpfkit_relo::RefTarget::MapValue { map: m, .. } => image
+                        .map(m)
+                        .map_or_else(|| format!("map {m}"), |m| format!("map {}", m.name)),
+                    bpfkit_relo::RefTarget::Ksym(e) | bpfkit_relo::RefTarget::Kfunc(e) => image
+                        .object
+                        .externs
+                        .get(e.0)
+                        .map_or_else(String::new, |x| format!("extern {}", x.name)),
+                };
+                let _ = write!(out, "\t; {what}");
+            }
+            let func = image.function_at(slot);
+            let core = image
+                .core
+                .iter()
+                .find(|c| func.is_some_and(|f| f.name == c.function && f.start + c.insn == slot));
+            if let Some(Ok(o)) = core.map(|c| &c.result) {
+                let kind = bpfkit_relo::core::long_kind_name(o.local.kind);
+                match o.new {
+                    Some(new) => {
+                        let _ = write!(out, "\t; CO-RE {kind}: {} -> {new}", o.old);
+                    }
+                    None => {
+                        let _ = write!(out, "\t; CO-RE {kind}: poisoned");
+                    }
+                }
+            }
+            let _ = writeln!(out);
+        }
+    }
 }

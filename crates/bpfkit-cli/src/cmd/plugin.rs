@@ -9,12 +9,12 @@
 use std::io::Read;
 use std::process::ExitCode;
 
+use bpfkit_elf::ElfFile;
 use bpfkit_vm::Vm;
 use clap::Args;
-use object::{Object, ObjectSection, SectionKind};
 
 use crate::CliError;
-use crate::engine::{Engine, add_conformance_helpers, parse_hex};
+use crate::engine::{Engine, Runner, add_conformance_helpers, parse_hex};
 
 /// Arguments of `bpfkit plugin`.
 #[derive(Args)]
@@ -32,7 +32,7 @@ pub struct PluginArgs {
 impl PluginArgs {
     /// Runs `bpfkit plugin`.
     pub fn run(self) -> Result<ExitCode, CliError> {
-        self.engine.check()?;
+        let engine = self.engine.untrusted_only("plugin")?;
         let mut stdin = String::new();
         std::io::stdin()
             .read_to_string(&mut stdin)
@@ -48,20 +48,21 @@ impl PluginArgs {
         };
         let mut vm = Vm::from_bytes(&bytes).map_err(CliError::input)?;
         add_conformance_helpers(&mut vm);
-        let r0 = vm.run(&mut mem).map_err(CliError::judged)?;
+        let r0 = Runner::new(engine, vm, None, mem.len())?
+            .run(&mut mem)
+            .map_err(CliError::judged)?;
         println!("{r0:x}");
         Ok(ExitCode::SUCCESS)
     }
 }
 
+/// The bytes of the first non-empty code section, the object read by `bpfkit-elf`.
 fn first_code_section(elf: &[u8]) -> Result<Vec<u8>, CliError> {
-    let file = object::File::parse(elf).map_err(|e| CliError::input(format!("ELF: {e}")))?;
+    let file = ElfFile::parse(elf).map_err(|e| CliError::input(format!("ELF: {e}")))?;
     let section = file
         .sections()
-        .find(|s| s.kind() == SectionKind::Text && s.size() > 0)
+        .iter()
+        .find(|s| s.is_code() && s.size > 0)
         .ok_or_else(|| CliError::input("ELF: no code section"))?;
-    Ok(section
-        .data()
-        .map_err(|e| CliError::input(format!("ELF: {e}")))?
-        .to_vec())
+    Ok(section.data.to_vec())
 }
