@@ -62,6 +62,7 @@ core_reloc_type_id:v3g
 core_reloc_enumval:v3g
 core_reloc_enum64val:v3g
 kconfig:g
+verifier_locks:v3g
 rt_maps:g34
 rt_helpers:g34
 rt_ctx:g34

@@ -371,6 +371,12 @@ pub fn ctx_access(
             ok.then(|| CtxAccess::scalar(size))
         }
         ProgType::PERF_EVENT => perf_event_access(off, size, write),
+        ProgType::SYSCALL => {
+            // syscall_prog_is_valid_access: the context is the caller's buffer (checked
+            // against ctx_size_in when the program runs), readable and writable.
+            let ok = off < u32::from(u16::MAX) && off % size == 0;
+            ok.then(|| CtxAccess::scalar(size))
+        }
         ProgType::CGROUP_SOCK_ADDR => sock_addr_access(attach_type, off, size, write),
         ProgType::CGROUP_SOCK => {
             // cgroup_sock_is_valid_access: bound_dev_if, mark and priority are writable.
