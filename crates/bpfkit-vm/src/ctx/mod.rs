@@ -7,7 +7,7 @@
 //! `xdp_md.data` becomes an 8-byte load of `xdp_buff.data`, so the program holds a real
 //! pointer that compares correctly against `data_end`. The runtime does the same in two steps:
 //!
-//! 1. **Find the context accesses** ([`flow`]): a forward data-flow analysis follows the
+//! 1. **Find the context accesses** (the `flow` module): a forward data-flow analysis follows the
 //!    context pointer from `r1` through copies, stack spills and fills, and subprogram
 //!    arguments, and classifies every load and store by its base register. This is the one
 //!    thing the kernel learns from its verifier that an unverified runtime must work out, and
