@@ -28,6 +28,16 @@ for o in testdata/obj/*.g.o; do
   llvm-objcopy-19 --dump-section .BTF="fuzz/corpus/btf_parse/$(basename "$o").btf" "$o" /dev/null 2>/dev/null || true
   llvm-objcopy-19 --dump-section .BTF.ext="fuzz/corpus/btf_ext_parse/$(basename "$o").ext" "$o" /dev/null 2>/dev/null || true
 done
+# The test runtime: [program][flags][data_len u16][ctx_len u16][data][ctx][object], every
+# clang-built object behind a 64-byte Ethernet/IPv4/UDP frame, once per program index 0-3.
+mkdir -p fuzz/corpus/runtime
+frame='\0\0\0\0\0\0\0\0\0\0\0\0\x08\0\x45\0\0\x32\0\0\0\0\x40\x11\0\0\x0a\0\0\x01\x0a\0\0\x02'
+for o in testdata/obj/*.o; do
+  for p in 0 1 2 3; do
+    { printf "\\x0$p\\x00\\x40\\x00\\x00\\x00$frame"; head -c 30 /dev/zero; cat "$o"; } \
+      > "fuzz/corpus/runtime/$(basename "$o").$p"
+  done
+done
 # CO-RE: objects against the running kernel (mode 0), against their own BTF (mode 2), the
 # core_reloc objects against each of their target BTFs (mode 1), and made-up records on a
 # core_reloc object's BTF (mode 3: every kind, a few access strings, an ALU, a load and an

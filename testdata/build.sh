@@ -30,6 +30,7 @@ fi
 
 # name: which variants to build. "all" = v1..v4, each with and without -g;
 # "g" = v1..v4 with -g only (objects that need BTF: .maps, CO-RE, externs);
+# "g34" = v3 and v4 with -g (the userspace runtime's test-run programs).
 # "v3g" = v3 with -g only (the CO-RE test programs: the cpu level changes
 # nothing CO-RE does, one build is enough).
 objects="
@@ -61,6 +62,11 @@ core_reloc_type_id:v3g
 core_reloc_enumval:v3g
 core_reloc_enum64val:v3g
 kconfig:g
+verifier_locks:v3g
+rt_maps:g34
+rt_helpers:g34
+rt_ctx:g34
+rt_core:g34
 "
 
 # CO-RE target BTFs: family:variant,variant,... Each variant of
@@ -94,6 +100,9 @@ for entry in $objects; do
 	name=${entry%%:*}
 	kind=${entry#*:}
 	cpus="v1 v2 v3 v4"
+	if [ "$kind" = g34 ]; then
+		cpus="v3 v4"
+	fi
 	[ "$kind" = v3g ] && cpus=v3
 	for cpu in $cpus; do
 		if [ "$kind" = all ]; then

@@ -45,7 +45,7 @@ impl Engine {
 /// A VM ready to run on an engine.
 pub enum Runner {
     /// On the interpreter.
-    Interp(Vm),
+    Interp(Box<Vm>),
     /// Compiled by the JIT.
     Jit(Box<Jit>),
 }
@@ -61,7 +61,7 @@ impl Runner {
     ) -> Result<Runner, CliError> {
         let jit_error = |e: bpfkit_jit::JitError| CliError::input(format!("jit: {e}"));
         Ok(match engine {
-            Engine::Interp => Runner::Interp(vm),
+            Engine::Interp => Runner::Interp(Box::new(vm)),
             Engine::Jit => Runner::Jit(Box::new(Jit::new(vm).map_err(jit_error)?)),
             Engine::JitTrusted => {
                 let Some(insns) = insns else {

@@ -158,6 +158,25 @@ pub static SK_BUFF: CtxLayout = CtxLayout {
     ],
 };
 
+/// The `__sk_buff` fields whose value the kernel keeps narrower than the uapi field, with that
+/// width in bytes: `convert_ctx_access`'s `target_size`. It decides narrow loads: one at least
+/// that wide reads the whole value whatever its offset in the field (a 2-byte load of
+/// `protocol + 2` gives the protocol); a narrower one reads the value shifted by its offset.
+pub static SK_BUFF_TARGET_SIZES: &[(&str, u32)] = &[
+    ("pkt_type", 1),
+    ("queue_mapping", 2),
+    ("protocol", 2),
+    ("vlan_tci", 2),
+    ("vlan_proto", 2),
+    ("tc_index", 2),
+    ("tc_classid", 2),
+    ("family", 2),
+    ("remote_port", 2),
+    ("local_port", 2),
+    ("gso_segs", 2),
+    ("gso_size", 2),
+];
+
 /// `struct xdp_md`: XDP programs.
 pub static XDP_MD: CtxLayout = CtxLayout {
     name: "xdp_md",
@@ -352,6 +371,12 @@ pub fn ctx_access(
             ok.then(|| CtxAccess::scalar(size))
         }
         ProgType::PERF_EVENT => perf_event_access(off, size, write),
+        ProgType::SYSCALL => {
+            // syscall_prog_is_valid_access: the context is the caller's buffer (checked
+            // against ctx_size_in when the program runs), readable and writable.
+            let ok = off < u32::from(u16::MAX) && off % size == 0;
+            ok.then(|| CtxAccess::scalar(size))
+        }
         ProgType::CGROUP_SOCK_ADDR => sock_addr_access(attach_type, off, size, write),
         ProgType::CGROUP_SOCK => {
             // cgroup_sock_is_valid_access: bound_dev_if, mark and priority are writable.

@@ -508,7 +508,7 @@ pub static HELPER_PROTOS: &[HelperProto] = &[
     proto(H::SKB_GET_TUNNEL_KEY, R::Integer, [CTX, UNINIT, SIZE, A, D], false, TC_LWT_XMIT),
     proto(H::SKB_SET_TUNNEL_KEY, R::Integer, [CTX, RO, SIZE, A, D], false, TC_LWT_XMIT),
     proto(H::PERF_EVENT_READ, R::Integer, [MAP, A, D, D, D], true, TRACING).maps(&[MapType::PERF_EVENT_ARRAY]),
-    proto(H::REDIRECT, R::Integer, [A, A, D, D, D], false, TC_LWT_XMIT),
+    proto(H::REDIRECT, R::Integer, [A, A, D, D, D], false, TC_LWT_XMIT.union(XDP)),
     proto(H::GET_ROUTE_REALM, R::Integer, [CTX, D, D, D, D], false, TC_LWT_XMIT),
     proto(H::PERF_EVENT_OUTPUT, R::Integer, [CTX, MAP, A, ArgType::PTR_TO_MEM_RDONLY, SIZE0], true, ALL).maps(&[MapType::PERF_EVENT_ARRAY]),
     proto(H::SKB_LOAD_BYTES, R::Integer, [CTX, A, UNINIT, SIZE, D], false, SKB_READ),

@@ -47,8 +47,8 @@ pub use cmd::{BpfCmd, MapUpdateFlags};
 pub use core_relo_kind::CoreReloKind;
 pub use ctx::{
     BPF_PERF_EVENT_DATA, BPF_RAW_TRACEPOINT_ARGS, BPF_SOCK, BPF_SOCK_ADDR, CtxAccess, CtxField,
-    CtxLayout, CtxReg, MAX_BPF_FUNC_ARGS, PERF_MAX_TRACE_SIZE, PT_REGS, SK_BUFF, XDP_MD,
-    ctx_access, ctx_layout, sock_access,
+    CtxLayout, CtxReg, MAX_BPF_FUNC_ARGS, PERF_MAX_TRACE_SIZE, PT_REGS, SK_BUFF,
+    SK_BUFF_TARGET_SIZES, XDP_MD, ctx_access, ctx_layout, sock_access,
 };
 pub use flags::{MapFlags, ProgFlags};
 pub use helper_id::HelperId;

@@ -149,8 +149,9 @@ pub struct State {
     pub frames: Vec<Frame>,
     /// References held.
     pub refs: Vec<RefState>,
-    /// A `bpf_spin_lock` is held (the id of the map value pointer that took it).
-    pub active_lock: u32,
+    /// The `bpf_spin_lock` held, if any: the map (program-local index) and the id of the map
+    /// value pointer that took it (the kernel's `active_lock.ptr` and `.id`).
+    pub active_lock: Option<(u32, u32)>,
     /// How many callback iterations led here (`callback_unroll_depth`): two iterations of a
     /// callback in the same state are not an infinite loop.
     pub callback_unroll: u32,

@@ -48,7 +48,7 @@ pub enum Fault {
         max: usize,
     },
     /// A call to a helper id with no registered function.
-    #[error("pc {pc}: call to unknown helper {id}")]
+    #[error("pc {pc}: unsupported helper {id}{}", helper_suffix(*id))]
     UnknownHelper {
         /// The call instruction.
         pc: usize,
@@ -89,6 +89,11 @@ pub enum Fault {
         /// The budget.
         budget: u64,
     },
+}
+
+/// ` (bpf_name)` for a helper the UAPI table names.
+fn helper_suffix(id: u32) -> String {
+    crate::helpers::helper_name(id).map_or_else(String::new, |n| format!(" ({n})"))
 }
 
 impl Fault {

@@ -86,9 +86,4 @@ impl Vm {
         }
         Ok(vm)
     }
-
-    /// The maps, in id order.
-    pub fn maps(&self) -> &[crate::Map] {
-        &self.maps
-    }
 }

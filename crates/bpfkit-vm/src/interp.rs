@@ -9,11 +9,14 @@
 use bpfkit_isa::Opcode;
 
 use crate::fault::Fault;
-use crate::helpers::{HelperEnv, HelperFn, ids};
+use crate::helpers::{Helper, HelperEnv, ids};
+use crate::host::Host;
 use crate::maps::Keys;
 use crate::memory::{
-    Access, INPUT_REGION, MAP_HANDLE_REGION, MAX_FRAMES, Memory, frame_pointer, region_base,
+    Access, INPUT_REGION, MAP_HANDLE_REGION, MAX_FRAMES, Memory, PACKET_REGION, frame_pointer,
+    region_base,
 };
+use crate::packet::Packet;
 use crate::program::Program;
 use crate::vm::TailCallOverflow;
 
@@ -31,11 +34,22 @@ struct Frame {
 /// Everything a run borrows.
 pub(crate) struct Machine<'v, 'a> {
     pub programs: &'v [Program],
-    pub helpers: &'v mut [Option<Box<HelperFn>>],
+    pub helpers: &'v mut [Option<Helper>],
     pub mem: Memory<'a>,
     pub maps: Vec<&'a mut Keys>,
+    pub host: &'v mut Host,
+    pub packet: Option<&'v mut Packet>,
+    /// The budget of the run, and what is left of it (shared by callbacks).
     pub budget: u64,
+    pub remaining: u64,
+    pub metered: bool,
+    pub strict: bool,
     pub tail_call_overflow: TailCallOverflow,
+    /// Tail calls made so far in this run.
+    pub tail_calls: u32,
+    /// The program and frame depth of the helper call being made, for callbacks.
+    pub program: usize,
+    pub depth: usize,
 }
 
 #[cold]
@@ -66,17 +80,46 @@ impl Machine<'_, '_> {
         r1: u64,
         r2: u64,
     ) -> Result<u64, Fault> {
+        self.remaining = self.budget;
+        self.tail_calls = 0;
+        self.exec::<METER, ALIGN>(entry, 0, [r1, r2, 0, 0, 0], 0)
+    }
+
+    /// Runs a callback: the function at slot `pc` of `program` with `args` in `r1`-`r5`, on
+    /// frame `depth`, until it returns.
+    pub fn call_function(
+        &mut self,
+        program: usize,
+        pc: usize,
+        args: [u64; 5],
+        depth: usize,
+    ) -> Result<u64, Fault> {
+        match (self.metered, self.strict) {
+            (false, false) => self.exec::<false, false>(program, pc, args, depth),
+            (false, true) => self.exec::<false, true>(program, pc, args, depth),
+            (true, false) => self.exec::<true, false>(program, pc, args, depth),
+            (true, true) => self.exec::<true, true>(program, pc, args, depth),
+        }
+    }
+
+    /// Runs `program` from slot `start` with `args` in `r1`-`r5` on frame `base` until the
+    /// `exit` that leaves that frame.
+    fn exec<const METER: bool, const ALIGN: bool>(
+        &mut self,
+        entry: usize,
+        start: usize,
+        args: [u64; 5],
+        base: usize,
+    ) -> Result<u64, Fault> {
         let mut program = entry;
         let mut ops = &self.programs[entry].ops[..];
         let mut regs = [0u64; 16];
-        regs[1] = r1;
-        regs[2] = r2;
-        regs[10] = frame_pointer(0);
+        regs[1..6].copy_from_slice(&args);
+        regs[10] = frame_pointer(base);
         let mut frames = [Frame::default(); MAX_FRAMES];
-        let mut depth = 0usize;
-        let mut tail_calls = 0u32;
-        let mut remaining = self.budget;
-        let mut pc = 0usize;
+        let mut depth = base;
+        let mut remaining = self.remaining;
+        let mut pc = start;
 
         macro_rules! load {
             ($ty:ty, $addr:expr) => {{
@@ -356,19 +399,25 @@ impl Machine<'_, '_> {
                         regs[d] as u32
                     };
                     if id == ids::TAIL_CALL {
-                        if let Some(next) =
-                            self.tail_call(pc - 1, regs[2], regs[3], &mut tail_calls)?
-                        {
+                        if let Some(next) = self.tail_call(pc - 1, regs[2], regs[3])? {
                             program = next;
                             ops = &self.programs[next].ops[..];
                             pc = 0;
                         }
                     } else {
+                        self.program = program;
+                        self.depth = depth;
+                        if METER {
+                            self.remaining = remaining;
+                        }
                         regs[0] = self.call_helper(
                             pc - 1,
                             id,
                             [regs[1], regs[2], regs[3], regs[4], regs[5]],
                         )?;
+                        if METER {
+                            remaining = self.remaining;
+                        }
                     }
                 }
                 Opcode::CallLocal => {
@@ -378,7 +427,7 @@ impl Machine<'_, '_> {
                             max: MAX_FRAMES,
                         });
                     }
-                    frames[depth] = Frame {
+                    frames[depth - base] = Frame {
                         program,
                         return_pc: pc,
                         saved: [regs[6], regs[7], regs[8], regs[9]],
@@ -394,11 +443,14 @@ impl Machine<'_, '_> {
                     });
                 }
                 Opcode::Exit => {
-                    if depth == 0 {
+                    if depth == base {
+                        if METER {
+                            self.remaining = remaining;
+                        }
                         return Ok(regs[0]);
                     }
                     depth -= 1;
-                    let frame = frames[depth];
+                    let frame = frames[depth - base];
                     regs[6..10].copy_from_slice(&frame.saved);
                     regs[10] = frame_pointer(depth);
                     pc = frame.return_pc;
@@ -419,8 +471,36 @@ impl Machine<'_, '_> {
             }
             _ => imm as i32,
         };
-        // A negative offset selects the kernel's special SKF_*_OFF areas, which we lack.
-        let addr = region_base(INPUT_REGION) + u32::try_from(offset).ok()? as u64;
+        let size = match opcode {
+            Opcode::LdAbsB | Opcode::LdIndB => 1,
+            Opcode::LdAbsH | Opcode::LdIndH => 2,
+            _ => 4,
+        };
+        let addr = match self.packet.as_deref() {
+            // A raw run: the input is the packet; the kernel's negative SKF_*_OFF areas have
+            // no meaning there.
+            None => region_base(INPUT_REGION) + u32::try_from(offset).ok()? as u64,
+            // An skb (bpf_skb_load_helper_*): offsets from `skb->data`; SKF_NET_OFF and
+            // SKF_LL_OFF offsets from the network and link-layer headers (the test run sets
+            // them 14 bytes apart); nothing past the linear data.
+            Some(p) => {
+                const SKF_NET_OFF: i32 = -0x10_0000;
+                const SKF_LL_OFF: i32 = -0x20_0000;
+                let start = if offset >= 0 {
+                    p.data as i64 + offset as i64
+                } else if offset >= SKF_NET_OFF {
+                    p.mac as i64 + 14 + (offset - SKF_NET_OFF) as i64
+                } else if offset >= SKF_LL_OFF {
+                    p.mac as i64 + (offset - SKF_LL_OFF) as i64
+                } else {
+                    return None;
+                };
+                if start + size > p.data_end as i64 {
+                    return None;
+                }
+                region_base(PACKET_REGION) + start as u64
+            }
+        };
         Some(match opcode {
             Opcode::LdAbsB | Opcode::LdIndB => self.mem.load::<1>(addr)?[0] as u64,
             Opcode::LdAbsH | Opcode::LdIndH => u16::from_be_bytes(self.mem.load::<2>(addr)?) as u64,
@@ -429,16 +509,20 @@ impl Machine<'_, '_> {
     }
 
     pub(crate) fn call_helper(&mut self, pc: usize, id: u32, args: [u64; 5]) -> Result<u64, Fault> {
-        let Some(Some(helper)) = self.helpers.get_mut(id as usize) else {
-            return Err(Fault::UnknownHelper { pc, id });
+        let builtin = match self.helpers.get(id as usize) {
+            Some(Some(Helper::Builtin(f))) => *f,
+            Some(Some(Helper::Custom(_))) => {
+                // Taken out while it runs, so that it can run callbacks that call helpers.
+                let Some(Helper::Custom(mut f)) = self.helpers[id as usize].take() else {
+                    unreachable!("matched above")
+                };
+                let result = f(&mut HelperEnv { m: self, pc, id }, args);
+                self.helpers[id as usize] = Some(Helper::Custom(f));
+                return result;
+            }
+            _ => return Err(Fault::UnknownHelper { pc, id }),
         };
-        let mut env = HelperEnv {
-            mem: &mut self.mem,
-            maps: &mut self.maps,
-            pc,
-            id,
-        };
-        helper(&mut env, args)
+        builtin(&mut HelperEnv { m: self, pc, id }, args)
     }
 
     /// `bpf_tail_call(ctx, map, index)`: the program to continue in, or `None` to fall through
@@ -449,7 +533,6 @@ impl Machine<'_, '_> {
         pc: usize,
         map: u64,
         index: u64,
-        count: &mut u32,
     ) -> Result<Option<usize>, Fault> {
         let handle = map.wrapping_sub(region_base(MAP_HANDLE_REGION));
         let Some(keys) = self
@@ -463,10 +546,13 @@ impl Machine<'_, '_> {
                 message: format!("{map:#x} is not a map"),
             });
         };
-        let Some(next) = keys.program_at(index as u32 as u64) else {
+        let Some(next) = keys
+            .program_at(index as u32 as u64)
+            .filter(|&p| (p as usize) < self.programs.len())
+        else {
             return Ok(None);
         };
-        if *count >= MAX_TAIL_CALLS {
+        if self.tail_calls >= MAX_TAIL_CALLS {
             return match self.tail_call_overflow {
                 TailCallOverflow::FallThrough => Ok(None),
                 TailCallOverflow::Fault => Err(Fault::TailCallLimit {
@@ -475,7 +561,7 @@ impl Machine<'_, '_> {
                 }),
             };
         }
-        *count += 1;
+        self.tail_calls += 1;
         Ok(Some(next as usize))
     }
 }

@@ -30,23 +30,38 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod ctx;
 mod fault;
 pub mod helpers;
+mod host;
 mod image;
 mod interp;
+mod jhash;
 mod maps;
 pub mod memory;
+mod object;
+mod packet;
 mod program;
 mod runtime;
+mod test_run;
 mod vm;
 
 pub use bpfkit_uapi::MapType;
 pub use fault::Fault;
 pub use helpers::{HelperEnv, HelperFn};
+pub use host::{Host, Interface, Neighbour, Redirect, Route};
 pub use image::ImageError;
 pub use interp::MAX_TAIL_CALLS;
-pub use maps::{BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapDef, MapError, MapId};
+pub use maps::{
+    BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, Keys, MAX_MAP_BYTES, Map, MapDef, MapError, MapId,
+    PerfRecord, RingBufQuery, RingRecord, libc_errno,
+};
 pub use memory::Access;
+pub use object::{
+    Global, GlobalError, ObjectError, ObjectProgram, Scalar, TestObject, TestObjectBuilder,
+};
+pub use packet::{Packet, PacketKind};
 pub use program::{LoadError, Op, Program};
 pub use runtime::{CallOutcome, Entry, Runtime};
-pub use vm::{ProgId, TailCallOverflow, Vm};
+pub use test_run::{TestOutput, TestRun, TestRunError};
+pub use vm::{ProgId, RunInput, TailCallOverflow, Vm};

@@ -8,9 +8,12 @@
 //! integer) fault.
 //!
 //! Fixed regions: one per stack frame (each exactly 512 bytes, so `r10 - 513` faults instead of
-//! reaching the caller's frame), the input (context or packet), and two empty regions whose
-//! addresses are handles: maps (`lddw r1, map_fd(N)`) and subprograms (`lddw r1, func(+N)`).
-//! Map values follow, one region per map.
+//! reaching the caller's frame), the input (the program's context, or the raw input memory), two
+//! empty regions whose addresses are handles: maps (`lddw r1, map_fd(N)`) and subprograms
+//! (`lddw r1, func(+N)`), the packet of a networking context (its headroom, data and tailroom, so
+//! that `xdp_md.data` and `__sk_buff.data` point into it), and a scratch region helpers fill with
+//! bytes the program may only read (the key `bpf_for_each_map_elem` passes its callback). Map
+//! values follow, one region per map.
 
 /// Size of one stack frame in bytes, the kernel's `MAX_BPF_STACK`.
 pub const STACK_SIZE: usize = 512;
@@ -25,8 +28,14 @@ pub const INPUT_REGION: u64 = STACK_REGION + MAX_FRAMES as u64;
 pub const MAP_HANDLE_REGION: u64 = INPUT_REGION + 1;
 /// Region index whose addresses name subprograms: offset `N` is slot `N`. It holds no bytes.
 pub const CODE_REGION: u64 = MAP_HANDLE_REGION + 1;
+/// Region index of the packet buffer of an XDP or `__sk_buff` context (empty otherwise).
+pub const PACKET_REGION: u64 = CODE_REGION + 1;
+/// Region index of bytes helpers hand the program read-only (callback keys).
+pub const SCRATCH_REGION: u64 = PACKET_REGION + 1;
+/// Size of the scratch region: one 512-byte slot per call frame.
+pub const SCRATCH_SIZE: usize = MAX_FRAMES * STACK_SIZE;
 /// Region index of map 0's values; map `N` is region `MAP_VALUE_REGION + N`.
-pub const MAP_VALUE_REGION: u64 = CODE_REGION + 1;
+pub const MAP_VALUE_REGION: u64 = SCRATCH_REGION + 1;
 
 /// The first virtual address of region `region`.
 pub const fn region_base(region: u64) -> u64 {
@@ -175,6 +184,19 @@ impl<'a> Memory<'a> {
         self.regions
             .get((addr >> 32) as usize)
             .is_some_and(|r| !r.writable && !r.data.is_empty())
+    }
+
+    /// The bytes at `addr..addr + len` for the runtime itself to write, even in a region the
+    /// program may only read (helpers filling the scratch region, ring buffer headers).
+    pub fn slice_mut_privileged(&mut self, addr: u64, len: usize) -> Option<&mut [u8]> {
+        let region = self.regions.get_mut((addr >> 32) as usize)?;
+        let start = addr as u32 as usize;
+        region.data.get_mut(start..start.checked_add(len)?)
+    }
+
+    /// The whole of region `index`, for the runtime's own use.
+    pub fn region_mut(&mut self, index: u64) -> Option<&mut [u8]> {
+        self.regions.get_mut(index as usize).map(|r| &mut *r.data)
     }
 
     /// Copies `len` bytes from `src` to `dst`, which may be in different regions.

@@ -42,7 +42,6 @@ pub struct Runtime<'v, 'a> {
     pub(crate) machine: Machine<'v, 'a>,
     pub(crate) entry: Entry,
     pub(crate) budget: Option<u64>,
-    pub(crate) tail_calls: u32,
 }
 
 impl<'a> Runtime<'_, 'a> {
@@ -67,9 +66,7 @@ impl<'a> Runtime<'_, 'a> {
     /// other id runs the registered helper.
     pub fn call(&mut self, pc: usize, id: u32, args: [u64; 5]) -> Result<CallOutcome, Fault> {
         if id == ids::TAIL_CALL {
-            let next = self
-                .machine
-                .tail_call(pc, args[1], args[2], &mut self.tail_calls)?;
+            let next = self.machine.tail_call(pc, args[1], args[2])?;
             return Ok(match next {
                 Some(program) => CallOutcome::TailCall(ProgId(program as u32)),
                 None => CallOutcome::FallThrough,

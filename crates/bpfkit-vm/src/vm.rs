@@ -1,14 +1,17 @@
-//! The engine type: programs, helpers, maps and options, and `run`.
+//! The engine type: programs, helpers, maps, the host and options, and `run`.
 
 use bpfkit_isa::Insn;
+use bpfkit_uapi::HelperId;
 
 use crate::fault::Fault;
-use crate::helpers::{self, HelperEnv, HelperFn, ids};
+use crate::helpers::{self, Helper, HelperEnv, ids};
+use crate::host::Host;
 use crate::interp::Machine;
 use crate::maps::{Map, MapDef, MapError, MapId};
 use crate::memory::{
     INPUT_REGION, MAP_VALUE_REGION, MAX_FRAMES, Memory, Region, STACK_SIZE, region_base,
 };
+use crate::packet::Packet;
 use crate::program::{LoadError, Program};
 use crate::runtime::{Entry, Runtime};
 
@@ -26,8 +29,21 @@ pub enum TailCallOverflow {
     Fault,
 }
 
-/// An eBPF virtual machine: programs, the helpers they may call, their maps, and how to run
-/// them. Every load and store is checked against the regions of the run.
+/// What `r1` points at in a run: the input memory, or a program context with its packet.
+pub struct RunInput<'r> {
+    /// The bytes of the input region (the context struct, or raw input memory).
+    pub ctx: &'r mut [u8],
+    /// Whether the program may write them.
+    pub ctx_writable: bool,
+    /// `r2` at entry (the input's length for raw runs, else 0).
+    pub r2: u64,
+    /// The packet buffer and its geometry, for XDP and skb contexts.
+    pub packet: Option<(&'r mut [u8], &'r mut Packet)>,
+}
+
+/// An eBPF virtual machine: programs, the helpers they may call, their maps, the host they
+/// believe they run on, and how to run them. Every load and store is checked against the
+/// regions of the run.
 ///
 /// ```
 /// use bpfkit_isa::{Dialect, Insn, Opcode, Reg};
@@ -45,11 +61,14 @@ pub enum TailCallOverflow {
 /// ```
 pub struct Vm {
     programs: Vec<Program>,
-    helpers: Vec<Option<Box<HelperFn>>>,
+    helpers: Vec<Option<Helper>>,
     pub(crate) maps: Vec<Map>,
+    host: Host,
     budget: Option<u64>,
     strict_alignment: bool,
     tail_call_overflow: TailCallOverflow,
+    /// Whether some program calls a helper that uses the scratch region.
+    uses_scratch: bool,
 }
 
 impl std::fmt::Debug for Vm {
@@ -67,6 +86,7 @@ impl std::fmt::Debug for Vm {
                     .collect::<Vec<_>>(),
             )
             .field("maps", &self.maps)
+            .field("host", &self.host)
             .field("budget", &self.budget)
             .field("strict_alignment", &self.strict_alignment)
             .field("tail_call_overflow", &self.tail_call_overflow)
@@ -85,25 +105,37 @@ impl Vm {
         Ok(Vm::with_program(Program::from_bytes(bytes)?))
     }
 
-    /// A VM whose entry program is `program`, with the standard helpers: map lookup, update and
-    /// delete (1-3) and tail calls (12).
+    /// A VM whose entry program is `program`, with the standard helpers (see
+    /// [`helpers::standard`]; `bpf_tail_call` is built into the interpreter).
     pub fn with_program(program: Program) -> Vm {
+        let mut vm = Vm::empty();
+        vm.add_program(program);
+        vm
+    }
+
+    /// A VM with no programs yet (add them with [`Vm::add_program`]) and the standard helpers.
+    pub fn empty() -> Vm {
         let mut vm = Vm {
-            programs: vec![program],
+            programs: Vec::new(),
             helpers: Vec::new(),
             maps: Vec::new(),
+            host: Host::default(),
             budget: None,
             strict_alignment: false,
             tail_call_overflow: TailCallOverflow::default(),
+            uses_scratch: false,
         };
-        vm.register_helper(ids::MAP_LOOKUP_ELEM, helpers::map_lookup_elem);
-        vm.register_helper(ids::MAP_UPDATE_ELEM, helpers::map_update_elem);
-        vm.register_helper(ids::MAP_DELETE_ELEM, helpers::map_delete_elem);
+        for (id, f) in helpers::standard() {
+            vm.set_helper(id.0, Helper::Builtin(f));
+        }
         vm
     }
 
     /// Adds a program (e.g. a tail-call target) and returns its id.
     pub fn add_program(&mut self, program: Program) -> ProgId {
+        self.uses_scratch |= program.insns().any(|(_, i)| {
+            i.opcode == bpfkit_isa::Opcode::Call && i.imm as u32 == HelperId::FOR_EACH_MAP_ELEM.0
+        });
         self.programs.push(program);
         ProgId(self.programs.len() as u32 - 1)
     }
@@ -113,17 +145,26 @@ impl Vm {
         self.programs.get(id.0 as usize)
     }
 
-    /// Makes helper `id` call `f`, replacing any helper registered under that id. Helper 12
-    /// (`bpf_tail_call`) is built into the interpreter and cannot be replaced.
-    pub fn register_helper<F>(&mut self, id: u32, f: F) -> &mut Self
-    where
-        F: FnMut(&mut HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, Fault> + Send + 'static,
-    {
+    /// Number of programs; their ids are `ProgId(0)` up to this, in the order they were added.
+    pub fn program_count(&self) -> usize {
+        self.programs.len()
+    }
+
+    fn set_helper(&mut self, id: u32, helper: Helper) {
         let i = id as usize;
         if self.helpers.len() <= i {
             self.helpers.resize_with(i + 1, || None);
         }
-        self.helpers[i] = Some(Box::new(f));
+        self.helpers[i] = Some(helper);
+    }
+
+    /// Makes helper `id` call `f`, replacing any helper registered under that id. Helper 12
+    /// (`bpf_tail_call`) is built into the interpreter and cannot be replaced.
+    pub fn register_helper<F>(&mut self, id: u32, f: F) -> &mut Self
+    where
+        F: FnMut(&mut HelperEnv<'_, '_, '_>, [u64; 5]) -> Result<u64, Fault> + Send + 'static,
+    {
+        self.set_helper(id, Helper::Custom(Box::new(f)));
         self
     }
 
@@ -135,9 +176,42 @@ impl Vm {
         self
     }
 
-    /// Creates a map; programs name it `map_fd(N)` where `N` is the returned id.
+    /// Whether helper `id` has an implementation (`bpf_tail_call` always has).
+    pub fn has_helper(&self, id: u32) -> bool {
+        id == ids::TAIL_CALL || matches!(self.helpers.get(id as usize), Some(Some(_)))
+    }
+
+    /// The helpers `program` calls that have no implementation, each once, by id.
+    pub fn missing_helpers(&self, program: ProgId) -> Vec<HelperId> {
+        let Some(p) = self.program(program) else {
+            return Vec::new();
+        };
+        let mut missing: Vec<HelperId> = p
+            .insns()
+            .filter(|(_, i)| i.opcode == bpfkit_isa::Opcode::Call)
+            .map(|(_, i)| i.imm as u32)
+            .filter(|&id| !self.has_helper(id))
+            .map(HelperId)
+            .collect();
+        missing.sort_by_key(|h| h.0);
+        missing.dedup();
+        missing
+    }
+
+    /// Creates a map for the host's CPUs (see [`Host::cpus`]); programs name it `map_fd(N)`
+    /// where `N` is the returned id.
     pub fn create_map(&mut self, def: MapDef) -> Result<MapId, MapError> {
-        self.maps.push(Map::new(def)?);
+        self.add_map(Map::with_cpus(def, self.host.cpus)?)
+    }
+
+    /// The number of CPUs of the host.
+    pub fn cpus(&self) -> u32 {
+        self.host.cpus.max(1)
+    }
+
+    /// Adds a map made elsewhere (with [`Map::with_cpus`] or [`Map::map_of_maps`]).
+    pub fn add_map(&mut self, map: Map) -> Result<MapId, MapError> {
+        self.maps.push(map);
         Ok(MapId(self.maps.len() as u32 - 1))
     }
 
@@ -151,10 +225,30 @@ impl Vm {
         self.maps.get_mut(id.0 as usize)
     }
 
+    /// The maps, in id order.
+    pub fn maps(&self) -> &[Map] {
+        &self.maps
+    }
+
+    /// The host programs run on: time, CPU, task, captured output.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// The host, to set what programs see.
+    pub fn host_mut(&mut self) -> &mut Host {
+        &mut self.host
+    }
+
     /// Limits each run to `budget` instructions (`None`: no limit, and no cost).
     pub fn set_budget(&mut self, budget: Option<u64>) -> &mut Self {
         self.budget = budget;
         self
+    }
+
+    /// The instruction budget of each run (see [`Vm::set_budget`]).
+    pub fn budget(&self) -> Option<u64> {
+        self.budget
     }
 
     /// Makes misaligned loads and stores fault, as on architectures without unaligned access.
@@ -163,10 +257,20 @@ impl Vm {
         self
     }
 
+    /// Whether misaligned loads and stores fault (see [`Vm::set_strict_alignment`]).
+    pub fn strict_alignment(&self) -> bool {
+        self.strict_alignment
+    }
+
     /// Chooses what happens past the kernel's limit of 33 tail calls.
     pub fn set_tail_call_overflow(&mut self, overflow: TailCallOverflow) -> &mut Self {
         self.tail_call_overflow = overflow;
         self
+    }
+
+    /// What happens past 33 tail calls (see [`Vm::set_tail_call_overflow`]).
+    pub fn tail_call_overflow(&self) -> TailCallOverflow {
+        self.tail_call_overflow
     }
 
     /// Runs the entry program with `r1` pointing at `input` (0 when it is empty) and `r2` its
@@ -180,8 +284,26 @@ impl Vm {
     /// # Panics
     /// If `id` is not a program of this VM.
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
+        let r2 = input.len() as u64;
+        self.run_input(
+            id,
+            RunInput {
+                ctx: input,
+                ctx_writable: true,
+                r2,
+                packet: None,
+            },
+        )
+    }
+
+    /// Runs program `id` on `input` in the interpreter: a raw input, or a context with its
+    /// packet (what [`TestObject::test_run`](crate::TestObject::test_run) builds).
+    ///
+    /// # Panics
+    /// If `id` is not a program of this VM.
+    pub fn run_input(&mut self, id: ProgId, input: RunInput<'_>) -> Result<u64, Fault> {
         let (metered, strict) = (self.budget.is_some(), self.strict_alignment);
-        self.run_with(id, input, |rt| {
+        self.run_input_with(id, input, |rt| {
             let Entry { program, r1, r2 } = rt.entry;
             let entry = program.0 as usize;
             let machine = &mut rt.machine;
@@ -194,9 +316,10 @@ impl Vm {
         })
     }
 
-    /// Builds the address space of a run of program `id` on `input` (a fresh zeroed stack per
-    /// frame, the input, map values) and hands it to `engine` with the helpers and maps: the
-    /// one place that decides the run's memory layout, for the interpreter and the JIT alike.
+    /// Builds the address space of a run of program `id` on raw `input` (a fresh zeroed stack
+    /// per frame, the input, map values) and hands it to `engine` with the helpers and maps:
+    /// the one place that decides the run's memory layout, for the interpreter and the JIT
+    /// alike.
     ///
     /// # Panics
     /// If `id` is not a program of this VM.
@@ -206,20 +329,65 @@ impl Vm {
         input: &mut [u8],
         engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
     ) -> R {
+        let r2 = input.len() as u64;
+        self.run_input_with(
+            id,
+            RunInput {
+                ctx: input,
+                ctx_writable: true,
+                r2,
+                packet: None,
+            },
+            engine,
+        )
+    }
+
+    /// [`Vm::run_with`] for any [`RunInput`]: a program context with its packet too.
+    ///
+    /// # Panics
+    /// If `id` is not a program of this VM.
+    pub fn run_input_with<R>(
+        &mut self,
+        id: ProgId,
+        input: RunInput<'_>,
+        engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
+    ) -> R {
         assert!((id.0 as usize) < self.programs.len(), "no program {id:?}");
-        let r1 = if input.is_empty() {
+        let r1 = if input.ctx.is_empty() {
             0
         } else {
             region_base(INPUT_REGION)
         };
-        let r2 = input.len() as u64;
+        let r2 = input.r2;
         let mut stack = [0u8; MAX_FRAMES * STACK_SIZE];
+        // Only bpf_for_each_map_elem hands the program bytes of its own, so only programs
+        // calling it pay for zeroing the scratch region.
+        let mut scratch = if self.uses_scratch {
+            vec![0u8; crate::memory::SCRATCH_SIZE]
+        } else {
+            Vec::new()
+        };
         let mut regions = Vec::with_capacity(MAP_VALUE_REGION as usize + self.maps.len());
         regions.push(Region::empty());
         regions.extend(stack.chunks_exact_mut(STACK_SIZE).map(Region::writable));
-        regions.push(Region::writable(input));
+        regions.push(if input.ctx_writable {
+            Region::writable(input.ctx)
+        } else {
+            Region::read_only(input.ctx)
+        });
         regions.push(Region::empty()); // map handles
         regions.push(Region::empty()); // subprogram addresses
+        let packet = match input.packet {
+            Some((bytes, packet)) => {
+                regions.push(Region::writable(bytes));
+                Some(packet)
+            }
+            None => {
+                regions.push(Region::empty());
+                None
+            }
+        };
+        regions.push(Region::read_only(&mut scratch));
         let mut keys = Vec::with_capacity(self.maps.len());
         for map in &mut self.maps {
             regions.push(Region::writable(&mut map.values));
@@ -231,8 +399,16 @@ impl Vm {
                 helpers: &mut self.helpers,
                 mem: Memory::new(regions),
                 maps: keys,
+                host: &mut self.host,
+                packet,
                 budget: self.budget.unwrap_or(0),
+                remaining: self.budget.unwrap_or(0),
+                metered: self.budget.is_some(),
+                strict: self.strict_alignment,
                 tail_call_overflow: self.tail_call_overflow,
+                tail_calls: 0,
+                program: id.0 as usize,
+                depth: 0,
             },
             entry: Entry {
                 program: id,
@@ -240,28 +416,10 @@ impl Vm {
                 r2,
             },
             budget: self.budget,
-            tail_calls: 0,
         };
+        if let Some(p) = runtime.machine.packet.as_deref() {
+            p.sync(&mut runtime.machine.mem);
+        }
         engine(&mut runtime)
-    }
-
-    /// Number of programs; their ids are `ProgId(0)` up to this, in the order they were added.
-    pub fn program_count(&self) -> usize {
-        self.programs.len()
-    }
-
-    /// The instruction budget of each run (see [`Vm::set_budget`]).
-    pub fn budget(&self) -> Option<u64> {
-        self.budget
-    }
-
-    /// Whether misaligned loads and stores fault (see [`Vm::set_strict_alignment`]).
-    pub fn strict_alignment(&self) -> bool {
-        self.strict_alignment
-    }
-
-    /// What happens past 33 tail calls (see [`Vm::set_tail_call_overflow`]).
-    pub fn tail_call_overflow(&self) -> TailCallOverflow {
-        self.tail_call_overflow
     }
 }

@@ -15,6 +15,7 @@ mod objdump;
 mod plugin;
 mod reloc;
 mod run;
+mod test_run;
 mod verify;
 
 /// The subcommands of `bpfkit`.
@@ -26,6 +27,8 @@ pub enum Command {
     Disasm(disasm::DisasmArgs),
     /// Run a program once and print r0.
     Run(run::RunArgs),
+    /// Test-run a program of an object as BPF_PROG_TEST_RUN does, in userspace (no root).
+    TestRun(test_run::TestRunArgs),
     /// Speak the bpf_conformance plugin protocol (program hex on stdin).
     Plugin(plugin::PluginArgs),
     /// Run every bpf_conformance .data file of a directory.
@@ -50,6 +53,7 @@ impl Command {
             Command::Asm(args) => args.run(),
             Command::Disasm(args) => args.run(),
             Command::Run(args) => args.run(),
+            Command::TestRun(args) => args.run(),
             Command::Bench(args) => args.run(),
             Command::Plugin(args) => args.run(),
             Command::Conformance(args) => args.run(),

@@ -293,6 +293,13 @@ impl<'p> Checker<'p> {
     /// A helper call.
     fn check_helper_call(&mut self, state: &mut State, pc: usize, imm: i32) -> R<Next> {
         let id = HelperId(imm as u32);
+        // do_check: inside a locked region only the unlock may be called.
+        if state.active_lock.is_some() && id != HelperId::SPIN_UNLOCK {
+            return Err(Message::Other(
+                "function calls are not allowed while holding a lock".into(),
+            )
+            .into());
+        }
         if imm < 0 || id.0 >= HelperId::MAX_ID || id == HelperId::UNSPEC {
             return Err(Message::InvalidFunc(imm).into());
         }
@@ -649,13 +656,55 @@ impl<'p> Checker<'p> {
                     .into());
                 }
             }
-            ArgKind::Dynptr | ArgKind::SpinLock | ArgKind::Timer => {
+            ArgKind::SpinLock => {
+                self.process_spin_lock(state, regno, proto.id == HelperId::SPIN_LOCK)?;
+            }
+            ArgKind::Dynptr | ArgKind::Timer => {
                 return Err(Message::Unsupported(format!(
-                    "helper argument {arg} (dynptrs, spin locks, timers) is not modelled by bpfkit's verifier yet"
+                    "helper argument {arg} (dynptrs, timers) is not modelled by bpfkit's verifier yet"
                 ))
                 .into());
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// `bpf_spin_lock`/`bpf_spin_unlock` (`process_spin_lock`): the argument points at the
+    /// `struct bpf_spin_lock` of a map value, at a constant offset; one lock at a time, and
+    /// unlock releases the lock that was taken.
+    fn process_spin_lock(&mut self, state: &mut State, regno: u8, is_lock: bool) -> R<()> {
+        let reg = *state.reg(regno as usize);
+        let other = |text: String| Err(Message::Other(text).into());
+        if !reg.s.is_const() {
+            return other(format!(
+                "R{regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset"
+            ));
+        }
+        let map = self.map_of(reg.aux);
+        let Some(lock_off) = map.spin_lock_off else {
+            return other(format!("map '{}' has no valid bpf_spin_lock", map.name));
+        };
+        let off = reg.s.var_off.value as i64 + i64::from(reg.off);
+        if off != i64::from(lock_off) {
+            return other(format!(
+                "off {off} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}"
+            ));
+        }
+        let lock = (reg.aux, reg.id);
+        if is_lock {
+            if state.active_lock.is_some() {
+                return other("Locking two bpf_spin_locks are not allowed".into());
+            }
+            state.active_lock = Some(lock);
+        } else {
+            match state.active_lock {
+                None => return other("bpf_spin_unlock without taking a lock".into()),
+                Some(held) if held != lock => {
+                    return other("bpf_spin_unlock of different lock".into());
+                }
+                Some(_) => state.active_lock = None,
+            }
         }
         Ok(())
     }

@@ -221,7 +221,7 @@ impl<'p> Checker<'p> {
         State {
             frames: vec![frame],
             refs: Vec::new(),
-            active_lock: 0,
+            active_lock: None,
             callback_unroll: 0,
         }
     }
@@ -610,7 +610,7 @@ impl<'p> Checker<'p> {
                 });
             }
         }
-        if state.active_lock != 0 {
+        if state.active_lock.is_some() {
             return Err(Message::Other(format!(
                 "{what} cannot be used inside bpf_spin_lock-ed region"
             ))
