@@ -35,13 +35,23 @@
 #![deny(missing_docs)]
 
 mod attr;
+mod btf;
+mod cpus;
 mod error;
+mod load;
 mod map;
+mod mmap;
+mod obj;
 mod probe;
 mod prog;
 
 pub use bpfkit_uapi::{AttachType, MapDef, MapFlags, MapType, ProgFlags, ProgType};
+pub use btf::{BtfInfo, BtfObject};
+pub use cpus::{online_cpus, possible_cpus};
 pub use error::{Command, Errno, Error, Result};
-pub use map::{Map, MapCreate, UpdateMode};
+pub use load::{FuncInfoRecord, LineInfoRecord, ProgramLoad};
+pub use map::{Map, MapBtf, MapCreate, MapInfo, UpdateMode, is_per_cpu};
+pub use mmap::{Mmap, page_size};
+pub use obj::{ObjectKind, dup, fd_by_id, get_pinned, ids, next_id, pin};
 pub use probe::{Unavailable, probe};
-pub use prog::{ProgInfo, Program, ProgramLoad, TestRun, TestRunOutput};
+pub use prog::{ProgInfo, Program, TestRun, TestRunOutput};

@@ -1,6 +1,6 @@
 //! The loader against the running kernel: maps, program loads, test runs, info and errors.
 
-mod common;
+use bpfkit_test_support::{Need, require};
 
 use bpfkit_isa::{Insn, Opcode, Reg};
 use bpfkit_sys::{
@@ -27,9 +27,7 @@ fn errno_of<T: std::fmt::Debug>(result: Result<T, Error>) -> i32 {
 
 #[test]
 fn array_map_elements() {
-    if !common::kernel_available("array_map_elements") {
-        return;
-    }
+    require!(Need::Kernel);
     let map =
         Map::create(MapCreate::new(MapDef::new(MapType::ARRAY, 4, 8, 2)).with_name("api_array"))
             .unwrap();
@@ -73,9 +71,7 @@ fn array_map_elements() {
 
 #[test]
 fn hash_map_elements() {
-    if !common::kernel_available("hash_map_elements") {
-        return;
-    }
+    require!(Need::Kernel);
     let map = Map::create(MapDef::new(MapType::HASH, 8, 4, 16)).unwrap();
     let key = 0x1122_3344_5566_7788u64.to_ne_bytes();
     assert_eq!(map.get(&key).unwrap(), None);
@@ -97,9 +93,7 @@ fn hash_map_elements() {
 
 #[test]
 fn prog_array_takes_program_fds() {
-    if !common::kernel_available("prog_array_takes_program_fds") {
-        return;
-    }
+    require!(Need::Kernel);
     let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &[mov(Reg::R0, 0), exit()])
         .load()
         .unwrap();
@@ -124,9 +118,7 @@ fn prog_array_takes_program_fds() {
 
 #[test]
 fn map_creation_errors() {
-    if !common::kernel_available("map_creation_errors") {
-        return;
-    }
+    require!(Need::Kernel);
     // An array's key is a u32.
     let err = Map::create(MapDef::new(MapType::ARRAY, 8, 8, 1)).unwrap_err();
     assert_eq!(err.errno(), Some(Errno(libc::EINVAL)));
@@ -145,9 +137,7 @@ fn map_creation_errors() {
 
 #[test]
 fn load_and_test_run() {
-    if !common::kernel_available("load_and_test_run") {
-        return;
-    }
+    require!(Need::Kernel);
     // r0 = 0x12345678; r0 += r0 (the retval is the low 32 bits: 0x2468acf0)
     let insns = [
         mov(Reg::R0, 0x1234_5678),
@@ -192,9 +182,7 @@ fn load_and_test_run() {
 
 #[test]
 fn test_run_errors() {
-    if !common::kernel_available("test_run_errors") {
-        return;
-    }
+    require!(Need::Kernel);
     let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &[mov(Reg::R0, 0), exit()])
         .load()
         .unwrap();
@@ -211,9 +199,7 @@ fn test_run_errors() {
 
 #[test]
 fn rejected_program_carries_the_verifier_log() {
-    if !common::kernel_available("rejected_program_carries_the_verifier_log") {
-        return;
-    }
+    require!(Need::Kernel);
     // r0 = r5; exit: r5 is never written.
     let insns = [
         Insn::new(Opcode::Mov64Reg)
@@ -262,9 +248,7 @@ fn rejected_program_carries_the_verifier_log() {
 
 #[test]
 fn errors_found_before_the_verifier_have_no_log() {
-    if !common::kernel_available("errors_found_before_the_verifier_have_no_log") {
-        return;
-    }
+    require!(Need::Kernel);
     let err = ProgramLoad::new(ProgType(0xffff), &[mov(Reg::R0, 0), exit()])
         .load()
         .unwrap_err();

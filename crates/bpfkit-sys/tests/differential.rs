@@ -31,7 +31,7 @@
 //! reproduces one program. Skips (printing why) only where `bpf(2)` is not permitted, and never
 //! under `CI=true`.
 
-mod common;
+use bpfkit_test_support::{Need, require};
 #[path = "differential/generator.rs"]
 mod generator;
 #[path = "differential/shrink.rs"]
@@ -312,9 +312,7 @@ fn print_shape(programs: &[Generated]) {
 
 #[test]
 fn kernel_and_interpreter_agree_on_random_programs() {
-    if !common::kernel_available("kernel_and_interpreter_agree_on_random_programs") {
-        return;
-    }
+    require!(Need::Kernel);
     let count = env_u64("BPFKIT_DIFF_PROGRAMS", DEFAULT_PROGRAMS);
     let first_seed = env_u64("BPFKIT_DIFF_SEED", DEFAULT_SEED);
 
@@ -428,9 +426,7 @@ fn kernel_and_interpreter_agree_on_random_programs() {
 /// expected values are the constants the bodies load.
 #[test]
 fn wrapper_returns_each_body_r0_in_full() {
-    if !common::kernel_available("wrapper_returns_each_body_r0_in_full") {
-        return;
-    }
+    require!(Need::Kernel);
     let constant = |seed: u64, value: u64| Generated {
         seed,
         insns: vec![
@@ -494,9 +490,7 @@ fn wrapper_returns_each_body_r0_in_full() {
 /// oracle, as for the random programs.
 #[test]
 fn edge_cases_agree() {
-    if !common::kernel_available("edge_cases_agree") {
-        return;
-    }
+    require!(Need::Kernel);
     use Opcode::*;
     let i = |op| Insn::new(op);
     let r = |n| Reg::new(n).unwrap();
