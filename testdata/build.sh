@@ -42,6 +42,7 @@ maps:g
 tracing:g
 core:g
 externs:g
+kconfig:g
 "
 
 mkdir -p "$out"

@@ -84,6 +84,12 @@ pub enum LinkErrorKind {
     /// The kernel configuration could not be read.
     #[error(transparent)]
     Kconfig(#[from] KconfigError),
+    /// A strong extern has no value (libbpf's text).
+    #[error("extern '{name}' (strong): not resolved")]
+    Unresolved {
+        /// The extern.
+        name: String,
+    },
     /// An extern cannot be given a value.
     #[error("extern '{name}': {reason}")]
     Extern {

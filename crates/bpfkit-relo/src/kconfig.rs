@@ -238,17 +238,34 @@ pub(crate) fn encode_value(ty: KcfgType, value: &str, out: &mut [u8]) -> Result<
         _ => {
             let num =
                 parse_u64(value).ok_or_else(|| format!("value '{value}' isn't a valid integer"))?;
-            let signed = match ty {
-                KcfgType::Int { signed } => signed,
-                KcfgType::Char => false,
-                _ => return Err(format!("value '{value}' implies integer type")),
-            };
-            if !fits(num, out.len(), signed) {
-                return Err(format!("value '{num}' doesn't fit in {} bytes", out.len()));
+            if !matches!(ty, KcfgType::Int { .. } | KcfgType::Char) {
+                return Err(format!("value '{value}' implies integer type"));
             }
-            write_num(out, num)
+            encode_num(ty, num, out)
         }
     }
+}
+
+/// libbpf's `set_kcfg_value_num`: how libbpf's virtual `LINUX_*` values are stored, and numbers
+/// from the config once their type is checked.
+pub(crate) fn encode_num(ty: KcfgType, num: u64, out: &mut [u8]) -> Result<(), String> {
+    let signed = match ty {
+        KcfgType::Int { signed } => signed,
+        KcfgType::Char => false,
+        KcfgType::Bool if num > 1 => {
+            return Err(format!("value '{num}' isn't boolean compatible"));
+        }
+        KcfgType::Bool => false,
+        KcfgType::Tristate | KcfgType::CharArray => {
+            return Err(format!(
+                "value '{num}' implies integer, char, or boolean type"
+            ));
+        }
+    };
+    if !fits(num, out.len(), signed) {
+        return Err(format!("value '{num}' doesn't fit in {} bytes", out.len()));
+    }
+    write_num(out, num)
 }
 
 /// strtoull with base 0: decimal, `0x` hex or leading-`0` octal, and a leading `-` negates.

@@ -12,7 +12,7 @@ use crate::error::{LinkError, LinkErrorKind};
 use crate::image::{
     ExternSpec, ExternSpecKind, MapOrigin, MapSlot, MapSpec, ObjectImage, SlotTarget,
 };
-use crate::kconfig::{KcfgType, Kconfig, encode_value, kcfg_type};
+use crate::kconfig::{KcfgType, Kconfig, encode_num, encode_value, kcfg_type};
 
 /// Builds the shared part of every image of `object`; `kconfig` gives `.kconfig` values
 /// (`None`: the running kernel's, read only when the object has `CONFIG_` or `LINUX_` externs).
@@ -255,11 +255,22 @@ fn layout_externs(
             return Err(fail(&k.name, "unrecognized virtual extern".into()));
         }
         let value = config.get(&k.name);
+        let out = &mut data[offset as usize..(offset + k.size) as usize];
         if let Some(value) = value {
-            let out = &mut data[offset as usize..(offset + k.size) as usize];
-            encode_value(k.ty, value, out).map_err(|reason| fail(&k.name, reason))?;
+            let stored = if known_virtual {
+                // libbpf computes these as numbers and stores them as numbers, into bools too.
+                let num = value
+                    .parse::<u64>()
+                    .map_err(|_| fail(&k.name, format!("value '{value}' isn't a number")))?;
+                encode_num(k.ty, num, out)
+            } else {
+                encode_value(k.ty, value, out)
+            };
+            stored.map_err(|reason| fail(&k.name, reason))?;
         } else if !weak {
-            return Err(fail(&k.name, "(strong): not resolved".into()));
+            return Err(LinkError::object(LinkErrorKind::Unresolved {
+                name: k.name.clone(),
+            }));
         }
         specs[k.extern_index].kind = ExternSpecKind::Kconfig {
             offset,

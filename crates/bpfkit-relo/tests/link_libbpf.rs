@@ -11,15 +11,29 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bpfkit_elf::Object;
-use bpfkit_relo::{CoreTarget, Kconfig, Linker};
+use bpfkit_relo::{CoreTarget, Linker};
 use bpfkit_test_support::{Need, require};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/obj")
 }
 
-/// libbpf's programs and their instructions, or why libbpf cannot relocate the object.
-fn libbpf_link(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// What libbpf made of an object: each program's instructions, and the initial value of each
+/// map that has one (global data, `.kconfig`) by map index.
+struct Libbpf {
+    programs: Vec<(String, Vec<u8>)>,
+    initial_values: Vec<(usize, Vec<u8>)>,
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// libbpf's result for an object, or why libbpf cannot relocate it.
+fn libbpf_link(path: &Path) -> Result<Libbpf, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/libbpf_link.py");
     let out = Command::new("python3")
         .arg(&script)
@@ -30,17 +44,21 @@ fn libbpf_link(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
         return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
     }
     let text = String::from_utf8(out.stdout).unwrap();
-    Ok(text
-        .lines()
-        .map(|line| {
-            let (name, hex) = line.split_once(' ').expect("NAME HEX");
-            let bytes = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                .collect();
-            (name.to_string(), bytes)
-        })
-        .collect())
+    let mut result = Libbpf {
+        programs: Vec::new(),
+        initial_values: Vec::new(),
+    };
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        match fields.as_slice() {
+            ["map", index, hex] => result
+                .initial_values
+                .push((index.parse().unwrap(), unhex(hex))),
+            [name, hex] => result.programs.push((name.to_string(), unhex(hex))),
+            _ => panic!("unexpected oracle line: {line}"),
+        }
+    }
+    Ok(result)
 }
 
 #[test]
@@ -48,6 +66,7 @@ fn linked_programs_match_libbpf_byte_for_byte() {
     require!(Need::Libbpf);
     let mut objects = 0;
     let mut programs = 0;
+    let mut initial_values = 0;
     let mut refused = Vec::new();
     let mut paths: Vec<_> = std::fs::read_dir(testdata())
         .unwrap()
@@ -71,11 +90,11 @@ fn linked_programs_match_libbpf_byte_for_byte() {
             continue;
         }
         let own = object.btf().map(CoreTarget::new);
-        let mut linker = Linker::new(&object).with_kconfig(Kconfig::new());
+        let mut linker = Linker::new(&object);
         if let Some(own) = &own {
             linker = linker.with_core_target(own);
         }
-        for (name, insns) in &expected {
+        for (name, insns) in &expected.programs {
             let image = linker
                 .link(name)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -87,10 +106,28 @@ fn linked_programs_match_libbpf_byte_for_byte() {
             );
             programs += 1;
         }
+        // Global data and .kconfig start with the same bytes (libbpf reads the running
+        // kernel's config, as we do by default).
+        let linker = Linker::new(&object);
+        if !object.externs().is_empty() || !expected.initial_values.is_empty() {
+            let shared = linker.object_image().unwrap();
+            for (index, value) in &expected.initial_values {
+                let ours = &shared.maps[*index];
+                assert_eq!(
+                    ours.data,
+                    *value,
+                    "{}: map {index} ({}): initial value differs from libbpf's",
+                    path.display(),
+                    ours.name
+                );
+                initial_values += 1;
+            }
+        }
         objects += 1;
     }
     eprintln!(
-        "compared {programs} programs of {objects} objects with libbpf; libbpf refused {}:",
+        "compared {programs} programs and {initial_values} map initial values of {objects} \
+         objects with libbpf; libbpf refused {}:",
         refused.len()
     );
     for r in &refused {
@@ -98,6 +135,10 @@ fn linked_programs_match_libbpf_byte_for_byte() {
     }
     // testdata has 68 objects; libbpf 1.1 refuses legacy maps (8), externs needing kallsyms
     // (4) and prog array initialisers in gen_loader mode (4).
-    assert!(objects >= 48, "only {objects} objects compared");
-    assert!(programs >= 128, "only {programs} programs compared");
+    assert!(objects >= 52, "only {objects} objects compared");
+    assert!(programs >= 132, "only {programs} programs compared");
+    assert!(
+        initial_values >= 40,
+        "only {initial_values} initial values compared"
+    );
 }

@@ -9,7 +9,8 @@ MAP_IDX, MAP_VALUE -> MAP_IDX_VALUE), for objects gen_loader mode refuses (prog 
 initialisers). Every program must load.
 
 Usage: libbpf_link.py [--kernel] OBJ.o
-Output: one line per program: NAME HEX, or 'error: ...' on stderr with exit 1.
+Output: one line per program: NAME HEX; then one line per map with an initial value (global
+data, .kconfig): `map INDEX HEX`; or 'error: ...' on stderr with exit 1.
 """
 import ctypes
 import sys
@@ -52,6 +53,8 @@ class GenLoaderOpts(ctypes.Structure):
 
 
 lib.bpf_map__fd.argtypes = [vp]
+lib.bpf_map__initial_value.restype = vp
+lib.bpf_map__initial_value.argtypes = [vp, ctypes.POINTER(ctypes.c_size_t)]
 kernel = sys.argv[1] == "--kernel"
 path = sys.argv[-1]
 obj = lib.bpf_object__open_file(path.encode(), None)
@@ -111,3 +114,14 @@ while True:
     if kernel:
         insns = normalize(insns)
     print(lib.bpf_program__name(prog).decode(), insns.hex())
+index = 0
+m = None
+while True:
+    m = lib.bpf_object__next_map(obj, m)
+    if not m:
+        break
+    size = ctypes.c_size_t(0)
+    data = lib.bpf_map__initial_value(m, ctypes.byref(size))
+    if data:
+        print("map", index, ctypes.string_at(data, size.value).hex())
+    index += 1
