@@ -43,6 +43,7 @@ tracing:g
 core:g
 externs:g
 kconfig:g
+attach:g
 "
 
 mkdir -p "$out"

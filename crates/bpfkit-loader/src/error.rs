@@ -89,6 +89,14 @@ pub enum LoadError {
         /// The kernel's answer.
         source: bpfkit_sys::Error,
     },
+    /// The kernel refused to attach a program.
+    #[error("attaching ({what}): {source}")]
+    Attach {
+        /// What was being attached where.
+        what: String,
+        /// The kernel's answer.
+        source: bpfkit_sys::Error,
+    },
     /// The object has no program or map of that name.
     #[error("no {what} named '{name}' in the object")]
     NotFound {
@@ -107,7 +115,9 @@ impl LoadError {
     /// The kernel's errno, when the kernel answered.
     pub fn errno(&self) -> Option<bpfkit_sys::Errno> {
         match self {
-            LoadError::Map { source, .. } | LoadError::Program { source, .. } => source.errno(),
+            LoadError::Map { source, .. }
+            | LoadError::Program { source, .. }
+            | LoadError::Attach { source, .. } => source.errno(),
             _ => None,
         }
     }

@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod attach;
 mod bind;
 pub mod btf_fixup;
 mod error;
@@ -41,8 +42,11 @@ mod maps;
 mod object;
 pub mod sanitize;
 mod spec;
+pub mod uprobe;
 
+pub use attach::{AttachPoint, Attachment};
 pub use bind::Binding;
+pub use bpfkit_sys::netlink::TcDirection;
 pub use btf_fixup::{FixupError, fixup_btf, fixup_btf_for_load};
 pub use error::LoadError;
 pub use kernel_btf::{Found, KernelBtf};

@@ -90,12 +90,11 @@ pub struct GlobalVar {
 /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/obj/global_data.v3.g.o");
 /// let mut spec = ObjectSpec::open_file(path)?;
 /// // Global variables can be read and changed before the object is loaded.
-/// let before = spec.global("counter").unwrap().to_vec();
-/// spec.set_global("counter", &7u32.to_ne_bytes())?;
-/// assert_ne!(spec.global("counter").unwrap(), &before[..]);
+/// assert_eq!(spec.global("packets"), Some(&1i32.to_ne_bytes()[..]));
+/// spec.set_global("packets", &7i32.to_ne_bytes())?;
 /// if bpfkit_sys::probe().is_ok() {
 ///     let loaded = spec.load()?;
-///     assert_eq!(loaded.global("counter")?, 7u32.to_ne_bytes());
+///     assert_eq!(loaded.global("packets")?, 7i32.to_ne_bytes());
 /// }
 /// # Ok::<(), bpfkit_loader::LoadError>(())
 /// ```

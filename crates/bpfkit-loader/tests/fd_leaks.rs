@@ -6,7 +6,9 @@
 
 mod common;
 
-use bpfkit_loader::{LoadOptions, ObjectSpec};
+use std::os::fd::AsFd;
+
+use bpfkit_loader::{AttachPoint, LoadOptions, ObjectSpec};
 use bpfkit_test_support::{Need, require};
 use common::{PinDir, obj, open_fds};
 
@@ -91,4 +93,60 @@ fn no_file_descriptor_leaks() {
             }
         }
     });
+
+    if !bpfkit_test_support::available(&[Need::Root]) {
+        return;
+    }
+    let mut spec = ObjectSpec::open_file(obj("attach.v3.g.o")).unwrap();
+    spec.set_global("target_pid", &std::process::id().to_ne_bytes())
+        .unwrap();
+    let object = spec.load().unwrap();
+    let prog = |name| object.program(name).unwrap();
+    no_leak("attaching to a missing interface", || {
+        assert!(
+            prog("xdp_count")
+                .attach(AttachPoint::Interface("bk-none"))
+                .is_err()
+        );
+    });
+    no_leak("attaching to a missing tracepoint", || {
+        let point = AttachPoint::Tracepoint {
+            category: "syscalls",
+            name: "sys_enter_no_such_call",
+        };
+        assert!(prog("tp_getppid").attach(point).is_err());
+    });
+    no_leak("attaching a program where it cannot go", || {
+        assert!(prog("socket_count").attach(AttachPoint::Section).is_err());
+    });
+    no_leak("a uprobe on a missing symbol", || {
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let point = AttachPoint::Uprobe {
+            binary: &exe,
+            symbol: "bpfkit_no_such_symbol",
+            pid: None,
+        };
+        assert!(prog("uprobe_hit").attach(point).is_err());
+    });
+    no_leak("kprobe attach (or its failure)", || {
+        drop(prog("kprobe_getppid").attach(AttachPoint::Section));
+    });
+    no_leak("links attached and dropped", || {
+        let raw = prog("raw_tp_enter").attach(AttachPoint::Section).unwrap();
+        let tp = prog("tp_getppid").attach(AttachPoint::Section).unwrap();
+        let sampling = prog("on_sample")
+            .attach(AttachPoint::Sampling { freq: 100 })
+            .unwrap();
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let filter = prog("socket_count")
+            .attach(AttachPoint::Socket(socket.as_fd()))
+            .unwrap();
+        drop((raw, tp, sampling, filter, socket));
+    });
+    no_leak("ring buffer and perf buffer readers", || {
+        let ring = bpfkit_sys::RingBuf::new(&object.map("events").unwrap().map).unwrap();
+        let perf = bpfkit_sys::PerfBuffer::new(&object.map("perf_events").unwrap().map, 2).unwrap();
+        drop((ring, perf));
+    });
+    drop(object);
 }

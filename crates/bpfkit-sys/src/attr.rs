@@ -233,7 +233,7 @@ pub(crate) struct RawTracepointAttr {
 }
 
 /// `BPF_LINK_CREATE`: the common head and the per-attach-type tail, as six 64-bit words whose
-/// meaning depends on the attach type (the kernel's anonymous union).
+/// meaning depends on the attach type (the kernel's anonymous union; `LinkCreate` fills them).
 #[repr(C)]
 #[derive(Default)]
 pub(crate) struct LinkCreateAttr {
@@ -242,22 +242,6 @@ pub(crate) struct LinkCreateAttr {
     pub attach_type: u32,
     pub flags: u32,
     pub tail: [u64; 6],
-}
-
-#[allow(dead_code)] // used by the link module, next
-impl LinkCreateAttr {
-    /// Sets the 32-bit field at byte `offset` of the tail.
-    pub fn set_u32(&mut self, offset: usize, value: u32) {
-        let word = &mut self.tail[offset / 8];
-        let mut bytes = word.to_ne_bytes();
-        bytes[offset % 8..offset % 8 + 4].copy_from_slice(&value.to_ne_bytes());
-        *word = u64::from_ne_bytes(bytes);
-    }
-
-    /// Sets the 64-bit field at byte `offset` (a multiple of 8) of the tail.
-    pub fn set_u64(&mut self, offset: usize, value: u64) {
-        self.tail[offset / 8] = value;
-    }
 }
 
 /// `struct bpf_map_info`.

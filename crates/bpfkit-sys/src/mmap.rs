@@ -84,7 +84,6 @@ impl Mmap {
 
     /// The mapping's first byte, for code that synchronises with the kernel itself (the ring
     /// buffer's positions).
-    #[allow(dead_code)] // used by the ring buffer reader, next
     pub(crate) fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
