@@ -11,7 +11,11 @@
 //!   changed before [`ObjectSpec::load`].
 //! - [`LoadedObject`]: the object in the kernel: [`LoadedMap`]s, [`LoadedProgram`]s, global
 //!   variables read and written from Rust. Everything is closed on drop.
+//! - [`LoadedProgram::attach`]: the program on its hook, as an [`Attachment`] that detaches
+//!   on drop.
 //! - [`features`]: what the running kernel supports.
+//! - [`diff`]: the kernel as the oracle of our engines: the same image and input in both,
+//!   everything compared.
 //!
 //! ```
 //! use bpfkit_loader::ObjectSpec;
@@ -35,6 +39,7 @@
 mod attach;
 mod bind;
 pub mod btf_fixup;
+pub mod diff;
 mod error;
 pub mod features;
 mod kernel_btf;
