@@ -24,4 +24,12 @@ for o in testdata/obj/*.g.o; do
   llvm-objcopy-19 --dump-section .BTF="fuzz/corpus/btf_parse/$(basename "$o").btf" "$o" /dev/null 2>/dev/null || true
   llvm-objcopy-19 --dump-section .BTF.ext="fuzz/corpus/btf_ext_parse/$(basename "$o").ext" "$o" /dev/null 2>/dev/null || true
 done
+# Verifier logs: what the kernel says about the testdata programs it rejects, and a few
+# made-up ones (the target needs no kernel).
+mkdir -p fuzz/corpus/verifier_log
+printf '0: R1=ctx() R10=fp0\n0: (95) exit\nR0 !read_ok\nprocessed 1 insns (limit 1000000)\n' > fuzz/corpus/verifier_log/r0
+printf 'missing btf func_info\nprocessed 0 insns\n' > fuzz/corpus/verifier_log/func_info
+if [ "$(id -u)" = 0 ]; then
+  "$bpfkit" load testdata/obj/maps.v3.g.o 2> fuzz/corpus/verifier_log/maps >/dev/null || true
+fi
 echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per assembler target, $(ls fuzz/corpus/elf_parse | wc -l) objects"

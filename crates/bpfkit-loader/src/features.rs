@@ -124,7 +124,8 @@ pub fn map_type(map_type: MapType) -> Result<bool, Error> {
             flags = MapFlags::NO_PREALLOC;
         }
         MapType::CGROUP_STORAGE | MapType::PERCPU_CGROUP_STORAGE => {
-            (key, value, entries) = (12, 8, 0);
+            // `struct bpf_cgroup_storage_key`: a u64 and a u32, padded to 16.
+            (key, value, entries) = (16, 8, 0);
         }
         MapType::QUEUE | MapType::STACK => key = 0,
         MapType::SK_STORAGE

@@ -48,6 +48,7 @@ mod object;
 pub mod sanitize;
 mod spec;
 pub mod uprobe;
+pub mod verifier_log;
 
 pub use attach::{AttachPoint, Attachment};
 pub use bind::Binding;

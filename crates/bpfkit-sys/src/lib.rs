@@ -44,6 +44,7 @@ mod attr;
 mod btf;
 mod cpus;
 mod error;
+pub mod interrupt;
 mod link;
 mod load;
 mod map;

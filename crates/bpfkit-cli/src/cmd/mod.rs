@@ -7,9 +7,12 @@ use clap::Subcommand;
 use crate::CliError;
 
 mod asm;
+mod attach;
 mod btf;
 mod conformance;
 mod disasm;
+mod feature;
+mod load;
 mod objdump;
 mod plugin;
 mod run;
@@ -32,6 +35,12 @@ pub enum Command {
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
+    /// Load every program of an object into the running kernel.
+    Load(load::LoadArgs),
+    /// Load and attach a program, printing what it outputs until interrupted.
+    Attach(attach::AttachArgs),
+    /// Show what the running kernel supports.
+    Feature(feature::FeatureArgs),
 }
 
 impl Command {
@@ -45,6 +54,9 @@ impl Command {
             Command::Conformance(args) => args.run(),
             Command::Objdump(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
+            Command::Load(args) => args.run(),
+            Command::Attach(args) => args.run(),
+            Command::Feature(args) => args.run(),
         }
     }
 }
