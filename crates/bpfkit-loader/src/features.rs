@@ -224,11 +224,14 @@ pub fn btf() -> BtfFeatures {
     })
 }
 
-/// Whether the kernel loads any BTF at all.
+/// Whether the kernel loads any BTF at all, probed once per process.
 pub fn btf_supported() -> bool {
-    let mut b = BtfBuilder::new();
-    b.add_int("int", 4, IntEncoding::SIGNED);
-    btf_loads(b)
+    static SUPPORTED: OnceLock<bool> = OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        let mut b = BtfBuilder::new();
+        b.add_int("int", 4, IntEncoding::SIGNED);
+        btf_loads(b)
+    })
 }
 
 fn btf_loads(b: BtfBuilder) -> bool {
