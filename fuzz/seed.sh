@@ -20,6 +20,10 @@ done
 # ELF and BTF parsers: the clang-built objects, and the raw .BTF of vmlinux when present.
 mkdir -p fuzz/corpus/elf_parse fuzz/corpus/btf_parse fuzz/corpus/btf_ext_parse
 cp testdata/obj/*.o fuzz/corpus/elf_parse/
+# Shapes clang no longer writes (iproute2 maps, RELA, NOTYPE functions, ...), built by the
+# bpfkit-elf tests.
+BPFKIT_WRITE_SEEDS="$root/fuzz/corpus/elf_parse" \
+  cargo test -q -p bpfkit-elf --test shapes -- --ignored write_fuzz_seeds >/dev/null
 for o in testdata/obj/*.g.o; do
   llvm-objcopy-19 --dump-section .BTF="fuzz/corpus/btf_parse/$(basename "$o").btf" "$o" /dev/null 2>/dev/null || true
   llvm-objcopy-19 --dump-section .BTF.ext="fuzz/corpus/btf_ext_parse/$(basename "$o").ext" "$o" /dev/null 2>/dev/null || true

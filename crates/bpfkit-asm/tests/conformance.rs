@@ -49,17 +49,14 @@ fn every_conformance_program_assembles_and_round_trips() {
     assert!(with_raw >= 1);
 }
 
-/// The vendored copy must not drift from the shared one it was taken from.
+/// The vendored copy must not drift from the suite it was taken from (bpf_conformance's `tests/`
+/// and `negative/`, e.g. `/work/shared/conformance` on the project's machine). CI has no copy
+/// of the original, so the test is ignored unless asked for with its directory.
 #[test]
+#[ignore = "needs BPFKIT_CONFORMANCE_SUITE=<dir holding bpf_conformance's tests/ and negative/>"]
 fn vendored_copy_matches_the_shared_suite() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
-    if !shared.exists() {
-        eprintln!(
-            "skipping: {} is not present on this machine",
-            shared.display()
-        );
-        return;
-    }
+    let shared = bpfkit_test_support::corpus_dir("BPFKIT_CONFORMANCE_SUITE");
+    let mut compared = 0;
     for sub in ["tests", "negative"] {
         let ours = data_files(&conformance_dir().join(sub));
         let theirs = data_files(&shared.join(sub));
@@ -72,6 +69,9 @@ fn vendored_copy_matches_the_shared_suite() {
                 "{}",
                 a.display()
             );
+            compared += 1;
         }
     }
+    // 313 files in tests/ (checked above for our copy) and 60 in negative/.
+    assert!(compared >= 313 + 60, "only {compared} files compared");
 }

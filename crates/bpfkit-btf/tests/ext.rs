@@ -2,31 +2,27 @@
 //! function symbol of that name) and clang's own listing of the section (`clang -S` prints each
 //! record's numbers with comments naming lines, columns and record kinds).
 //!
-//! Needs clang-19 for the listing; without it the listing test says why and passes, unless
-//! `CI=true`.
+//! Needs clang-19 for the listing; without it the listing test skips under the one rule of
+//! `bpfkit-test-support`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use bpfkit_btf::{Btf, BtfExt, CoreReloKind, Kind};
-use object::{Object, ObjectSection, ObjectSymbol};
-
-fn in_ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
+use bpfkit_test_support::tool;
+use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 
 fn section<'a>(file: &object::File<'a>, name: &str) -> Option<&'a [u8]> {
     file.section_by_name(name).and_then(|s| s.data().ok())
 }
 
-/// Every func_info record names a FUNC whose symbol sits at `insn_off` in that section.
-fn check_func_info_against_symbols(path: &Path) -> usize {
+/// Every func_info record names a FUNC whose symbol sits at `insn_off` in that section, and
+/// every function symbol has its record. Returns the number of records checked, or `None` for
+/// an object without `.BTF.ext`.
+fn check_func_info_against_symbols(path: &Path) -> Option<usize> {
     let data = std::fs::read(path).unwrap();
     let file = object::File::parse(&*data).unwrap();
-    let (Some(btf_data), Some(ext_data)) = (section(&file, ".BTF"), section(&file, ".BTF.ext"))
-    else {
-        return 0;
-    };
+    let (btf_data, ext_data) = (section(&file, ".BTF")?, section(&file, ".BTF.ext")?);
     let btf = Btf::parse(btf_data).unwrap();
     let ext = BtfExt::parse(ext_data, &btf).unwrap();
     let mut checked = 0;
@@ -54,24 +50,42 @@ fn check_func_info_against_symbols(path: &Path) -> usize {
         assert!(!rec.file_name.is_empty());
         assert!(rec.line_num > 0);
     }
-    checked
+    // clang writes one record per function: the records cover every FUNC symbol of code.
+    let functions = file
+        .symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.section_index().is_some())
+        .count();
+    assert_eq!(checked, functions, "{}", path.display());
+    Some(checked)
 }
 
+/// The committed objects (`testdata/obj`, always present): those built with `-g` (`*.g.o`)
+/// must all carry `.BTF.ext`, and each must have a record per function.
 #[test]
 fn testdata_func_info_matches_symbols() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/obj");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("skipped: no {}", dir.display());
-        return;
-    };
-    let mut total = 0;
-    for e in entries {
+    let (mut objects, mut total) = (0, 0);
+    for e in std::fs::read_dir(&dir).unwrap() {
         let path = e.unwrap().path();
-        if path.extension().is_some_and(|x| x == "o") {
-            total += check_func_info_against_symbols(&path);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".o") {
+            continue;
+        }
+        match check_func_info_against_symbols(&path) {
+            Some(n) => {
+                assert!(n > 0, "{name}: .BTF.ext without func_info");
+                objects += 1;
+                total += n;
+            }
+            None => assert!(
+                !name.ends_with(".g.o"),
+                "{name}: built with -g, no .BTF.ext"
+            ),
         }
     }
-    eprintln!("{total} func_info records checked");
+    // testdata/build.sh builds every source with -g for cpu v1 to v4 (44 objects today).
+    assert!(objects >= 40, "only {objects} objects with .BTF.ext");
+    eprintln!("{total} func_info records of {objects} objects checked");
 }
 
 const SOURCE: &str = r#"
@@ -167,24 +181,11 @@ fn listing_groups<'a>(
     groups
 }
 
-fn clang() -> Option<PathBuf> {
-    let found = Command::new("clang-19")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    match (found, in_ci()) {
-        (true, _) => Some("clang-19".into()),
-        (false, true) => panic!("CI=true but clang-19 is not installed"),
-        (false, false) => {
-            eprintln!("skipped: clang-19 not found");
-            None
-        }
-    }
-}
-
 #[test]
 fn records_match_clangs_listing() {
-    let Some(clang) = clang() else { return };
+    let Some(clang) = tool("clang-19") else {
+        return;
+    };
     let dir = std::env::temp_dir().join(format!("bpfkit-btf-ext-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("ext.c");

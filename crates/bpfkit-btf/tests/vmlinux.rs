@@ -1,25 +1,16 @@
 //! The running kernel's BTF: parse, re-encode byte for byte, and walk every type.
 //!
-//! Needs `/sys/kernel/btf/vmlinux`; without it the tests say why and pass, unless `CI=true`.
+//! Needs `/sys/kernel/btf/vmlinux` (and bpftool and clang-19 for the layout check); without them
+//! the tests skip under the one rule of `bpfkit-test-support`.
 
 use std::collections::HashMap;
 
 use bpfkit_btf::dump::{self, CDumpOptions};
 use bpfkit_btf::{Btf, BtfBuilder, Kind, TypeId};
-
-const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+use bpfkit_test_support::{Need, VMLINUX, available};
 
 fn vmlinux() -> Option<Vec<u8>> {
-    match std::fs::read(VMLINUX) {
-        Ok(data) => Some(data),
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but {VMLINUX} cannot be read: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: {VMLINUX}: {e}");
-            None
-        }
-    }
+    available(&[Need::File(VMLINUX)]).then(|| std::fs::read(VMLINUX).unwrap())
 }
 
 #[test]
@@ -77,21 +68,6 @@ fn name_index_agrees_with_linear_search() {
             "{name}"
         );
     }
-}
-
-fn tool(cmd: &str, arg: &str) -> bool {
-    let ok = std::process::Command::new(cmd)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but {cmd} is missing"
-        );
-        eprintln!("skipped: {cmd} not found");
-    }
-    ok
 }
 
 /// Whether a value of type `id` holds, by value at any depth, a type `odd` picks.
@@ -201,10 +177,14 @@ fn check_layout(
 /// structs bpftool 7.1 can express), and of our own dump with sized enums (for all).
 #[test]
 fn layout_agrees_with_clang() {
-    let Some(data) = vmlinux() else { return };
-    if !(tool("bpftool", "version") && tool("clang-19", "--version")) {
+    if !available(&[
+        Need::File(VMLINUX),
+        Need::Tool("bpftool"),
+        Need::Tool("clang-19"),
+    ]) {
         return;
     }
+    let data = std::fs::read(VMLINUX).unwrap();
     let btf = Btf::parse(&data).unwrap();
     let header = std::process::Command::new("bpftool")
         .args(["btf", "dump", "file", VMLINUX, "format", "c"])

@@ -5,6 +5,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use bpfkit_test_support::Need;
 use common::*;
 
 /// Runs `bpfkit asm` on `source`, expecting failure; returns stderr. Checks the contract:
@@ -264,7 +265,8 @@ fn elf_output_reads_back_in_llvm_objdump_and_bpftool() {
     let Some(bpftool) = tool("bpftool") else {
         return;
     };
-    if !can_load_bpf() {
+    // Loading needs root and the BPF filesystem for the pin.
+    if !bpfkit_test_support::available(&[Need::Root, Need::BpfFs]) {
         return;
     }
     let pin = Path::new("/sys/fs/bpf").join(format!("bpfkit_asm_test_{}", std::process::id()));
@@ -286,27 +288,4 @@ fn elf_output_reads_back_in_llvm_objdump_and_bpftool() {
         text.contains("xdp") && text.contains("name xdp_pass"),
         "{text}"
     );
-}
-
-/// Whether this process may load BPF programs (root with bpffs mounted). Under CI=true it must.
-fn can_load_bpf() -> bool {
-    // Root (uid 0) and a mounted BPF filesystem.
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    let bpffs =
-        std::fs::read_to_string("/proc/mounts").is_ok_and(|m| m.contains(" /sys/fs/bpf bpf "));
-    if !(root && bpffs) {
-        assert!(
-            !in_ci(),
-            "CI=true needs root and /sys/fs/bpf mounted to load programs"
-        );
-        eprintln!("skipping the kernel load: needs root and bpffs at /sys/fs/bpf");
-    }
-    root && bpffs
 }

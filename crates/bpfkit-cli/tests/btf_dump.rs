@@ -3,52 +3,13 @@
 //! small C sources; the C output must compile with `clang-19 -target bpf`.
 //!
 //! The expected output is bpftool's (Debian's 7.1.0). Without bpftool, /sys/kernel/btf/vmlinux
-//! or clang-19 a test says why and passes, unless `CI=true`, where it fails.
+//! or clang-19 a test skips under the one rule of `bpfkit-test-support`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use bpfkit_btf::{Btf, BtfBuilder, IntEncoding, Kind, Linkage, TypeId, VarSecinfo};
-
-const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
-
-fn in_ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
-
-/// Says why a test cannot run; fails under CI.
-fn missing(what: &str) {
-    assert!(!in_ci(), "CI=true but {what}");
-    eprintln!("skipped: {what}");
-}
-
-fn tool_works(tool: &str, arg: &str) -> bool {
-    Command::new(tool)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn have_bpftool() -> bool {
-    tool_works("bpftool", "version") || {
-        missing("bpftool is not installed");
-        false
-    }
-}
-
-fn have_clang() -> bool {
-    tool_works("clang-19", "--version") || {
-        missing("clang-19 is not installed");
-        false
-    }
-}
-
-fn have_vmlinux() -> bool {
-    Path::new(VMLINUX).exists() || {
-        missing("/sys/kernel/btf/vmlinux does not exist");
-        false
-    }
-}
+use bpfkit_test_support::{Need, VMLINUX, available, tool};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bpfkit-btf-cli-{}-{name}", std::process::id()));
@@ -133,7 +94,7 @@ fn compiles(header: &[u8], dir: &Path, name: &str) {
 
 #[test]
 fn vmlinux_raw_matches_bpftool() {
-    if !(have_bpftool() && have_vmlinux()) {
+    if !available(&[Need::Tool("bpftool"), Need::File(VMLINUX)]) {
         return;
     }
     let out = same_as_bpftool(Path::new(VMLINUX), None, "raw");
@@ -142,7 +103,11 @@ fn vmlinux_raw_matches_bpftool() {
 
 #[test]
 fn vmlinux_c_matches_bpftool_and_compiles() {
-    if !(have_bpftool() && have_vmlinux() && have_clang()) {
+    if !available(&[
+        Need::Tool("bpftool"),
+        Need::File(VMLINUX),
+        Need::Tool("clang-19"),
+    ]) {
         return;
     }
     let header = same_as_bpftool(Path::new(VMLINUX), None, "c");
@@ -151,7 +116,7 @@ fn vmlinux_c_matches_bpftool_and_compiles() {
 
 #[test]
 fn kernel_module_btf_matches_bpftool() {
-    if !(have_bpftool() && have_vmlinux()) {
+    if !available(&[Need::Tool("bpftool"), Need::File(VMLINUX)]) {
         return;
     }
     let mut modules: Vec<PathBuf> = std::fs::read_dir("/sys/kernel/btf")
@@ -218,7 +183,7 @@ fn split_on(base: &Btf<'_>) -> Vec<u8> {
 
 #[test]
 fn split_btf_on_vmlinux_matches_bpftool() {
-    if !(have_bpftool() && have_vmlinux()) {
+    if !available(&[Need::Tool("bpftool"), Need::File(VMLINUX)]) {
         return;
     }
     let base_data = std::fs::read(VMLINUX).unwrap();
@@ -229,7 +194,7 @@ fn split_btf_on_vmlinux_matches_bpftool() {
     let raw = same_as_bpftool(&split, Some(Path::new(VMLINUX)), "raw");
     assert!(String::from_utf8_lossy(&raw).contains("'bpfkit_mod_state'"));
     let c = same_as_bpftool(&split, Some(Path::new(VMLINUX)), "c");
-    if have_clang() {
+    if tool("clang-19").is_some() {
         compiles(&c, &dir, "split");
     }
 }
@@ -313,13 +278,8 @@ fn objects(dir: &Path) -> Vec<PathBuf> {
         })
         .unwrap_or_default();
     objs.sort();
-    if objs.is_empty() {
-        eprintln!(
-            "no objects in {}; using only the ones built here",
-            testdata.display()
-        );
-    }
-    if have_clang() {
+    assert!(!objs.is_empty(), "no objects in {}", testdata.display());
+    if tool("clang-19").is_some() {
         for (name, src) in SOURCES {
             let c = dir.join(format!("{name}.c"));
             std::fs::write(&c, src).unwrap();
@@ -352,11 +312,11 @@ fn objects(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn objects_match_bpftool_and_compile() {
-    if !have_bpftool() {
+    if !available(&[Need::Tool("bpftool")]) {
         return;
     }
     let dir = scratch("objects");
-    let clang = have_clang();
+    let clang = tool("clang-19").is_some();
     let (mut with_btf, mut without) = (0, 0);
     for obj in objects(&dir) {
         let f = obj.to_str().unwrap();

@@ -1,5 +1,5 @@
 //! Helpers shared by the CLI's integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,28 +20,9 @@ pub fn bpfkit(args: &[&str]) -> Output {
         .expect("run bpfkit")
 }
 
-/// Whether CI demands that tests needing outside tools run rather than skip.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// The path of an outside tool, or `None` (with the reason printed) when it is missing.
-/// Under CI=true a missing tool fails the test instead: CI must install it.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            !in_ci(),
-            "{name} is required under CI=true; .ci/run must install it"
-        );
-        eprintln!("skipping: {name} is not installed");
-    }
-    found
-}
+/// The skip rule for outside tools (`bpfkit-test-support`): the tool's path, or `None` with the
+/// reason printed (a failure under CI=true).
+pub use bpfkit_test_support::tool;
 
 /// A fresh scratch directory under the target directory.
 pub fn scratch(name: &str) -> PathBuf {

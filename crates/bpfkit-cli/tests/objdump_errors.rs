@@ -49,6 +49,25 @@ fn unreadable_and_corrupt_files_exit_2() {
     let e = assert_input_error(&machine, "wrong machine");
     assert!(e.contains("e_machine"), "{e}");
 
+    // A symbol table of 8-byte entries (ebpf-samples' invalid/badsymsize.o): refused, after
+    // the section table, which can still be read, is shown.
+    let mut bad_symtab = good.clone();
+    let file = object::File::parse(&*good).unwrap();
+    let symtab = object::Object::section_by_name(&file, ".symtab").unwrap();
+    let shoff = u64::from_le_bytes(good[0x28..0x30].try_into().unwrap()) as usize;
+    let entsize = shoff + object::ObjectSection::index(&symtab).0 * 64 + 56;
+    bad_symtab[entsize] = 8;
+    let path = dir.join("symtab.o");
+    std::fs::write(&path, &bad_symtab).unwrap();
+    let e = assert_input_error(&path, "bad symtab sh_entsize");
+    assert!(e.contains(&format!("at offset {entsize:#x}")), "{e}");
+    let out = bpfkit(&["objdump", path.to_str().unwrap()]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("Sections:") && shown.contains(".symtab"),
+        "{shown}"
+    );
+
     // Garbage over the .BTF section's magic: parsing .BTF fails with its absolute offset.
     let object = bpfkit_btf_offset(&good);
     let mut bad_btf = good.clone();

@@ -10,81 +10,13 @@ use std::collections::BTreeMap;
 
 use objdump_support::*;
 
-/// A section as llvm-readelf -S shows it: name, type, offset, size, flags.
-type SectionRow = (String, String, u64, u64, String);
-
-fn readelf_sections(
-    readelf: &std::path::Path,
-    path: &std::path::Path,
-) -> BTreeMap<usize, SectionRow> {
-    let out = run(readelf, &["-S", "-W", path.to_str().unwrap()]);
-    let mut rows = BTreeMap::new();
-    for line in out.lines() {
-        let Some(rest) = line.trim_start().strip_prefix('[') else {
-            continue;
-        };
-        let Some((index, rest)) = rest.split_once(']') else {
-            continue;
-        };
-        let Ok(index) = index.trim().parse::<usize>() else {
-            continue;
-        };
-        let mut tokens: Vec<&str> = rest.split_whitespace().collect();
-        let name = if index == 0 {
-            String::new()
-        } else {
-            tokens.remove(0).to_string()
-        };
-        // type addr off size es [flags] lk inf al
-        let flags = if tokens.len() == 9 { tokens[5] } else { "" };
-        let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
-        rows.insert(
-            index,
-            (
-                name,
-                tokens[0].to_string(),
-                hex(tokens[2]),
-                hex(tokens[3]),
-                flags.to_string(),
-            ),
-        );
-    }
-    rows
-}
-
-fn hex_or_dec(s: &str) -> u64 {
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).unwrap(),
-        None => s.parse().unwrap(),
-    }
-}
-
 #[test]
 fn sections_agree_with_llvm_readelf() {
     let Some(readelf) = tool("llvm-readelf-19") else {
         return;
     };
     for path in objects() {
-        let name = file_name(&path);
-        let expected = readelf_sections(&readelf, &path);
-        let ours = table(&objdump(&path, &["--section-headers"]), "Sections:");
-        assert_eq!(ours.len(), expected.len(), "{name}: section count");
-        for row in ours {
-            let index: usize = row[0].parse().unwrap();
-            let (e_name, e_type, e_off, e_size, e_flags) = &expected[&index];
-            let our_name = if row[1] == "-" { "" } else { row[1].as_str() };
-            assert_eq!(our_name, e_name, "{name}: section {index} name");
-            assert_eq!(&row[2], e_type, "{name}: section {index} type");
-            assert_eq!(hex_or_dec(&row[3]), *e_size, "{name}: section {index} size");
-            assert_eq!(
-                hex_or_dec(&row[4]),
-                *e_off,
-                "{name}: section {index} offset"
-            );
-            let e_wax: String = e_flags.chars().filter(|c| "WAX".contains(*c)).collect();
-            let ours_flags = if row[5] == "-" { "" } else { row[5].as_str() };
-            assert_eq!(ours_flags, e_wax, "{name}: section {index} flags");
-        }
+        sections_agree(&readelf, &path);
     }
 }
 

@@ -6,7 +6,7 @@
 //! and symbol index points at something, and every relocation offset is inside its target. Each
 //! failure is an [`ElfError`] with the absolute offset of the field at fault.
 
-use object::elf::{FileHeader64, Rel64, SectionHeader64, Sym64};
+use object::elf::{FileHeader64, Rel64, Rela64, SectionHeader64, Sym64};
 use object::read::ReadRef;
 use object::{Endianness, elf};
 
@@ -18,6 +18,7 @@ const EHDR_SIZE: u64 = 64;
 const SHDR_SIZE: u64 = 64;
 const SYM_SIZE: u64 = 24;
 const REL_SIZE: u64 = 16;
+const RELA_SIZE: u64 = 24;
 
 /// A section header with its name and bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +52,12 @@ pub struct Section<'data> {
 impl Section<'_> {
     /// `SHT_PROGBITS` with `SHF_EXECINSTR`: BPF code.
     pub fn is_code(&self) -> bool {
-        self.sh_type == elf::SHT_PROGBITS.0 && self.flags & elf::SHF_EXECINSTR.0 != 0
+        self.is_progbits() && self.flags & elf::SHF_EXECINSTR.0 != 0
+    }
+
+    /// `SHT_PROGBITS`: bytes the program defines (code, data, map definitions).
+    pub fn is_progbits(&self) -> bool {
+        self.sh_type == elf::SHT_PROGBITS.0
     }
 
     /// `SHT_NOBITS` (`.bss`): a size but no bytes in the file.
@@ -182,7 +188,7 @@ impl Symbol<'_> {
     }
 }
 
-/// One `Elf64_Rel` entry.
+/// One `Elf64_Rel` or `Elf64_Rela` entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Relocation {
     /// `r_offset`: byte offset in the target section.
@@ -191,17 +197,25 @@ pub struct Relocation {
     pub r_type: RelocType,
     /// The symbol it refers to.
     pub symbol: SymbolIndex,
+    /// `r_addend` of an `Elf64_Rela` entry; `None` for `Elf64_Rel`, whose addend is the field
+    /// being relocated (an instruction's `imm`).
+    pub addend: Option<i64>,
     /// Absolute offset of the entry in the file.
     pub entry_offset: u64,
 }
 
-/// A `SHT_REL` section and the section its entries apply to.
+/// A `SHT_REL` or `SHT_RELA` section and the section its entries apply to.
+///
+/// clang writes `SHT_REL` for BPF; some old toolchains wrote `SHT_RELA` (Open vSwitch's
+/// datapath objects), which libbpf does not read at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelocationSection {
-    /// The `SHT_REL` section.
+    /// The relocation section.
     pub section: SectionIndex,
     /// The section the relocations apply to (`sh_info`).
     pub target: SectionIndex,
+    /// Whether it is `SHT_RELA` (entries with explicit addends).
+    pub rela: bool,
     /// The entries, in file order.
     pub relocations: Vec<Relocation>,
 }
@@ -222,6 +236,33 @@ pub struct ElfFile<'data> {
 impl<'data> ElfFile<'data> {
     /// Parses and validates the header, section table, symbol table and relocation tables.
     pub fn parse(data: &'data [u8]) -> Result<ElfFile<'data>> {
+        let mut file = ElfFile::read(data, true)?;
+        file.read_symbols()?;
+        file.read_relocations()?;
+        Ok(file)
+    }
+
+    /// Reads only the header and the section table of any ELF64 file — of any type and machine,
+    /// such as a kernel module or `vmlinux` — for a caller that wants a section's bytes (the
+    /// `.BTF` that `bpfkit btf dump` prints). Symbols and relocations are left unread (empty).
+    pub fn parse_sections(data: &'data [u8]) -> Result<ElfFile<'data>> {
+        ElfFile::read(data, false)
+    }
+
+    /// An error unless the file is little-endian: instructions are read as `bpfel` slots.
+    pub fn require_little_endian(&self) -> Result<()> {
+        if self.is_little_endian() {
+            Ok(())
+        } else {
+            Err(ElfError::new(
+                5,
+                ErrorKind::Unsupported("big-endian (bpfeb) objects"),
+            ))
+        }
+    }
+
+    /// The header and section table; with `bpf`, only a relocatable object for `EM_BPF`.
+    fn read(data: &'data [u8], bpf: bool) -> Result<ElfFile<'data>> {
         let file_len = data.len() as u64;
         if data.len() < 4 || data[..4] != elf::ELFMAG {
             return Err(ElfError::new(0, ErrorKind::BadMagic));
@@ -254,7 +295,7 @@ impl<'data> ElfFile<'data> {
             return Err(bad_field(6, "EI_VERSION", ident.version.0.into(), "1"));
         }
         let file_type = header.e_type.get(endian).0;
-        if file_type != elf::ET_REL.0 {
+        if bpf && file_type != elf::ET_REL.0 {
             return Err(bad_field(
                 16,
                 "e_type",
@@ -264,7 +305,7 @@ impl<'data> ElfFile<'data> {
         }
         let machine = header.e_machine.get(endian).0;
         // Old LLVM wrote EM_NONE; libbpf accepts both.
-        if machine != elf::EM_BPF.0 && machine != elf::EM_NONE.0 {
+        if bpf && machine != elf::EM_BPF.0 && machine != elf::EM_NONE.0 {
             return Err(bad_field(18, "e_machine", machine.into(), "EM_BPF (247)"));
         }
 
@@ -279,14 +320,15 @@ impl<'data> ElfFile<'data> {
                 },
             )
         })?;
-        let shstrtab_data = section_bytes(data, shstrtab, endian, shstrndx, "")?;
+        let shstrtab_header = header.e_shoff.get(endian) + shstrndx as u64 * SHDR_SIZE;
+        let shstrtab_data = section_bytes(data, shstrtab, endian, shstrndx, "", shstrtab_header)?;
 
         let mut sections = Vec::with_capacity(raw.len());
         for (i, sh) in raw.iter().enumerate() {
             let header_offset = header.e_shoff.get(endian) + i as u64 * SHDR_SIZE;
             let name_off = u64::from(sh.sh_name.get(endian));
             let name = string_at(shstrtab_data, name_off, header_offset, "section name")?;
-            let data_slice = section_bytes(data, sh, endian, i, name)?;
+            let data_slice = section_bytes(data, sh, endian, i, name, header_offset)?;
             sections.push(Section {
                 index: SectionIndex(i),
                 name,
@@ -303,7 +345,7 @@ impl<'data> ElfFile<'data> {
             });
         }
 
-        let mut file = ElfFile {
+        let file = ElfFile {
             data,
             endian,
             machine,
@@ -313,8 +355,6 @@ impl<'data> ElfFile<'data> {
             symbols: Vec::new(),
             relocations: Vec::new(),
         };
-        file.read_symbols()?;
-        file.read_relocations()?;
         Ok(file)
     }
 
@@ -346,7 +386,7 @@ impl<'data> ElfFile<'data> {
         self.machine
     }
 
-    /// `e_type` (always `ET_REL` = 1: other types are rejected).
+    /// `e_type` (always `ET_REL` = 1 from [`ElfFile::parse`], which rejects other types).
     pub fn file_type(&self) -> u16 {
         self.file_type
     }
@@ -415,7 +455,7 @@ impl<'data> ElfFile<'data> {
             ));
         }
         self.symtab = Some(symtab.index);
-        let table = self.table(&symtab, SYM_SIZE)?;
+        let table = self.table(&symtab, SYM_SIZE, "24 (Elf64_Sym)")?;
         let strtab_index = symtab.link as usize;
         let strtab = self.sections.get(strtab_index).ok_or_else(|| {
             self.error_in(
@@ -497,22 +537,16 @@ impl<'data> ElfFile<'data> {
         let e = self.endian;
         let mut all = Vec::new();
         for sec in &self.sections {
-            if sec.sh_type == elf::SHT_RELA.0 {
-                // BPF objects use REL; a RELA table against code would be silently wrong.
-                let target = self.sections.get(sec.info as usize);
-                if target.is_some_and(|t| t.is_code() || t.name == ".maps") {
-                    return Err(self.error_in(
-                        sec.header_offset,
-                        sec.index,
-                        ErrorKind::Unsupported("RELA relocations against code or maps"),
-                    ));
-                }
+            let rela = sec.sh_type == elf::SHT_RELA.0;
+            if !rela && sec.sh_type != elf::SHT_REL.0 {
                 continue;
             }
-            if sec.sh_type != elf::SHT_REL.0 {
-                continue;
-            }
-            let table = self.table(sec, REL_SIZE)?;
+            let (entsize, expected) = if rela {
+                (RELA_SIZE, "24 (Elf64_Rela)")
+            } else {
+                (REL_SIZE, "16 (Elf64_Rel)")
+            };
+            let table = self.table(sec, entsize, expected)?;
             let target_index = sec.info as usize;
             let Some(target) = self.sections.get(target_index) else {
                 return Err(self.error_in(
@@ -524,13 +558,24 @@ impl<'data> ElfFile<'data> {
                     },
                 ));
             };
-            let count = table.len() / REL_SIZE as usize;
-            let rels: &[Rel64<Endianness>] = table.read_slice_at(0, count).unwrap_or_default();
+            let count = table.len() / entsize as usize;
+            let entries: Vec<(u64, u64, Option<i64>)> = if rela {
+                let rels: &[Rela64<Endianness>] = table.read_slice_at(0, count).unwrap_or_default();
+                rels.iter()
+                    .map(|r| {
+                        let addend = r.r_addend.get(e);
+                        (r.r_offset.get(e), r.r_info.get(e), Some(addend))
+                    })
+                    .collect()
+            } else {
+                let rels: &[Rel64<Endianness>] = table.read_slice_at(0, count).unwrap_or_default();
+                rels.iter()
+                    .map(|r| (r.r_offset.get(e), r.r_info.get(e), None))
+                    .collect()
+            };
             let mut relocations = Vec::with_capacity(count);
-            for (i, rel) in rels.iter().enumerate() {
-                let entry_offset = sec.offset + i as u64 * REL_SIZE;
-                let r_offset = rel.r_offset.get(e);
-                let info = rel.r_info.get(e);
+            for (i, (r_offset, info, addend)) in entries.into_iter().enumerate() {
+                let entry_offset = sec.offset + i as u64 * entsize;
                 let sym = info >> 32;
                 if sym as usize >= self.symbols.len() || self.symtab.is_none() {
                     return Err(self.error_in(
@@ -556,12 +601,14 @@ impl<'data> ElfFile<'data> {
                     offset: r_offset,
                     r_type: RelocType::from((info & 0xffff_ffff) as u32),
                     symbol: SymbolIndex(sym as usize),
+                    addend,
                     entry_offset,
                 });
             }
             all.push(RelocationSection {
                 section: sec.index,
                 target: target.index,
+                rela,
                 relocations,
             });
         }
@@ -569,8 +616,14 @@ impl<'data> ElfFile<'data> {
         Ok(())
     }
 
-    /// A table section's bytes, checked to be whole entries of `entsize` bytes.
-    fn table(&self, sec: &Section<'data>, entsize: u64) -> Result<&'data [u8]> {
+    /// A table section's bytes, checked to be whole entries of `entsize` bytes; `expected` says
+    /// which (`"24 (Elf64_Sym)"`).
+    fn table(
+        &self,
+        sec: &Section<'data>,
+        entsize: u64,
+        expected: &'static str,
+    ) -> Result<&'data [u8]> {
         if sec.entsize != entsize {
             return Err(self.error_in(
                 sec.header_offset + 56,
@@ -578,11 +631,7 @@ impl<'data> ElfFile<'data> {
                 ErrorKind::BadField {
                     field: "sh_entsize",
                     value: sec.entsize,
-                    expected: if entsize == SYM_SIZE {
-                        "24 (Elf64_Sym)"
-                    } else {
-                        "16 (Elf64_Rel)"
-                    },
+                    expected,
                 },
             ));
         }
@@ -683,13 +732,15 @@ fn section_names_index(
     Ok(usize::from(index))
 }
 
-/// A section's bytes, checked to be inside the file (empty for `SHT_NOBITS`).
+/// A section's bytes, checked to be inside the file (empty for `SHT_NOBITS`); the error is at
+/// the header's `sh_offset` field (`header_offset` is where the header starts).
 fn section_bytes<'data>(
     data: &'data [u8],
     sh: &SectionHeader64<Endianness>,
     e: Endianness,
     index: usize,
     name: &str,
+    header_offset: u64,
 ) -> Result<&'data [u8]> {
     let sh_type = sh.sh_type.get(e);
     if sh_type == elf::SHT_NOBITS || sh_type == elf::SHT_NULL {
@@ -699,7 +750,7 @@ fn section_bytes<'data>(
     let size = sh.sh_size.get(e);
     data.read_bytes_at(start, size).map_err(|()| {
         ElfError::in_section(
-            start,
+            header_offset + 24,
             SectionIndex(index),
             name,
             ErrorKind::SectionOutOfBounds {

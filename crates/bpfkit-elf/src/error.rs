@@ -324,12 +324,10 @@ pub enum MapError {
         /// The section's size.
         section_size: u64,
     },
-    /// Legacy `maps` section: the size per map is not whole 4-byte words, or too small.
-    #[error("legacy map definitions of {0} bytes each are not supported")]
+    /// Legacy `maps` section: symbols without a size, and a section that is not a whole number
+    /// of equal definitions.
+    #[error("legacy map symbols have no size and the section is not {0}-byte definitions")]
     BadLegacySize(u64),
-    /// Legacy `maps` section: bytes past `struct bpf_map_def` that are not zero.
-    #[error("legacy map definition has unknown non-zero fields")]
-    LegacyTrailingBytes,
     /// An initial value (`.values = { ... }`) that is not a program or map of this object.
     #[error("initial value at slot {slot}: {reason}")]
     BadInitialValue {

@@ -13,6 +13,14 @@
 //!   `__kconfig`/`__ksym` [`Extern`]s; license and kernel version; and per function the
 //!   `.BTF.ext` func_info, line_info and CO-RE records.
 //!
+//! Objects from every toolchain generation read: iproute2's `struct bpf_elf_map` and other
+//! legacy map layouts ([`LegacyDef`]), PREVAIL's `maps/NAME` sections, RELA tables, functions
+//! without FUNC symbols (clang before 8), static programs, externs no `.kconfig`/`.ksyms` DATASEC
+//! declares. What libbpf 1.x or the kernel would refuse is in the model all the same, and listed
+//! in [`Object::warnings`] ([`WarningKind`], with [`WarningKind::refused_by_libbpf`]): the
+//! consumer (loader, verifier) decides. Big-endian (`bpfeb`) objects are refused with a typed
+//! error: instructions are read as `bpfel` slots.
+//!
 //! Untrusted input never panics: every failure is an [`ElfError`] with the absolute byte offset
 //! of the field at fault and the section involved.
 //!
@@ -57,6 +65,7 @@ mod maps;
 mod object;
 mod program;
 mod reloc;
+mod warning;
 
 pub use bpfkit_uapi::MapDef;
 pub use btf_ext::{CoreRelo, FuncInfo, LineInfo};
@@ -67,9 +76,12 @@ pub use elf::{
 };
 pub use error::{ElfError, ErrorKind, MapError, RelocError, Result};
 pub use ids::{DataIndex, ExternIndex, MapIndex, ProgIndex, SectionIndex, SymbolIndex};
-pub use maps::{InitialTarget, InitialValue, InnerMap, Map, MapKind, MapTypes, Pinning};
+pub use maps::{
+    InitialTarget, InitialValue, InnerMap, LegacyDef, LegacyLayout, Map, MapKind, MapTypes, Pinning,
+};
 pub use object::Object;
 pub use program::{Call, Function, Program};
 pub use reloc::{CodeRelocation, RelocTarget, RelocType};
+pub use warning::{Warning, WarningKind};
 
 pub use bpfkit_uapi::ProgramSection;

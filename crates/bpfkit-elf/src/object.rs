@@ -3,15 +3,19 @@
 
 use bpfkit_btf::Btf;
 use bpfkit_btf::ext::BtfExt;
+use bpfkit_isa::Decoder;
 use bpfkit_uapi::ProgramSection;
 
 use crate::btf_ext;
 use crate::data::{DataSection, Extern, collect_data_sections, collect_externs, data_index};
-use crate::elf::ElfFile;
+use crate::elf::{ElfFile, SymbolBinding, SymbolKind};
 use crate::error::{ElfError, ErrorKind, Result};
-use crate::maps::{Map, MapKind, parse_btf_maps, parse_legacy_maps, resolve_initial_values};
+use crate::maps::{
+    Map, MapKind, is_legacy_section, parse_btf_maps, parse_legacy_maps, resolve_initial_values,
+};
 use crate::program::{Function, Program, collect_functions, find_calls};
 use crate::reloc::{CodeRelocation, Resolver, resolve};
+use crate::warning::{Warning, WarningKind};
 use crate::{DataIndex, ExternIndex, MapIndex, ProgIndex, SectionIndex, SymbolIndex};
 
 /// A BPF ELF object.
@@ -27,6 +31,7 @@ pub struct Object<'data> {
     maps: Vec<Map<'data>>,
     data_sections: Vec<DataSection<'data>>,
     externs: Vec<Extern<'data>>,
+    warnings: Vec<Warning>,
 }
 
 impl<'data> Object<'data> {
@@ -34,12 +39,7 @@ impl<'data> Object<'data> {
     /// relocations that tie them together. Any inconsistency is an [`ElfError`].
     pub fn parse(data: &'data [u8]) -> Result<Object<'data>> {
         let elf = ElfFile::parse(data)?;
-        if !elf.is_little_endian() {
-            return Err(ElfError::new(
-                5,
-                ErrorKind::Unsupported("big-endian (bpfeb) objects"),
-            ));
-        }
+        elf.require_little_endian()?;
         if elf.symbol_table().is_none() {
             return Err(ElfError::new(0, ErrorKind::MissingSymbolTable));
         }
@@ -93,13 +93,29 @@ impl<'data> Object<'data> {
             _ => None,
         };
 
+        let mut warnings = Vec::new();
+
         // Functions: `.text` ones are subprograms, the others entry points.
         let mut programs = Vec::new();
         let mut subprograms = Vec::new();
-        for func in collect_functions(&elf)? {
+        for func in collect_functions(&elf, &mut warnings)? {
             if func.section_name == ".text" {
                 subprograms.push(func);
             } else {
+                // libbpf refuses static FUNC symbols in program sections (untyped functions
+                // have their own warning: libbpf does not see them at all).
+                let symbol = elf.symbol(func.symbol);
+                if let Some(symbol) = symbol
+                    .filter(|s| s.kind == SymbolKind::Func && s.binding == SymbolBinding::Local)
+                {
+                    warnings.push(Warning::new(
+                        symbol.entry_offset,
+                        Some((func.section, func.section_name)),
+                        WarningKind::StaticProgram {
+                            name: func.name.to_string(),
+                        },
+                    ));
+                }
                 let section = ProgramSection::parse(func.section_name).ok();
                 programs.push(Program {
                     function: func,
@@ -108,22 +124,36 @@ impl<'data> Object<'data> {
             }
         }
 
+        // Instructions the kernel would refuse; the model keeps the bytes as they are.
+        for func in programs.iter().map(|p| &p.function).chain(&subprograms) {
+            if let Some(Err(error)) = Decoder::new(func.code).find(|r| r.is_err()) {
+                warnings.push(Warning::new(
+                    func.file_offset + error.slot as u64 * 8,
+                    Some((func.section, func.section_name)),
+                    WarningKind::BadInstruction {
+                        function: func.name.to_string(),
+                        error,
+                    },
+                ));
+            }
+        }
+
         // Maps: legacy first, then BTF-defined, as libbpf (before 1.0) ordered them.
         let mut maps = Vec::new();
-        if let Some(sec) = elf.section_by_name("maps") {
-            maps.extend(parse_legacy_maps(&elf, sec)?);
+        for sec in elf.sections().iter().filter(|s| is_legacy_section(s.name)) {
+            maps.extend(parse_legacy_maps(&elf, btf.as_ref(), sec, &mut warnings)?);
         }
         let mut values_offsets = vec![None; maps.len()];
         let btf_maps_section = elf.section_by_name(".maps").copied();
         if let Some(sec) = &btf_maps_section {
-            for parsed in parse_btf_maps(&elf, btf.as_ref(), sec)? {
+            for parsed in parse_btf_maps(&elf, btf.as_ref(), sec, &mut warnings)? {
                 maps.push(parsed.map);
                 values_offsets.push(parsed.values_offset);
             }
         }
 
         let data_sections = collect_data_sections(&elf);
-        let externs = collect_externs(&elf, btf.as_ref())?;
+        let externs = collect_externs(&elf, btf.as_ref(), &mut warnings)?;
 
         let mut object = Object {
             elf,
@@ -136,6 +166,7 @@ impl<'data> Object<'data> {
             maps,
             data_sections,
             externs,
+            warnings,
         };
         object.resolve_code_relocations()?;
         if let Some(sec) = &btf_maps_section {
@@ -145,6 +176,7 @@ impl<'data> Object<'data> {
                 &mut object.maps,
                 &values_offsets,
                 &object.programs,
+                &mut object.warnings,
             )?;
         }
         if let Some(ext) = &object.btf_ext {
@@ -156,6 +188,8 @@ impl<'data> Object<'data> {
                 .collect();
             btf_ext::attach(&mut all, ext);
         }
+        // In file order, as a reader of the file meets them.
+        object.warnings.sort_by_key(|w| w.offset);
         Ok(object)
     }
 
@@ -174,7 +208,7 @@ impl<'data> Object<'data> {
         let data_at = |section: SectionIndex| data_index(data_sections, section);
         let is_maps = |section: SectionIndex| {
             elf.section(section)
-                .is_some_and(|s| s.name == ".maps" || s.name == "maps")
+                .is_some_and(|s| s.name == ".maps" || is_legacy_section(s.name))
         };
         let extern_of = |symbol: SymbolIndex| {
             externs
@@ -201,6 +235,16 @@ impl<'data> Object<'data> {
             };
             if !target.is_code() {
                 continue;
+            }
+            if rel_section.rela && !rel_section.relocations.is_empty() {
+                let section = elf.section(rel_section.section);
+                self.warnings.push(Warning::new(
+                    section.map_or(0, |s| s.header_offset),
+                    section.map(|s| (s.index, s.name)),
+                    WarningKind::RelaRelocations {
+                        count: rel_section.relocations.len(),
+                    },
+                ));
             }
             for rel in &rel_section.relocations {
                 let (resolved, symbol_name) = resolve(&resolver, target.index, target.data, rel)?;
@@ -330,6 +374,13 @@ impl<'data> Object<'data> {
     /// The extern at `index`.
     pub fn extern_at(&self, index: ExternIndex) -> Option<&Extern<'data>> {
         self.externs.get(index.0)
+    }
+
+    /// What the object holds that a loader refuses or ignores (legacy maps, static programs,
+    /// externs outside `.kconfig`/`.ksyms`, ...), in the order found. The model holds all of
+    /// it; whether to load is the consumer's decision.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
     }
 }
 

@@ -1,21 +1,24 @@
-//! Programs and subprograms: the FUNC symbols of code sections, their bytes, calls and
-//! relocations, and their program type from the section name (libbpf's table).
+//! Programs and subprograms: the functions of code sections (FUNC symbols, or what old clang
+//! wrote instead), their bytes, calls and relocations, and their program type from the section
+//! name (libbpf's table).
 
-use bpfkit_isa::{Decoder, Insn};
+use bpfkit_isa::{Decoder, Insn, Opcode};
 use bpfkit_uapi::{AttachType, ProgType, ProgramSection};
 
 use crate::btf_ext::{CoreRelo, FuncInfo, LineInfo};
-use crate::elf::{ElfFile, Section, SymbolBinding, SymbolKind};
+use crate::elf::{ElfFile, Section, Symbol, SymbolBinding, SymbolKind};
 use crate::error::{ElfError, ErrorKind, Result};
 use crate::reloc::{CodeRelocation, slot};
+use crate::warning::{Warning, WarningKind};
 use crate::{SectionIndex, SymbolIndex};
 
 /// A function: the code of one FUNC symbol, an entry point or a subprogram.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Function<'data> {
-    /// The symbol's name.
+    /// The symbol's name (the section's name for a section no symbol names).
     pub name: &'data str,
-    /// The FUNC symbol.
+    /// The FUNC symbol (in objects of clang before 8: the NOTYPE symbol, or the section symbol
+    /// of a section that is one function; the null symbol 0 if there is none).
     pub symbol: SymbolIndex,
     /// The code section.
     pub section: SectionIndex,
@@ -142,60 +145,87 @@ impl<'data> Program<'data> {
     }
 }
 
+/// Where a function starts and what names it, before its bytes are cut out.
+struct Start<'data> {
+    name: &'data str,
+    symbol: SymbolIndex,
+    value: u64,
+    size: u64,
+    binding: SymbolBinding,
+    visibility: u8,
+    /// Whether a FUNC symbol names it (clang 8 and later); old clang wrote NOTYPE symbols.
+    typed: bool,
+    entry_offset: u64,
+}
+
 /// The functions of every code section, in section order and then by offset.
-pub(crate) fn collect_functions<'data>(elf: &ElfFile<'data>) -> Result<Vec<Function<'data>>> {
+///
+/// A function starts at each FUNC symbol. Objects from clang before 8 have none: there a global
+/// NOTYPE symbol starts a function (cilium/ebpf's rule; local NOTYPE symbols are jump labels),
+/// and a section with no such symbol either is one function, named by a local symbol at its
+/// start or else by the section (the section-per-program objects PREVAIL's corpus holds).
+/// Functions without a FUNC symbol get a warning: libbpf does not see them.
+pub(crate) fn collect_functions<'data>(
+    elf: &ElfFile<'data>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Function<'data>>> {
     let mut all = Vec::new();
     for section in elf.sections().iter().filter(|s| s.is_code() && s.size > 0) {
-        let mut syms: Vec<_> = elf
-            .symbols()
-            .iter()
-            .filter(|s| s.kind == SymbolKind::Func && s.section_index() == Some(section.index))
-            .collect();
-        syms.sort_by_key(|s| (s.value, s.index));
-        for (i, sym) in syms.iter().enumerate() {
-            let size = if sym.size == 0 {
-                // No size (hand-written assembly): up to the next function or the section end.
-                let next = syms[i + 1..]
+        let mut starts = function_starts(elf, section);
+        starts.sort_by_key(|s| (s.value, s.symbol));
+        for (i, start) in starts.iter().enumerate() {
+            let size = if start.size == 0 {
+                // No size (hand-written assembly, old clang): up to the next function or the end.
+                let next = starts[i + 1..]
                     .iter()
                     .map(|s| s.value)
-                    .find(|&v| v > sym.value)
+                    .find(|&v| v > start.value)
                     .unwrap_or(section.size);
-                next.saturating_sub(sym.value)
+                next.saturating_sub(start.value)
             } else {
-                sym.size
+                start.size
             };
             let error =
-                |kind| ElfError::in_section(sym.entry_offset, section.index, section.name, kind);
-            if sym
+                |kind| ElfError::in_section(start.entry_offset, section.index, section.name, kind);
+            if start
                 .value
                 .checked_add(size)
                 .is_none_or(|end| end > section.size)
             {
                 return Err(error(ErrorKind::FunctionOutOfBounds {
-                    name: sym.name.to_string(),
-                    start: sym.value,
+                    name: start.name.to_string(),
+                    start: start.value,
                     size,
                     section_size: section.size,
                 }));
             }
-            if sym.value % 8 != 0 || size % 8 != 0 {
+            if start.value % 8 != 0 || size % 8 != 0 {
                 return Err(error(ErrorKind::MisalignedFunction {
-                    name: sym.name.to_string(),
-                    start: sym.value,
+                    name: start.name.to_string(),
+                    start: start.value,
                     size,
                 }));
             }
-            let (start, end) = (sym.value as usize, (sym.value + size) as usize);
+            if !start.typed {
+                warnings.push(Warning::new(
+                    start.entry_offset,
+                    Some((section.index, section.name)),
+                    WarningKind::UntypedFunction {
+                        name: start.name.to_string(),
+                    },
+                ));
+            }
+            let (begin, end) = (start.value as usize, (start.value + size) as usize);
             all.push(Function {
-                name: sym.name,
-                symbol: sym.index,
+                name: start.name,
+                symbol: start.symbol,
                 section: section.index,
                 section_name: section.name,
-                offset: sym.value,
-                code: &section.data[start..end],
-                file_offset: section.offset + sym.value,
-                binding: sym.binding,
-                visibility: sym.visibility,
+                offset: start.value,
+                code: &section.data[begin..end],
+                file_offset: section.offset + start.value,
+                binding: start.binding,
+                visibility: start.visibility,
                 relocations: Vec::new(),
                 calls: Vec::new(),
                 func_info: Vec::new(),
@@ -207,14 +237,75 @@ pub(crate) fn collect_functions<'data>(elf: &ElfFile<'data>) -> Result<Vec<Funct
     Ok(all)
 }
 
+/// The symbols that start functions in code section `section` (see [`collect_functions`]).
+fn function_starts<'data>(elf: &ElfFile<'data>, section: &Section<'data>) -> Vec<Start<'data>> {
+    let in_section: Vec<&Symbol<'data>> = elf
+        .symbols()
+        .iter()
+        .filter(|s| s.section_index() == Some(section.index) && !s.name.is_empty())
+        .collect();
+    let start = |sym: &Symbol<'data>, typed| Start {
+        name: sym.name,
+        symbol: sym.index,
+        value: sym.value,
+        size: sym.size,
+        binding: sym.binding,
+        visibility: sym.visibility,
+        typed,
+        entry_offset: sym.entry_offset,
+    };
+    let funcs: Vec<Start<'data>> = in_section
+        .iter()
+        .filter(|s| s.kind == SymbolKind::Func)
+        .map(|s| start(s, true))
+        .collect();
+    if !funcs.is_empty() {
+        return funcs;
+    }
+    let globals: Vec<Start<'data>> = in_section
+        .iter()
+        .filter(|s| s.kind == SymbolKind::NoType && s.is_global())
+        .map(|s| start(s, false))
+        .collect();
+    if !globals.is_empty() {
+        return globals;
+    }
+    // One function for the whole section.
+    let section_symbol = in_section.iter().find(|s| s.kind == SymbolKind::Section);
+    let named = in_section
+        .iter()
+        .find(|s| s.kind == SymbolKind::NoType && s.value == 0);
+    let mut whole = match (named, section_symbol) {
+        (Some(sym), _) => start(sym, false),
+        // A section symbol's binding is not the function's: it has none.
+        (None, Some(sym)) => Start {
+            binding: SymbolBinding::Global,
+            ..start(sym, false)
+        },
+        (None, None) => Start {
+            name: section.name,
+            symbol: SymbolIndex(0),
+            value: 0,
+            size: 0,
+            binding: SymbolBinding::Global,
+            visibility: 0,
+            typed: false,
+            entry_offset: section.header_offset,
+        },
+    };
+    whole.value = 0;
+    whole.size = section.size;
+    vec![whole]
+}
+
 /// Every `call` with `src` = `BPF_PSEUDO_CALL` in `func`: targets from its relocation when it
 /// has one, else from `imm` relative to the next instruction in the same section.
 pub(crate) fn find_calls(func: &mut Function<'_>, section: &Section<'_>) {
     let mut calls = Vec::new();
     let mut at = 0usize;
     while let Some(insn) = slot(func.code, at as u64 * 8) {
-        let width = if insn.code == 0x18 { 2 } else { 1 };
-        if insn.code == 0x85 && insn.src == 1 {
+        let width = if insn.is_lddw() { 2 } else { 1 };
+        if insn.opcode() == Some(Opcode::CallLocal) {
             let relocated = func.relocations.iter().find(|r| r.insn == at);
             let target = match relocated.map(|r| r.target) {
                 Some(crate::RelocTarget::Call { section, insn }) => Some((section, insn, true)),

@@ -4,7 +4,7 @@
 
 use core::fmt;
 
-use bpfkit_isa::RawInsn;
+use bpfkit_isa::{Opcode, RawInsn};
 
 use crate::elf::{ElfFile, Relocation, Symbol, SymbolBinding, SymbolKind, SymbolSection};
 use crate::error::{ElfError, ErrorKind, RelocError, Result};
@@ -151,10 +151,6 @@ pub(crate) struct Resolver<'a, 'data> {
     pub extern_of: &'a dyn Fn(SymbolIndex) -> Option<ExternIndex>,
 }
 
-const CALL: u8 = 0x85;
-const LDDW: u8 = 0x18;
-const PSEUDO_CALL: u8 = 1;
-
 /// Resolves one relocation against code section `code_section` (whose bytes are `code`).
 pub(crate) fn resolve<'data>(
     r: &Resolver<'_, 'data>,
@@ -181,13 +177,18 @@ pub(crate) fn resolve<'data>(
         return Err(fail(RelocError::Misaligned));
     }
     let insn = slot(code, rel.offset).ok_or_else(|| fail(RelocError::Misaligned))?;
-    let is_call = insn.code == CALL;
-    if !is_call && insn.code != LDDW {
+    // What libbpf checks: the opcode byte of a call (any kind) or of an lddw (any pseudo form).
+    let is_call = insn.code == Opcode::Call.code();
+    if !is_call && !insn.is_lddw() {
         return Err(fail(RelocError::WrongInstruction { code: insn.code }));
     }
     if !is_call && slot(code, rel.offset + 8).is_none() {
         return Err(fail(RelocError::TruncatedLddw));
     }
+
+    // The addend: the `imm` being relocated for REL entries, explicit for RELA ones (whose
+    // instructions carry 0).
+    let addend = rel.addend.unwrap_or(i64::from(insn.imm));
 
     if sym.is_undefined() && sym.is_global() {
         let ext = (r.extern_of)(rel.symbol).ok_or_else(|| fail(RelocError::UnknownExtern))?;
@@ -200,7 +201,7 @@ pub(crate) fn resolve<'data>(
     }
 
     if is_call {
-        if insn.src != PSEUDO_CALL {
+        if insn.opcode() != Some(Opcode::CallLocal) {
             return Err(fail(RelocError::WrongCall { src: insn.src }));
         }
         let (section, count) = code_target(r.elf, &sym).ok_or_else(|| fail(RelocError::NotCode))?;
@@ -226,7 +227,7 @@ pub(crate) fn resolve<'data>(
     };
     if let Some((code_sec, count)) = code_target(r.elf, &sym) {
         // libbpf: global function: st_value = offset, imm = 0; static: st_value = 0, imm = offset.
-        let byte = sym.value as i128 + i128::from(insn.imm);
+        let byte = sym.value as i128 + i128::from(addend);
         let target = (byte / 8) as i64;
         if byte % 8 != 0 || byte < 0 || target as u64 >= count {
             return Err(fail(RelocError::TargetOutOfRange { target, count }));
@@ -240,24 +241,33 @@ pub(crate) fn resolve<'data>(
         ));
     }
     if (r.is_maps)(section) {
-        let map = (r.map_at)(section, sym.value)
-            .ok_or_else(|| fail(RelocError::NoMapAt { offset: sym.value }))?;
+        // libbpf takes the map at st_value. A map without a symbol of its own (a static legacy
+        // map) is reached through the section symbol, with its offset in the addend.
+        let offset = if sym.kind == SymbolKind::Section {
+            sym.value.wrapping_add(addend as u64)
+        } else {
+            sym.value
+        };
+        let map =
+            (r.map_at)(section, offset).ok_or_else(|| fail(RelocError::NoMapAt { offset }))?;
         return Ok((RelocTarget::Map(map), sym.name));
     }
     if let Some(data) = (r.data_at)(section) {
-        let offset = sym.value.wrapping_add(insn.imm as i64 as u64);
+        let offset = sym.value.wrapping_add(addend as u64);
         return Ok((RelocTarget::Data { data, offset }, sym.name));
     }
     let name = r.elf.section(section).map_or("", |s| s.name);
     Err(fail(RelocError::UnknownTargetSection(name.to_string())))
 }
 
-/// The code section a symbol is in and its instruction count, if it is a function symbol or a
-/// section symbol of a code section.
+/// The code section a symbol is in and its instruction count, if it is a function symbol, a
+/// section symbol or an untyped symbol (old clang's functions) of a code section.
 fn code_target(elf: &ElfFile<'_>, sym: &Symbol<'_>) -> Option<(SectionIndex, u64)> {
     let section = elf.section(sym.section_index()?)?;
-    let is_function = matches!(sym.kind, SymbolKind::Func | SymbolKind::Section)
-        || (sym.kind == SymbolKind::NoType && sym.binding == SymbolBinding::Local);
+    let is_function = matches!(
+        sym.kind,
+        SymbolKind::Func | SymbolKind::Section | SymbolKind::NoType
+    );
     (section.is_code() && is_function).then_some((section.index, section.size / 8))
 }
 

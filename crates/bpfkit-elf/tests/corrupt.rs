@@ -411,7 +411,8 @@ fn relocations() {
 fn legacy_maps() {
     let good = testdata("legacy_maps.v2.o");
     let maps = shdr(&good, "maps");
-    // 60 bytes for 3 maps; 58 bytes is not a whole number of definitions.
+    // 60 bytes for 3 maps of 20 bytes (their symbols' st_size); cut to 58, the last one
+    // crosses the end.
     let mut data = good.clone();
     put_u64(&mut data, maps + 32, 58);
     let e = expect_err(&data, "legacy size");
@@ -419,7 +420,24 @@ fn legacy_maps() {
         matches!(
             &e.kind,
             ErrorKind::BadMap {
-                reason: MapError::BadLegacySize(_),
+                reason: MapError::OutOfBounds { .. },
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Without st_size (old clang), a definition is the section's size over the number of
+    // maps: 58 bytes is not a whole number of definitions.
+    for name in ["packet_count", "flow_bytes", "percpu_stats"] {
+        let at = sym(&good, name);
+        put_u64(&mut data, at + 16, 0);
+    }
+    let e = expect_err(&data, "legacy size without st_size");
+    assert!(
+        matches!(
+            &e.kind,
+            ErrorKind::BadMap {
+                reason: MapError::BadLegacySize(19),
                 ..
             }
         ),

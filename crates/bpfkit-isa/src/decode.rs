@@ -392,3 +392,26 @@ impl Opcode {
         }
     }
 }
+
+impl RawInsn {
+    /// The instruction this slot names by its opcode byte and selecting field (`src` for calls
+    /// and `lddw`, `off` or `imm` for others), without checking its other fields: what a
+    /// loader looks at before deciding how to patch a slot.
+    ///
+    /// ```
+    /// use bpfkit_isa::{Opcode, RawInsn};
+    /// // call +3 (src = 1, BPF_PSEUDO_CALL)
+    /// let slot = RawInsn::from_bytes([0x85, 0x10, 0, 0, 3, 0, 0, 0]);
+    /// assert_eq!(slot.opcode(), Some(Opcode::CallLocal));
+    /// assert_eq!(RawInsn::from_bytes([0x85, 0xf0, 0, 0, 0, 0, 0, 0]).opcode(), None);
+    /// ```
+    pub fn opcode(&self) -> Option<Opcode> {
+        lookup(self).ok().map(|spec| spec.opcode)
+    }
+
+    /// Whether this is the first slot of a 64-bit immediate load (`lddw`, any pseudo form):
+    /// the instruction that takes two slots.
+    pub fn is_lddw(&self) -> bool {
+        self.code == Opcode::LdImm64.code()
+    }
+}

@@ -158,6 +158,19 @@ impl Opcode {
         &TABLE[self as usize]
     }
 
+    /// The opcode byte (shared by the rows that a selecting field tells apart, e.g. every call
+    /// form is `0x85`).
+    ///
+    /// ```
+    /// use bpfkit_isa::Opcode;
+    /// assert_eq!(Opcode::Call.code(), 0x85);
+    /// assert_eq!(Opcode::CallLocal.code(), 0x85);
+    /// assert_eq!(Opcode::LdMapFd.code(), 0x18);
+    /// ```
+    pub fn code(self) -> u8 {
+        self.spec().code
+    }
+
     /// Number of 8-byte slots: 2 for `lddw`, 1 otherwise.
     pub fn slots(self) -> usize {
         if matches!(self.spec().kind, Kind::LoadImm64 { .. }) {

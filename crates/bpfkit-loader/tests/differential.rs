@@ -32,9 +32,8 @@
 //! Environment: `BPFKIT_DIFF_PROGRAMS=N` runs N programs (default 10,000), `BPFKIT_DIFF_SEED=S`
 //! starts at seed S (program i uses seed S + i), so `BPFKIT_DIFF_SEED=S BPFKIT_DIFF_PROGRAMS=1`
 //! reproduces one program. Skips (printing why) only where `bpf(2)` is not permitted, and never
-//! under `CI=true`.
+//! under `CI=true` (the one rule of `bpfkit-test-support`).
 
-use bpfkit_test_support::{Need, require};
 #[path = "differential/generator.rs"]
 mod generator;
 #[path = "differential/shrink.rs"]
@@ -46,6 +45,7 @@ use bpfkit_isa::{Dialect, Insn, Opcode, Reg, TABLE};
 use bpfkit_loader::diff::{self, Comparison, Engine, Input, RunOutput};
 use bpfkit_relo::{MapSlot, ProgramImage};
 use bpfkit_sys::{MapDef, MapType, ProgFlags, ProgType};
+use bpfkit_test_support::{Need, require};
 use generator::{Generated, INPUT_LEN, NOT_GENERATED, generate};
 
 /// Bodies per kernel program. Each body brings up to 3 subprograms; the kernel allows 256.

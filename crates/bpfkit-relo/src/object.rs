@@ -177,6 +177,14 @@ fn layout_externs(
         let kind = match ext.kind {
             ExternKind::Ksym { typed } => ExternSpecKind::Ksym { typed },
             ExternKind::Kfunc => ExternSpecKind::Kfunc,
+            // Declared outside .kconfig/.ksyms (another object's function, an inline-asm
+            // symbol): libbpf refuses the object, and so does the linker for now.
+            ExternKind::Function | ExternKind::Variable | ExternKind::Undescribed => {
+                return Err(fail(
+                    ext.name,
+                    format!("{} extern outside .kconfig and .ksyms", ext.kind),
+                ));
+            }
             ExternKind::Kconfig => {
                 let btf = object.btf().expect("externs are described by BTF");
                 let var_type = var_type(btf, ext.btf_type);

@@ -16,27 +16,28 @@
 //! Every error names the command and the errno ([`Error`]). Maps and programs close their file
 //! descriptors when dropped.
 //!
-//! ```
+//! ```no_run
 //! use bpfkit_isa::{Insn, Opcode, Reg};
 //! use bpfkit_sys::{Error, ProgType, ProgramLoad, TestRun};
 //!
-//! if bpfkit_sys::probe().is_ok() {
-//!     // r0 = 42; exit
-//!     let insns = [
-//!         Insn::new(Opcode::Mov64Imm).with_dst(Reg::R0).with_imm(42),
-//!         Insn::new(Opcode::Exit),
-//!     ];
-//!     let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns).load()?;
-//!     let out = prog.test_run(&TestRun { data_in: &[0; 14], ..TestRun::default() })?;
-//!     assert_eq!(out.retval, 42);
+//! // r0 = 42; exit
+//! let insns = [
+//!     Insn::new(Opcode::Mov64Imm).with_dst(Reg::R0).with_imm(42),
+//!     Insn::new(Opcode::Exit),
+//! ];
+//! let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns).load()?;
+//! let out = prog.test_run(&TestRun { data_in: &[0; 14], ..TestRun::default() })?;
+//! assert_eq!(out.retval, 42);
 //!
-//!     // exit, with r0 never set: the verifier says so.
-//!     let err = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns[1..]).load().unwrap_err();
-//!     assert!(matches!(err, Error::Verifier { .. }));
-//!     assert!(err.to_string().contains("R0 !read_ok"));
-//! }
+//! // exit, with r0 never set: the verifier says so.
+//! let err = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns[1..]).load().unwrap_err();
+//! assert!(matches!(err, Error::Verifier { .. }));
+//! assert!(err.to_string().contains("R0 !read_ok"));
 //! # Ok::<(), Error>(())
 //! ```
+//!
+//! (The example needs `bpf(2)`, so it is compiled but not run as a doctest; the test
+//! `crate_example_runs` in `tests/api.rs` runs it under the skip rule.)
 
 #![deny(missing_docs)]
 

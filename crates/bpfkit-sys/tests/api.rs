@@ -1,12 +1,12 @@
 //! The loader against the running kernel: maps, program loads, test runs, info and errors.
-
-use bpfkit_test_support::{Need, require};
+//! Each test needs `bpf(2)` and skips under the one rule of `bpfkit-test-support` without it.
 
 use bpfkit_isa::{Insn, Opcode, Reg};
 use bpfkit_sys::{
     Command, Errno, Error, Map, MapCreate, MapDef, MapType, ProgType, ProgramLoad, TestRun,
     UpdateMode,
 };
+use bpfkit_test_support::{Need, require};
 use std::os::fd::AsRawFd;
 
 /// An Ethernet header's worth of packet, the least a socket filter's test run takes. Its
@@ -23,6 +23,30 @@ fn exit() -> Insn {
 
 fn errno_of<T: std::fmt::Debug>(result: Result<T, Error>) -> i32 {
     result.unwrap_err().errno().expect("a system call error").0
+}
+
+/// The example at the top of the crate's documentation (a `no_run` doctest, since a doctest
+/// cannot skip under the rule), run here where it can.
+#[test]
+fn crate_example_runs() {
+    require!(Need::Kernel);
+    let insns = [mov(Reg::R0, 42), exit()];
+    let prog = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns)
+        .load()
+        .unwrap();
+    let out = prog
+        .test_run(&TestRun {
+            data_in: &[0; 14],
+            ..TestRun::default()
+        })
+        .unwrap();
+    assert_eq!(out.retval, 42);
+
+    let err = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns[1..])
+        .load()
+        .unwrap_err();
+    assert!(matches!(err, Error::Verifier { .. }));
+    assert!(err.to_string().contains("R0 !read_ok"), "{err}");
 }
 
 #[test]

@@ -37,7 +37,8 @@ pub enum Need<'a> {
     BpfFs,
     /// A readable file, with what it is for the message (`/sys/kernel/btf/vmlinux`).
     File(&'a str),
-    /// Debian's `libbpf.so.1`, driven through python3's ctypes as an oracle.
+    /// Debian's `libbpf.so.1`, driven through python3's ctypes as an oracle: python3 must be on
+    /// `PATH` and able to load the library.
     Libbpf,
 }
 
@@ -53,12 +54,20 @@ pub fn in_ci() -> bool {
 }
 
 /// Whether `need` is met here; `Err` says why not.
+///
+/// # Panics
+/// When `bpf(2)` is permitted but fails anyway ([`bpfkit_sys::Unavailable::Failed`]): that is a
+/// defect to report, never a reason to skip.
 pub fn check(need: Need<'_>) -> Result<(), String> {
     match need {
         Need::Tool(name) => find_tool(name)
             .map(|_| ())
             .ok_or_else(|| format!("{name} is not installed (not found on PATH)")),
-        Need::Kernel => bpfkit_sys::probe().map_err(|why| why.to_string()),
+        Need::Kernel => match bpfkit_sys::probe() {
+            Ok(()) => Ok(()),
+            Err(why) if why.is_environmental() => Err(why.to_string()),
+            Err(why) => panic!("{why}"),
+        },
         Need::Root => {
             if effective_uid() == Some(0) {
                 Ok(())
@@ -80,10 +89,17 @@ pub fn check(need: Need<'_>) -> Result<(), String> {
             .map_err(|e| format!("cannot read {path}: {e}")),
         Need::Libbpf => {
             check(Need::Tool("python3"))?;
-            if Path::new(LIBBPF_SO).exists() {
+            if !Path::new(LIBBPF_SO).exists() {
+                return Err(format!("{LIBBPF_SO} is missing (Debian's libbpf1)"));
+            }
+            let loads = std::process::Command::new("python3")
+                .args(["-c", "import ctypes; ctypes.CDLL('libbpf.so.1')"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if loads {
                 Ok(())
             } else {
-                Err(format!("{LIBBPF_SO} is missing (Debian's libbpf1)"))
+                Err("python3's ctypes cannot load libbpf.so.1".to_string())
             }
         }
     }
@@ -122,6 +138,25 @@ pub fn tool(name: &str) -> Option<PathBuf> {
         skip(&format!("{name} is not installed (not found on PATH)"));
     }
     found
+}
+
+/// The directory of an outside corpus named by environment variable `var`, for a test marked
+/// `#[ignore = "needs VAR=<dir ...>"]`.
+///
+/// Corpora that CI machines do not have (a checkout of vbpf/ebpf-samples, of cilium/ebpf, the
+/// shared conformance suite) are read by ignored tests, so that a run without them never counts
+/// them as passed; `cargo test -- --ignored` with the variable set runs them.
+///
+/// # Panics
+/// When `var` is unset or does not name a directory: a test asked for by name must not pass
+/// without its corpus.
+pub fn corpus_dir(var: &str) -> PathBuf {
+    let Some(dir) = std::env::var_os(var) else {
+        panic!("{var} is not set: point it at the corpus this ignored test reads");
+    };
+    let dir = PathBuf::from(dir);
+    assert!(dir.is_dir(), "{var}={}: not a directory", dir.display());
+    dir
 }
 
 /// Returns from the calling test, under the rule, unless every need is met.
@@ -170,6 +205,12 @@ mod tests {
     fn a_missing_file_is_reported_with_its_path() {
         let err = check(Need::File("/nonexistent/bpfkit")).unwrap_err();
         assert!(err.contains("/nonexistent/bpfkit"), "{err}");
+    }
+
+    #[test]
+    #[should_panic(expected = "BPFKIT_NO_SUCH_CORPUS is not set")]
+    fn an_unset_corpus_fails_the_test() {
+        corpus_dir("BPFKIT_NO_SUCH_CORPUS");
     }
 
     #[test]

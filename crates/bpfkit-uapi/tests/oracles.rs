@@ -2,41 +2,21 @@
 //! libbpf itself (`libbpf.so.1` through python3's ctypes): facts parsed from their answers at test
 //! time, never from our own output.
 //!
-//! A missing tool skips a test with a printed reason, except under `CI=true`, where it fails.
+//! A missing tool skips a test under the one rule of `bpfkit-test-support`: a printed reason,
+//! or a failure under `CI=true`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
+use bpfkit_test_support::{Need, VMLINUX, require};
 use bpfkit_uapi::{AttachType, CoreReloKind, MapType, ProgType, SECTION_DEFS, SectionMatch};
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Skips (returns `None`) when `what` is unavailable, or fails under CI.
-fn require<T>(value: Option<T>, what: &str) -> Option<T> {
-    if value.is_none() {
-        assert!(!in_ci(), "{what} is required under CI=true");
-        eprintln!("skipping: {what} is not available");
-    }
-    value
-}
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    });
-    require(found, name)
-}
 
 /// `enum name -> [(enumerator, value)]` from `bpftool btf dump file FILE` (raw format).
 fn kernel_enums(bpftool: &Path, wanted: &[&str]) -> BTreeMap<String, Vec<(String, u64)>> {
     let out = Command::new(bpftool)
-        .args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux"])
+        .args(["btf", "dump", "file", VMLINUX])
         .output()
         .expect("run bpftool");
     assert!(out.status.success(), "bpftool failed: {out:?}");
@@ -69,15 +49,9 @@ fn kernel_enums(bpftool: &Path, wanted: &[&str]) -> BTreeMap<String, Vec<(String
 
 #[test]
 fn kernel_btf_enums_agree() {
-    let Some(bpftool) = tool("bpftool") else {
-        return;
-    };
-    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        eprintln!("skipping: /sys/kernel/btf/vmlinux is missing (kernel without BTF)");
-        return;
-    }
+    require!(Need::Tool("bpftool"), Need::File(VMLINUX));
     let enums = kernel_enums(
-        &bpftool,
+        Path::new("bpftool"),
         &[
             "bpf_prog_type",
             "bpf_map_type",
@@ -156,16 +130,13 @@ fn names(name: Option<&str>) -> Vec<String> {
     name.into_iter().map(str::to_owned).collect()
 }
 
-/// Runs a python3 script with `stdin`, returning stdout, or `None` when python3 or libbpf.so.1
-/// is unavailable.
+/// Runs a python3 script with `stdin`, returning stdout, or `None` (under the rule) when python3
+/// or libbpf.so.1 is unavailable.
 fn python_libbpf(script: &str, stdin: &str) -> Option<String> {
-    let python = tool("python3")?;
-    let probe = Command::new(&python)
-        .args(["-c", "import ctypes; ctypes.CDLL('libbpf.so.1')"])
-        .output()
-        .expect("run python3");
-    require(probe.status.success().then_some(()), "libbpf.so.1")?;
-    let mut child = Command::new(&python)
+    if !bpfkit_test_support::available(&[Need::Libbpf]) {
+        return None;
+    }
+    let mut child = Command::new("python3")
         .args(["-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -6,8 +6,8 @@
 //! for loading, which `bpftool btf dump` does not do). Like bpftool, a module's BTF under
 //! `/sys/kernel/btf/` is read on top of `/sys/kernel/btf/vmlinux` when no `--base` is given.
 //!
-//! The `.BTF` section is read with the `object` crate directly for now; `bpfkit-elf` will take
-//! this over.
+//! An ELF file is read by `bpfkit-elf` (any ELF64 file: an object, a kernel module, vmlinux), so
+//! errors name byte offsets in the file.
 
 use std::io::{self, Write};
 use std::ops::Range;
@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use bpfkit_btf::dump::{self, CDumpOptions, DumpError};
 use bpfkit_btf::vmlinux::{SYSFS_BTF_DIR, VMLINUX_PATH};
 use bpfkit_btf::{Btf, BtfError};
+use bpfkit_elf::ElfFile;
 use clap::{Subcommand, ValueEnum};
-use object::{Object, ObjectSection};
 
 use crate::CliError;
 use crate::error::read_file;
@@ -87,23 +87,18 @@ impl Blob {
             });
         }
         let fail = |msg: String| CliError::input(format!("{}: {msg}", path.display()));
-        let file =
-            object::File::parse(&*bytes).map_err(|e| fail(format!("not a valid ELF file: {e}")))?;
+        let file = ElfFile::parse_sections(&bytes).map_err(|e| fail(e.to_string()))?;
         let section = file
             .section_by_name(".BTF")
             .ok_or_else(|| fail("no .BTF section (was it built with -g?)".into()))?;
-        let (start, len) = section
-            .file_range()
-            .ok_or_else(|| fail("the .BTF section has no data in the file".into()))?;
-        let range = usize::try_from(start).unwrap_or(usize::MAX)
-            ..usize::try_from(start.saturating_add(len)).unwrap_or(usize::MAX);
-        if range.end > bytes.len() {
-            return Err(fail(format!(
-                "the .BTF section [{:#x}, {:#x}) is past the end of the file",
-                range.start, range.end
-            )));
+        if section.is_nobits() {
+            return Err(fail("the .BTF section has no data in the file".into()));
         }
-        let ptr_size = Some(if file.is_64() { 8 } else { 4 });
+        // bpfkit-elf checked that the section's bytes are inside the file.
+        let start = section.offset as usize;
+        let range = start..start + section.data.len();
+        // ELF64 only (bpfkit-elf reads no other class): 8-byte pointers.
+        let ptr_size = Some(8);
         Ok(Blob {
             bytes,
             range,

@@ -7,9 +7,9 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bpfkit_isa::{Decoder, Dialect};
+use bpfkit_elf::{ElfError, ElfFile, ErrorKind, SymbolKind};
+use bpfkit_isa::{DecodeError, Decoder, Dialect};
 use clap::Args;
-use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
 use crate::CliError;
 use crate::error::read_file;
@@ -33,6 +33,12 @@ impl DisasmArgs {
             disasm_object(&bytes, self.dialect)
                 .map_err(|e| CliError::input(format!("{name}: {e}")))?
         } else {
+            if bytes.len() % 8 != 0 {
+                return Err(CliError::input(format!(
+                    "{name}: {} bytes is not a whole number of 8-byte instructions",
+                    bytes.len()
+                )));
+            }
             let mut out = String::new();
             disasm_code(&bytes, self.dialect, &[], &mut out)
                 .map_err(|e| CliError::input(format!("{name}: {e}")))?;
@@ -43,21 +49,15 @@ impl DisasmArgs {
     }
 }
 
-/// Disassembles `code`, printing `name:` before the slots that `labels` name.
+/// Disassembles `code` (whole slots), printing `name:` before the slots that `labels` name.
 fn disasm_code(
     code: &[u8],
     dialect: Dialect,
-    labels: &[(usize, String)],
+    labels: &[(usize, &str)],
     out: &mut String,
-) -> Result<(), String> {
-    if code.len() % 8 != 0 {
-        return Err(format!(
-            "{} bytes is not a whole number of 8-byte instructions",
-            code.len()
-        ));
-    }
+) -> Result<(), DecodeError> {
     for item in Decoder::new(code) {
-        let (slot, insn) = item.map_err(|e| e.to_string())?;
+        let (slot, insn) = item?;
         for (_, label) in labels.iter().filter(|(s, _)| *s == slot) {
             let _ = writeln!(out, "{label}:");
         }
@@ -66,30 +66,36 @@ fn disasm_code(
     Ok(())
 }
 
-/// Disassembles every code section of an ELF object.
-fn disasm_object(bytes: &[u8], dialect: Dialect) -> Result<String, String> {
-    let file = object::File::parse(bytes).map_err(|e| e.to_string())?;
+/// Disassembles every code section of an ELF object, read by `bpfkit-elf`: errors name the
+/// byte offset in the file and the section.
+fn disasm_object(bytes: &[u8], dialect: Dialect) -> Result<String, ElfError> {
+    let elf = ElfFile::parse(bytes)?;
+    elf.require_little_endian()?;
     let mut out = String::new();
-    for section in file.sections().filter(|s| s.kind() == SectionKind::Text) {
-        let data = section.data().map_err(|e| e.to_string())?;
-        if data.is_empty() {
-            continue;
+    for section in elf.sections().iter().filter(|s| s.is_code() && s.size > 0) {
+        let in_section = |e| ElfError::in_section(section.offset, section.index, section.name, e);
+        if section.size % 8 != 0 {
+            return Err(in_section(ErrorKind::OddSize {
+                size: section.size,
+                entsize: 8,
+            }));
         }
-        let section_name = section.name().map_err(|e| e.to_string())?;
-        let mut labels: Vec<(usize, String)> = file
+        let mut labels: Vec<(usize, &str)> = elf
             .symbols()
-            .filter(|s| s.section_index() == Some(section.index()) && s.kind() == SymbolKind::Text)
-            .filter_map(|s| {
-                Some((
-                    (s.address() - section.address()) as usize / 8,
-                    s.name().ok()?.to_string(),
-                ))
-            })
+            .iter()
+            .filter(|s| s.section_index() == Some(section.index) && s.kind == SymbolKind::Func)
+            .map(|s| ((s.value / 8) as usize, s.name))
             .collect();
         labels.sort();
-        let _ = writeln!(out, "; section {section_name}");
-        disasm_code(data, dialect, &labels, &mut out)
-            .map_err(|e| format!("section {section_name}: {e}"))?;
+        let _ = writeln!(out, "; section {}", section.name);
+        disasm_code(section.data, dialect, &labels, &mut out).map_err(|e| {
+            ElfError::in_section(
+                section.offset + e.slot as u64 * 8,
+                section.index,
+                section.name,
+                ErrorKind::Decode(e),
+            )
+        })?;
     }
     Ok(out)
 }

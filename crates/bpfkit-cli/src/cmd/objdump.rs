@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bpfkit_elf::{
-    DataKind, ElfError, ExternKind, Function, InitialTarget, MapKind, Object, Pinning, RelocTarget,
-    SymbolBinding, SymbolKind, SymbolSection,
+    DataKind, ElfFile, Function, InitialTarget, LegacyDef, LegacyLayout, MapKind, Object,
+    RelocTarget, SymbolBinding, SymbolKind, SymbolSection,
 };
-use bpfkit_isa::{Decoder, Dialect};
+use bpfkit_isa::{Dialect, Insn};
 use clap::Args;
 
 use crate::CliError;
@@ -53,7 +53,18 @@ impl ObjdumpArgs {
     pub fn run(self) -> Result<ExitCode, CliError> {
         let bytes = read_file(&self.file)?;
         let name = self.file.display().to_string();
-        let object = Object::parse(&bytes).map_err(|e| CliError::input(format!("{name}: {e}")))?;
+        let object = match Object::parse(&bytes) {
+            Ok(object) => object,
+            Err(e) => {
+                // What can still be read, before the error: the section table.
+                if let Ok(elf) = ElfFile::parse_sections(&bytes) {
+                    let mut out = format!("{name}:\tfile format elf64-bpf\n");
+                    sections(&mut out, &elf);
+                    print!("{out}");
+                }
+                return Err(CliError::input(format!("{name}: {e}")));
+            }
+        };
         let all = !(self.headers
             || self.programs
             || self.maps
@@ -62,8 +73,9 @@ impl ObjdumpArgs {
             || self.disassemble);
         let mut out = String::new();
         header(&mut out, &name, &object);
+        warnings(&mut out, &object);
         if all || self.headers {
-            sections(&mut out, &object);
+            sections(&mut out, object.elf());
         }
         if all || self.programs {
             programs(&mut out, &object);
@@ -78,15 +90,11 @@ impl ObjdumpArgs {
         if all || self.syms {
             symbols(&mut out, &object);
         }
-        let mut failure = None;
         if all || self.disassemble {
-            failure = disassembly(&mut out, &object, self.dialect);
+            disassembly(&mut out, &object, self.dialect);
         }
         print!("{out}");
-        match failure {
-            Some(e) => Err(CliError::input(format!("{name}: {e}"))),
-            None => Ok(ExitCode::SUCCESS),
-        }
+        Ok(ExitCode::SUCCESS)
     }
 }
 
@@ -157,10 +165,21 @@ fn header(out: &mut String, name: &str, object: &Object<'_>) {
     );
 }
 
-fn sections(out: &mut String, object: &Object<'_>) {
+/// What a loader would refuse or ignore, one line each; nothing when there is nothing to say.
+fn warnings(out: &mut String, object: &Object<'_>) {
+    if object.warnings().is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nWarnings:");
+    for w in object.warnings() {
+        let _ = writeln!(out, "  {w}");
+    }
+}
+
+fn sections(out: &mut String, elf: &ElfFile<'_>) {
     let _ = writeln!(out, "\nSections:");
     let mut t = Table::new(&["Idx", "Name", "Type", "Size", "Offset", "Flags"]);
-    for s in object.elf().sections() {
+    for s in elf.sections() {
         let mut flags = String::new();
         for (bit, c) in [(1, 'W'), (2, 'A'), (4, 'X')] {
             if s.flags & bit != 0 {
@@ -279,11 +298,7 @@ fn maps(out: &mut String, object: &Object<'_>) {
             m.def.value_size.to_string(),
             m.def.max_entries.to_string(),
             format!("{:#x}", m.def.map_flags.bits()),
-            match m.pinning {
-                Pinning::None => "none",
-                Pinning::ByName => "by_name",
-            }
-            .to_string(),
+            m.pinning.to_string(),
             m.def.map_extra.to_string(),
         ]);
         if let Some(inner) = &m.inner {
@@ -296,6 +311,11 @@ fn maps(out: &mut String, object: &Object<'_>) {
                 inner.def.max_entries,
                 inner.def.map_flags.bits()
             ));
+        }
+        if let Some(legacy) = &m.legacy {
+            if let Some(note) = legacy_note(legacy) {
+                notes.push(format!("{}: {note}", m.name));
+            }
         }
         for v in &m.initial_values {
             let what = match v.target {
@@ -310,6 +330,38 @@ fn maps(out: &mut String, object: &Object<'_>) {
         let _ = writeln!(out, "\nMap details:");
         for note in notes {
             let _ = writeln!(out, "  {note}");
+        }
+    }
+}
+
+/// What a legacy definition holds past `map_flags`, if anything is not zero.
+fn legacy_note(legacy: &LegacyDef<'_>) -> Option<String> {
+    if legacy.extra.iter().all(|&b| b == 0) {
+        return None;
+    }
+    match legacy.layout {
+        LegacyLayout::Libbpf => None,
+        LegacyLayout::Iproute2 {
+            id,
+            pinning,
+            inner_id,
+            inner_idx,
+        } => Some(format!(
+            "iproute2 bpf_elf_map: id {id} pinning {pinning} inner_id {inner_id} inner_idx {inner_idx}"
+        )),
+        LegacyLayout::KernelSamples {
+            inner_map_idx,
+            numa_node,
+        } => Some(format!(
+            "samples/bpf bpf_map_def: inner_map_idx {inner_map_idx} numa_node {numa_node}"
+        )),
+        LegacyLayout::Unknown => {
+            let bytes: Vec<String> = legacy.extra.iter().map(|b| format!("{b:02x}")).collect();
+            Some(format!(
+                "{} unidentified bytes past map_flags: {}",
+                legacy.extra.len(),
+                bytes.join(" ")
+            ))
         }
     }
 }
@@ -342,13 +394,7 @@ fn data_and_externs(out: &mut String, object: &Object<'_>) {
     for e in object.externs() {
         t.row(vec![
             e.name.to_string(),
-            match e.kind {
-                ExternKind::Kconfig => "kconfig",
-                ExternKind::Ksym { typed: true } => "ksym",
-                ExternKind::Ksym { typed: false } => "ksym-typeless",
-                ExternKind::Kfunc => "kfunc",
-            }
-            .to_string(),
+            e.kind.to_string(),
             if e.weak { "yes" } else { "no" }.to_string(),
         ]);
     }
@@ -389,8 +435,14 @@ fn relocations(out: &mut String, object: &Object<'_>) {
                 .flat_map(|f| f.relocations.iter())
                 .find(|c| c.entry_offset == r.entry_offset)
                 .map(|c| meaning(object, c.target));
+            // A RELA entry's addend follows the symbol, as llvm-objdump prints it.
+            let addend = match r.addend {
+                Some(a) if a > 0 => format!("+{a:#x}"),
+                Some(a) if a < 0 => format!("-{:#x}", a.unsigned_abs()),
+                _ => String::new(),
+            };
             let line = format!(
-                "{:016x} {:<24} {sym} {}",
+                "{:016x} {:<24} {sym}{addend} {}",
                 r.offset,
                 r.r_type.to_string(),
                 resolved.map_or(String::new(), |m| format!("({m})"))
@@ -441,9 +493,9 @@ fn symbols(out: &mut String, object: &Object<'_>) {
     t.print(out);
 }
 
-/// Prints every function of every code section; returns the first decoding error.
-fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) -> Option<ElfError> {
-    let mut failure = None;
+/// Prints every function of every code section. A slot that does not decode prints as
+/// `<unknown: why>` (the object's warnings say so too) and the listing goes on at the next slot.
+fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) {
     let mut functions: Vec<&Function<'_>> = object.functions().collect();
     functions.sort_by_key(|f| (f.section, f.offset));
     let mut current = None;
@@ -454,18 +506,22 @@ fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) -> Optio
         }
         let _ = writeln!(out, "\n{:016x} <{}>:", f.offset, f.name);
         let mut last_line = None;
-        for item in Decoder::new(f.code) {
-            let (slot, insn) = match item {
-                Ok(ok) => ok,
+        let mut slot = 0;
+        while slot < f.insn_count() {
+            let insn = match Insn::decode(f.code, slot) {
+                Ok(insn) => insn,
                 Err(e) => {
-                    let offset = f.file_offset + e.slot as u64 * 8;
+                    let bytes = &f.code[slot * 8..slot * 8 + 8];
+                    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
                     let _ = writeln!(
                         out,
-                        "{:>8}:\t<unknown: {e}>",
-                        f.first_insn() + e.slot as u64
+                        "{:>8}:\t{}\t<unknown: {}>",
+                        f.first_insn() + slot as u64,
+                        hex.join(" "),
+                        e.kind
                     );
-                    failure.get_or_insert(ElfError::new(offset, bpfkit_elf::ErrorKind::Decode(e)));
-                    break;
+                    slot += 1;
+                    continue;
                 }
             };
             for line in f.line_info.iter().filter(|l| l.insn == slot) {
@@ -496,7 +552,7 @@ fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) -> Optio
                     meaning(object, r.target)
                 );
             }
+            slot += insn.slots();
         }
     }
-    failure
 }

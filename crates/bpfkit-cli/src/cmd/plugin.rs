@@ -9,9 +9,9 @@
 use std::io::Read;
 use std::process::ExitCode;
 
+use bpfkit_elf::ElfFile;
 use bpfkit_vm::Vm;
 use clap::Args;
-use object::{Object, ObjectSection, SectionKind};
 
 use crate::CliError;
 use crate::engine::{Engine, add_conformance_helpers, parse_hex};
@@ -54,14 +54,13 @@ impl PluginArgs {
     }
 }
 
+/// The bytes of the first non-empty code section, the object read by `bpfkit-elf`.
 fn first_code_section(elf: &[u8]) -> Result<Vec<u8>, CliError> {
-    let file = object::File::parse(elf).map_err(|e| CliError::input(format!("ELF: {e}")))?;
+    let file = ElfFile::parse(elf).map_err(|e| CliError::input(format!("ELF: {e}")))?;
     let section = file
         .sections()
-        .find(|s| s.kind() == SectionKind::Text && s.size() > 0)
+        .iter()
+        .find(|s| s.is_code() && s.size > 0)
         .ok_or_else(|| CliError::input("ELF: no code section"))?;
-    Ok(section
-        .data()
-        .map_err(|e| CliError::input(format!("ELF: {e}")))?
-        .to_vec())
+    Ok(section.data.to_vec())
 }

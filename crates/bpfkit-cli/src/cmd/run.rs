@@ -10,10 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use bpfkit_elf::ElfFile;
 use bpfkit_isa::Dialect;
 use bpfkit_vm::Vm;
 use clap::Args;
-use object::{Object, ObjectSection};
 
 use crate::CliError;
 use crate::engine::{Engine, add_conformance_helpers, parse_hex};
@@ -127,14 +127,15 @@ pub fn read_program(arg: &str, dialect: Option<Dialect>) -> Result<Vec<u8>, CliE
     read_file(path)
 }
 
+/// The bytes of section `name` of the object at `obj`, read by `bpfkit-elf`.
 fn section_bytes(obj: &Path, name: &str) -> Result<Vec<u8>, CliError> {
     let data = read_file(obj)?;
     let err = |e: String| CliError::input(format!("{}: {e}", obj.display()));
-    let file = object::File::parse(&*data).map_err(|e| err(e.to_string()))?;
+    let file = ElfFile::parse(&data).map_err(|e| err(e.to_string()))?;
     let section = file
         .section_by_name(name)
         .ok_or_else(|| err(format!("no section `{name}`")))?;
-    Ok(section.data().map_err(|e| err(e.to_string()))?.to_vec())
+    Ok(section.data.to_vec())
 }
 
 impl RunArgs {

@@ -5,9 +5,10 @@ use bpfkit_btf::{Btf, Kind, Linkage, Member, Type, TypeId};
 use bpfkit_uapi::{MapDef, MapFlags, MapType};
 
 use super::{InitialTarget, InitialValue, InnerMap, Map, MapKind, MapTypes, Pinning, bad_map};
-use crate::elf::{ElfFile, Section};
+use crate::elf::{ElfFile, Section, SymbolKind};
 use crate::error::{MapError, Result};
 use crate::program::Program;
+use crate::warning::{Warning, WarningKind};
 use crate::{MapIndex, ProgIndex};
 
 /// A parsed BTF map and the byte offset of its `values` member, if any.
@@ -21,6 +22,7 @@ pub(crate) fn parse_btf_maps<'data>(
     elf: &ElfFile<'data>,
     btf: Option<&Btf<'data>>,
     section: &Section<'data>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Vec<BtfMap<'data>>> {
     let fail = |offset: u64, map: &str, reason| bad_map(section, offset, map, reason);
     let Some(btf) = btf else {
@@ -43,18 +45,34 @@ pub(crate) fn parse_btf_maps<'data>(
         if var.kind() != Kind::Var {
             return Err(fail(MapError::NotStruct(var.kind().to_string())));
         }
-        if var.linkage() != Some(Linkage::Global) {
-            return Err(fail(MapError::NotStruct(format!(
-                "a variable with {} linkage",
-                var.linkage().unwrap_or(Linkage::Static)
-            ))));
+        match var.linkage() {
+            Some(Linkage::Global) => {}
+            Some(Linkage::Static) => warnings.push(Warning::new(
+                at,
+                Some((section.index, section.name)),
+                WarningKind::StaticMap {
+                    map: name.to_string(),
+                },
+            )),
+            other => {
+                return Err(fail(MapError::NotStruct(format!(
+                    "a variable with {} linkage",
+                    other.unwrap_or(Linkage::Extern)
+                ))));
+            }
         }
         // clang leaves the DATASEC offsets of global variables at 0; libbpf takes them from the
-        // ELF symbols (btf_fixup_datasec), and so do we.
+        // ELF symbols (btf_fixup_datasec), and so do we (a global one first: a static map may
+        // share its name with a local symbol elsewhere).
+        let in_section = |s: &&crate::elf::Symbol<'_>| {
+            s.section_index() == Some(section.index) && s.name == name
+        };
         let symbol = elf
             .symbols()
             .iter()
-            .find(|s| s.section_index() == Some(section.index) && s.name == name && s.is_global())
+            .filter(in_section)
+            .find(|s| s.is_global())
+            .or_else(|| elf.symbols().iter().find(in_section))
             .ok_or_else(|| fail(MapError::NoSymbol))?;
         let (offset, size) = (symbol.value, u64::from(vi.size));
         if offset
@@ -79,6 +97,16 @@ pub(crate) fn parse_btf_maps<'data>(
             }));
         }
         let parsed = parse_def(btf, &def_type, false).map_err(fail)?;
+        if let Pinning::Unknown(value) = parsed.pinning {
+            warnings.push(Warning::new(
+                at,
+                Some((section.index, section.name)),
+                WarningKind::UnknownPinning {
+                    map: name.to_string(),
+                    value,
+                },
+            ));
+        }
         maps.push(BtfMap {
             map: Map {
                 name,
@@ -92,6 +120,7 @@ pub(crate) fn parse_btf_maps<'data>(
                 pinning: parsed.pinning,
                 inner: parsed.inner,
                 initial_values: Vec::new(),
+                legacy: None,
             },
             values_offset: parsed.values_offset,
         });
@@ -190,17 +219,7 @@ fn parse_def(btf: &Btf<'_>, def_type: &Type<'_>, is_inner: bool) -> Result<Parse
                 if is_inner {
                     return Err(MapError::BadValues("an inner map cannot be pinned"));
                 }
-                pinning = match uint(btf, m, "pinning")? {
-                    0 => Pinning::None,
-                    1 => Pinning::ByName,
-                    other => {
-                        return Err(MapError::Conflict {
-                            field: "pinning (0 or 1)",
-                            first: 1,
-                            second: other.into(),
-                        });
-                    }
-                };
+                pinning = Pinning::from_libbpf(uint(btf, m, "pinning")?);
             }
             "map_extra" => def.map_extra = ulong(btf, m)?,
             other => return Err(MapError::UnknownField(other.to_string())),
@@ -281,6 +300,7 @@ pub(crate) fn resolve_initial_values<'data>(
     maps: &mut [Map<'data>],
     values_offsets: &[Option<u64>],
     programs: &[Program<'data>],
+    warnings: &mut Vec<Warning>,
 ) -> Result<()> {
     let mut found = Vec::new();
     for rel in elf.relocations_for(section.index) {
@@ -326,15 +346,35 @@ pub(crate) fn resolve_initial_values<'data>(
                 .ok_or_else(|| fail(map.name, slot, "not a map of this object"))?;
             InitialTarget::Map(MapIndex(target))
         } else {
-            let target = programs
-                .iter()
-                .position(|p| {
-                    p.name() == sym.name
-                        && Some(p.function.section) == sym.section_index()
-                        && p.function.offset == sym.value
-                })
-                .ok_or_else(|| fail(map.name, slot, "not an entry-point program"))?;
-            InitialTarget::Program(ProgIndex(target))
+            let program = programs.iter().position(|p| {
+                p.name() == sym.name
+                    && Some(p.function.section) == sym.section_index()
+                    && p.function.offset == sym.value
+            });
+            let is_function = sym
+                .section_index()
+                .and_then(|i| elf.section(i))
+                .is_some_and(|s| s.is_code() && sym.kind == SymbolKind::Func);
+            match (program, is_function) {
+                (Some(index), _) => InitialTarget::Program(ProgIndex(index)),
+                // A subprogram: no program a loader could put in the slot. libbpf refuses the
+                // object; the warning keeps the slot and the function's name.
+                (None, true) => {
+                    let slot =
+                        u32::try_from(slot).map_err(|_| fail(map.name, slot, "slot too large"))?;
+                    warnings.push(Warning::new(
+                        rel.entry_offset,
+                        Some((section.index, section.name)),
+                        WarningKind::NotAProgram {
+                            map: map.name.to_string(),
+                            slot,
+                            function: sym.name.to_string(),
+                        },
+                    ));
+                    continue;
+                }
+                (None, false) => return Err(fail(map.name, slot, "not a function")),
+            }
         };
         let slot = u32::try_from(slot).map_err(|_| fail(map.name, slot, "slot too large"))?;
         found.push((
