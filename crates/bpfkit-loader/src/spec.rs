@@ -257,6 +257,30 @@ impl ObjectSpec {
         Ok(())
     }
 
+    /// Gives the program named `name` its type and expected attach type, for sections that
+    /// name none (cilium's tail-call sections `2/7`, `from-netdev`) or to load it as another.
+    pub fn set_prog_type(
+        &mut self,
+        name: &str,
+        prog_type: ProgType,
+        expected_attach_type: Option<bpfkit_uapi::AttachType>,
+    ) -> Result<(), LoadError> {
+        let program = self
+            .programs
+            .iter_mut()
+            .find(|p| p.name == name)
+            .ok_or_else(|| LoadError::NotFound {
+                what: "program",
+                name: name.to_string(),
+            })?;
+        program.prog_type = prog_type;
+        if let Ok(image) = &mut program.image {
+            image.prog_type = prog_type;
+            image.expected_attach_type = expected_attach_type;
+        }
+        Ok(())
+    }
+
     /// The maps, as the kernel will get them (the object's, then its global data).
     pub fn maps(&self) -> &[MapSpec] {
         &self.object.maps

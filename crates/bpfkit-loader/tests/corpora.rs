@@ -60,8 +60,9 @@ struct Tally {
     rejected_alike: usize,
     /// Objects both failed before any program (libbpf's errno, our error).
     failed_alike: usize,
-    /// Objects libbpf refused at open that we loaded (programs loaded, rejected by the kernel).
-    refused_by_libbpf: (usize, usize, usize),
+    /// Objects libbpf refused at open that we loaded (programs loaded, rejected by the kernel,
+    /// not sent to the kernel because their section names no program type).
+    refused_by_libbpf: (usize, usize, usize, usize),
     /// Objects libbpf refused that we could not open either (with why).
     refused_by_both: Vec<(String, String)>,
     /// Objects in which neither finds a program to load: libbpf refuses them, or takes a lone
@@ -132,11 +133,17 @@ fn compare_with_libbpf(paths: &[PathBuf]) -> Tally {
                     }
                     t.refused_by_libbpf.0 += 1;
                     t.refused_by_libbpf.1 += object.programs().len();
-                    for (_, e) in &failures {
-                        if is_core_pending(e) {
-                            t.core_pending += 1;
-                        } else {
-                            t.refused_by_libbpf.2 += 1;
+                    for (name, e) in &failures {
+                        match e {
+                            e if is_core_pending(e) => t.core_pending += 1,
+                            LoadError::Program { .. } => t.refused_by_libbpf.2 += 1,
+                            LoadError::Invalid(why) if why.contains("names no program type") => {
+                                t.refused_by_libbpf.3 += 1
+                            }
+                            e => t.differences.push(format!(
+                                "{short}: {name}: libbpf refuses the object; we fail before the \
+                                 kernel: {e}"
+                            )),
                         }
                     }
                 }
@@ -224,8 +231,8 @@ fn report(corpus: &str, t: &Tally) {
     eprintln!(
         "{corpus}: {} objects; {} programs loaded as under libbpf, {} rejected by the kernel \
          with libbpf's errno, {} objects failing before any program under both; libbpf refuses \
-         {} objects at open, of which we load {} ({} programs loaded, {} rejected by the kernel) \
-         and refuse {}; {} objects where neither finds a program; {} CO-RE programs wait for the \
+         {} objects at open, of which we load {} ({} programs loaded, {} rejected by the kernel, \
+         {} whose section names no program type) and refuse {}; {} objects where neither finds a program; {} CO-RE programs wait for the \
          CO-RE engine; {} differences",
         t.objects,
         t.loaded,
@@ -235,6 +242,7 @@ fn report(corpus: &str, t: &Tally) {
         t.refused_by_libbpf.0,
         t.refused_by_libbpf.1,
         t.refused_by_libbpf.2,
+        t.refused_by_libbpf.3,
         t.refused_by_both.len(),
         t.no_programs.len(),
         t.core_pending,
