@@ -15,14 +15,11 @@ Usage:
                                       `NAME ok`, `NAME err ERRNO` (the kernel rejected it) or
                                       `NAME object-error ERRNO` (libbpf failed before loading
                                       it); or `open-error ERRNO`
-  libbpf_load.py time N OBJ.o         opens and loads the whole object N times, prints the mean
-                                      nanoseconds per open+load+close
 
 Exit status 0 unless the arguments are wrong.
 """
 import ctypes
 import sys
-import time
 
 lib = ctypes.CDLL("libbpf.so.1")
 vp = ctypes.c_void_p
@@ -162,16 +159,6 @@ def main():
         for path in sys.argv[3:]:
             print(f"== {path}")
             load(pin_root, path)
-    elif cmd == "time":
-        n, path = int(sys.argv[2]), sys.argv[3]
-        start = time.perf_counter_ns()
-        for _ in range(n):
-            obj, err = open_object(path)
-            if obj is None or lib.bpf_object__load(obj) != 0:
-                print("error")
-                return
-            lib.bpf_object__close(obj)
-        print((time.perf_counter_ns() - start) // n)
     else:
         sys.exit(f"unknown command {cmd}")
 
