@@ -36,4 +36,57 @@ printf 'missing btf func_info\nprocessed 0 insns\n' > fuzz/corpus/verifier_log/f
 if [ "$(id -u)" = 0 ]; then
   "$bpfkit" load testdata/obj/maps.v3.g.o 2> fuzz/corpus/verifier_log/maps >/dev/null || true
 fi
+# CO-RE: objects against the running kernel (mode 0), against their own BTF (mode 2), the
+# core_reloc objects against each of their target BTFs (mode 1), and made-up records on a
+# core_reloc object's BTF (mode 3: every kind, a few access strings, an ALU, a load and an
+# lddw instruction).
+mkdir -p fuzz/corpus/relo_core
+for o in testdata/obj/core*.o; do
+  b=$(basename "$o" .o)
+  { printf '\x00'; cat "$o"; } > "fuzz/corpus/relo_core/vmlinux-$b"
+  { printf '\x02'; cat "$o"; } > "fuzz/corpus/relo_core/own-$b"
+done
+for o in /usr/share/gocode/src/github.com/cilium/ebpf/btf/testdata/*-el.elf; do
+  [ -f "$o" ] || continue
+  b=cilium-$(basename "$o" .elf)
+  { printf '\x00'; cat "$o"; } > "fuzz/corpus/relo_core/vmlinux-$b"
+  { printf '\x02'; cat "$o"; } > "fuzz/corpus/relo_core/own-$b"
+done
+python3 - <<'PY'
+import glob, os, struct, subprocess, tempfile
+out = "fuzz/corpus/relo_core"
+for t in sorted(glob.glob("testdata/btf/core_*___*.btf")):
+    family = os.path.basename(t)[len("core_"):].split("___")[0]
+    obj = f"testdata/obj/core_reloc_{family}.v3.g.o"
+    if not os.path.exists(obj):
+        continue
+    btf = open(t, "rb").read()
+    name = os.path.basename(t)[:-4]
+    with open(f"{out}/target-{name}", "wb") as f:
+        f.write(b"\x01" + struct.pack("<I", len(btf)) + btf + open(obj, "rb").read())
+    with tempfile.NamedTemporaryFile() as tmp:
+        subprocess.run(["llvm-objcopy-19", "--dump-section", f".BTF={tmp.name}", obj, "/dev/null"], check=True)
+        local = open(tmp.name, "rb").read()
+    insns = [
+        bytes([0x07, 0x01, 0, 0, 0, 0, 0, 0]) + bytes(8),          # r1 += 0
+        bytes([0x61, 0x21, 0, 0, 0, 0, 0, 0]) + bytes(8),          # r1 = *(u32 *)(r2 + 0)
+        bytes([0x18, 0x01, 0, 0, 1, 0, 0, 0]) + bytes(8),          # r1 = 1 ll
+    ]
+    recs = b""
+    for kind in range(13):
+        for type_id in range(1, 12):
+            for access in (b"0", b"0:0", b"0:1", b"1:0:0"):
+                recs += struct.pack("<IB", type_id, kind) + access + b"\x00" + insns[(type_id + kind) % 3]
+    with open(f"{out}/records-{name}", "wb") as f:
+        f.write(b"\x03" + struct.pack("<I", len(local)) + local + struct.pack("<I", len(btf)) + btf + recs)
+PY
+# JIT against interpreter: the input is a stream of choices for bpfkit_jit::differential, so
+# the seeds are deterministic pseudo-random bytes.
+mkdir -p fuzz/corpus/jit_vs_interp
+python3 -c '
+import random, sys
+for i in range(64):
+    r = random.Random(i)
+    open(f"fuzz/corpus/jit_vs_interp/seed{i}", "wb").write(bytes(r.randrange(256) for _ in range(r.randrange(64, 4096))))
+'
 echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per assembler target, $(ls fuzz/corpus/elf_parse | wc -l) objects"

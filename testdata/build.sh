@@ -29,7 +29,9 @@ if [ ! -e /usr/include/linux/bpf.h ] || [ ! -e /usr/include/bpf/bpf_helpers.h ];
 fi
 
 # name: which variants to build. "all" = v1..v4, each with and without -g;
-# "g" = v1..v4 with -g only (objects that need BTF: .maps, CO-RE, externs).
+# "g" = v1..v4 with -g only (objects that need BTF: .maps, CO-RE, externs);
+# "v3g" = v3 with -g only (the CO-RE test programs: the cpu level changes
+# nothing CO-RE does, one build is enough).
 objects="
 xdp_pass:all
 socket_filter:all
@@ -42,8 +44,47 @@ maps:g
 tracing:g
 core:g
 externs:g
+core_tracing:v3g
+core_reloc_flavors:v3g
+core_reloc_nesting:v3g
+core_reloc_arrays:v3g
+core_reloc_primitives:v3g
+core_reloc_mods:v3g
+core_reloc_ptr_as_arr:v3g
+core_reloc_ints:v3g
+core_reloc_misc:v3g
+core_reloc_existence:v3g
+core_reloc_bitfields:v3g
+core_reloc_size:v3g
+core_reloc_type_based:v3g
+core_reloc_type_id:v3g
+core_reloc_enumval:v3g
+core_reloc_enum64val:v3g
 kconfig:g
 attach:g
+"
+
+# CO-RE target BTFs: family:variant,variant,... Each variant of
+# src/core_btf_FAMILY.c (selected with -DVARIANT) is compiled with -g and its
+# .BTF section extracted as a raw BTF file, btf/core_FAMILY___VARIANT.btf, the
+# form libbpf takes as btf_custom_path. Type names carry ___flavor suffixes
+# where the test is about candidate matching by essential name.
+core_targets="
+flavors:base,reversed,renamed_fields,two_agreeing,err_ambiguous,no_separator
+nesting:base,anon_embed,struct_union_mixup,extra_nesting,err_missing_field,err_array_field,err_nonstruct_container,err_dup_incompat_types,err_partial_match_dups
+arrays:base,diff_arr_dim,diff_arr_val_sz,equiv_zero_sz_arr,fixed_tail_arr,err_too_small,err_too_shallow,err_non_array,err_wrong_val_type,err_bad_zero_sz_arr
+primitives:base,diff_enum_def,anon_enum,diff_ptr_type,err_non_enum,err_non_int,err_non_ptr
+mods:base,mods_only,typedefs
+ptr_as_arr:base,diff_sz
+ints:base,reverse_sign,wider,narrower,err_bitfield,far
+misc:base,moved
+existence:base,minimal,wrong_field_defs,none
+bitfields:base,arrays,bitfield_vs_int,just_big_enough,err_too_big_bitfield
+size:base,diff_sz,diff_offs,err_ambiguous
+type_based:base,diff,all_missing
+type_id:base,missing
+enumval:base,diff,val3_missing,err_missing
+enum64val:base,diff,val3_missing
 "
 
 mkdir -p "$out"
@@ -53,7 +94,9 @@ cd "$src"
 for entry in $objects; do
 	name=${entry%%:*}
 	kind=${entry#*:}
-	for cpu in v1 v2 v3 v4; do
+	cpus="v1 v2 v3 v4"
+	[ "$kind" = v3g ] && cpus=v3
+	for cpu in $cpus; do
 		if [ "$kind" = all ]; then
 			debugs="nog g"
 		else
@@ -76,6 +119,23 @@ for entry in $objects; do
 		done
 	done
 done
+
+OBJCOPY=${OBJCOPY:-llvm-objcopy-19}
+btfdir="$here/btf"
+mkdir -p "$btfdir"
+rm -f "$btfdir"/core_*.btf
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for entry in $core_targets; do
+	family=${entry%%:*}
+	for variant in $(echo "${entry#*:}" | tr , ' '); do
+		"$CLANG" -O2 -target bpf -g -Wall -Werror -D"$variant" \
+			-fdebug-compilation-dir=. -fdebug-prefix-map="$src"=. \
+			-c "core_btf_$family.c" -o "$tmp/t.o"
+		"$OBJCOPY" --dump-section .BTF="$btfdir/core_${family}___$variant.btf" "$tmp/t.o"
+	done
+done
+echo "build.sh: $(ls "$btfdir"/core_*.btf | wc -l) CO-RE target BTFs in $btfdir"
 
 count=$(ls "$out"/*.o | wc -l)
 size=$(du -ck "$out"/*.o | tail -n 1 | cut -f 1)

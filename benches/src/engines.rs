@@ -57,6 +57,30 @@ impl<'a> Rbpf<'a> {
     }
 }
 
+/// rbpf's JIT with code from [`rbpf_code`]. It checks no memory access.
+pub struct RbpfJit<'a> {
+    vm: rbpf::EbpfVmRaw<'a>,
+}
+
+impl<'a> RbpfJit<'a> {
+    /// Verifies `code` with rbpf's verifier and compiles it with rbpf's JIT.
+    pub fn new(code: &'a [u8]) -> Result<RbpfJit<'a>, String> {
+        let mut vm = rbpf::EbpfVmRaw::new(Some(code)).map_err(|e| e.to_string())?;
+        vm.jit_compile().map_err(|e| e.to_string())?;
+        Ok(RbpfJit { vm })
+    }
+
+    /// Runs the compiled program on `input` (of the length the code was made for).
+    ///
+    /// # Safety
+    /// rbpf's JIT checks no access: the program must stay inside `input` and its stack on this
+    /// input (the corpus tests check each program on the interpreters first).
+    pub unsafe fn run(&self, input: &mut [u8]) -> Result<u64, String> {
+        // SAFETY: the caller's promise.
+        unsafe { self.vm.execute_program_jit(input) }.map_err(|e| e.to_string())
+    }
+}
+
 /// What solana-sbpf's VM needs from its embedder: the memory mapping and the instruction meter.
 /// It owns the stack and the input the mapping points into.
 pub struct SbpfContext {
@@ -128,6 +152,11 @@ impl Sbpf {
         Ok(Sbpf { executable })
     }
 
+    /// Compiles the program with solana-sbpf's JIT (x86_64), for [`SbpfVm::run_jit`].
+    pub fn jit_compile(&self) -> Result<(), String> {
+        self.executable.jit_compile().map_err(|e| format!("{e:?}"))
+    }
+
     /// The memory of one run: a zeroed stack and `input`, mapped where the VM expects them.
     pub fn context(&self, mut input: Vec<u8>) -> SbpfContext {
         let config = self.executable.get_config();
@@ -189,14 +218,21 @@ impl SbpfVm<'_> {
     /// Runs the program like [`SbpfVm::run`]; also returns how many instructions it executed
     /// (0 unless the [`Sbpf`] is metered).
     pub fn run_counted(&mut self) -> Result<(u64, u64), String> {
+        self.execute(ExecutionMode::Interpreted)
+    }
+
+    /// Runs the program's JIT-compiled code (see [`Sbpf::jit_compile`]).
+    pub fn run_jit(&mut self) -> Result<u64, String> {
+        self.execute(ExecutionMode::Jit).map(|(r0, _)| r0)
+    }
+
+    fn execute(&mut self, mut mode: ExecutionMode) -> Result<(u64, u64), String> {
         self.vm.registers = self.registers;
         self.vm.call_depth = 0;
         self.vm.context().remaining = u64::MAX;
-        let (count, result) = self.vm.execute_program(
-            self.executable,
-            &mut ExecutionMode::Interpreted,
-            &mut self.frames,
-        );
+        let (count, result) = self
+            .vm
+            .execute_program(self.executable, &mut mode, &mut self.frames);
         match result {
             ProgramResult::Ok(r0) => Ok((r0, count)),
             ProgramResult::Err(e) => Err(format!("{e:?}")),

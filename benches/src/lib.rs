@@ -22,6 +22,7 @@
 mod corpus;
 pub mod engines;
 pub mod inputs;
+pub mod jit;
 pub mod native;
 pub mod report;
 

@@ -53,8 +53,8 @@ impl Medians {
     }
 }
 
-/// `median.point_estimate` of an `estimates.json`.
-fn median_of(estimates_json: &str) -> Result<f64, String> {
+/// `median.point_estimate` of an `estimates.json`, in nanoseconds.
+pub fn median_of(estimates_json: &str) -> Result<f64, String> {
     let value: serde_json::Value =
         serde_json::from_str(estimates_json).map_err(|e| e.to_string())?;
     value["median"]["point_estimate"]

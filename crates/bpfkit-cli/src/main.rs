@@ -7,6 +7,7 @@
 mod cmd;
 mod engine;
 mod error;
+mod kernel;
 mod target;
 
 use std::process::ExitCode;

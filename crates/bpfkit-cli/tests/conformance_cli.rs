@@ -25,6 +25,37 @@ fn every_conformance_test_passes_on_the_interpreter() {
 }
 
 #[test]
+fn every_conformance_test_passes_on_the_jit() {
+    let dir = root().join("testdata/conformance/tests");
+    let (code, stdout) = conformance(&["conformance", "--engine", "jit", dir.to_str().unwrap()]);
+    assert_eq!(
+        stdout.lines().last(),
+        Some("313 passed, 0 failed, 0 skipped"),
+        "{stdout}"
+    );
+    assert_eq!(code, Some(0));
+    // The negative files are rejected on the JIT as on the interpreter, file by file.
+    let negative = root().join("testdata/conformance/negative");
+    let (_, jit) = conformance(&[
+        "conformance",
+        "-v",
+        "--engine",
+        "jit",
+        negative.to_str().unwrap(),
+    ]);
+    let (_, interp) = conformance(&["conformance", "-v", negative.to_str().unwrap()]);
+    assert_eq!(jit, interp);
+    // The trusted JIT is not for programs nobody verified.
+    let (code, _) = conformance(&[
+        "conformance",
+        "--engine",
+        "jit-trusted",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2));
+}
+
+#[test]
 fn older_cpus_skip_newer_instructions() {
     let dir = root().join("testdata/conformance/tests");
     let (code, stdout) = conformance(&["conformance", "-v", "--cpu", "v3", dir.to_str().unwrap()]);
@@ -177,8 +208,26 @@ fn run_prints_r0_and_faults_exit_1() {
         stdout_of(bpfkit(&["run", ubpf.to_str().unwrap()]), "run"),
         "0x7\n"
     );
-    let jit = bpfkit(&["run", "--engine", "jit", ubpf.to_str().unwrap()]);
-    assert_eq!(jit.status.code(), Some(2));
+    assert_eq!(
+        stdout_of(
+            bpfkit(&["run", "--engine", "jit", ubpf.to_str().unwrap()]),
+            "run"
+        ),
+        "0x7\n"
+    );
+    let jit_fault = bpfkit(&[
+        "run",
+        "--engine",
+        "jit",
+        "--mem-hex",
+        "aa",
+        prog.to_str().unwrap(),
+    ]);
+    assert_eq!(jit_fault.status.code(), Some(1));
+    assert_eq!(
+        jit_fault.stderr, fault.stderr,
+        "the JIT faults as the interpreter does"
+    );
 }
 
 /// The plugin protocol, spoken the way bpf_conformance's runner speaks it: program bytes as
@@ -216,4 +265,14 @@ fn plugin_protocol() {
     // Garbage is an error, not a crash.
     assert_eq!(run("zz", &[]).status.code(), Some(2));
     assert_eq!(run("ff 00 00 00 00 00 00 00", &[]).status.code(), Some(2));
+    // The same on the JIT: memory after the program, options after the memory.
+    let out = run(prog, &["aa  bb  11  22  ", "--engine", "jit"]);
+    assert_eq!(stdout_of(out, "plugin"), "2211\n");
+    let out = run(prog, &["--engine", "jit"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the program's memory"));
+    assert_eq!(
+        stdout_of(run(call5, &["--engine", "jit"]), "plugin"),
+        "2a\n"
+    );
 }

@@ -356,6 +356,23 @@ impl Comparison {
         out
     }
 
+    /// Runs one more engine and adds its outcome: for engines that may only run what the
+    /// kernel's verifier accepted (a JIT with trusted memory), called once
+    /// [`Comparison::kernel`] is known to be `Ok`.
+    pub fn add_engine(&mut self, image: &ProgramImage, input: &Input, engine: &mut dyn Engine) {
+        let kernel = &self.kernel;
+        let kernel_keys = |slot: MapSlot| -> Vec<Vec<u8>> {
+            kernel
+                .as_ref()
+                .ok()
+                .and_then(|o| o.maps.iter().find(|m| m.map == slot))
+                .map(|m| m.entries.iter().map(|(k, _)| k.clone()).collect())
+                .unwrap_or_default()
+        };
+        let outcome = outcome(engine, image, input, &kernel_keys);
+        self.engines.push((engine.name(), outcome));
+    }
+
     /// Whether every engine agrees with the kernel.
     pub fn agree(&self) -> bool {
         self.differences().is_empty()

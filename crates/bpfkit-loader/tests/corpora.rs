@@ -71,8 +71,6 @@ struct Tally {
     no_programs: Vec<String>,
     /// Disagreements.
     differences: Vec<String>,
-    /// Programs waiting for the CO-RE engine (bpfkit-relo's stub), counted apart.
-    core_pending: usize,
 }
 
 fn compare_with_libbpf(paths: &[PathBuf]) -> Tally {
@@ -135,7 +133,6 @@ fn compare_with_libbpf(paths: &[PathBuf]) -> Tally {
                     t.refused_by_libbpf.1 += object.programs().len();
                     for (name, e) in &failures {
                         match e {
-                            e if is_core_pending(e) => t.core_pending += 1,
                             LoadError::Program { .. } => t.refused_by_libbpf.2 += 1,
                             LoadError::Invalid(why) if why.contains("names no program type") => {
                                 t.refused_by_libbpf.3 += 1
@@ -197,10 +194,6 @@ fn compare_with_libbpf(paths: &[PathBuf]) -> Tally {
         }
         for (program, verdict) in &expected {
             let failure = failures.iter().find(|(n, _)| n == program).map(|(_, e)| e);
-            if failure.is_some_and(is_core_pending) {
-                t.core_pending += 1;
-                continue;
-            }
             match (verdict.as_str(), failure) {
                 ("ok", None) => t.loaded += 1,
                 (v, Some(e)) if v.starts_with("err ") => {
@@ -222,18 +215,13 @@ fn compare_with_libbpf(paths: &[PathBuf]) -> Tally {
     t
 }
 
-/// A program that cannot be linked until the CO-RE engine lands on main (bpfkit-relo's stub).
-fn is_core_pending(e: &LoadError) -> bool {
-    matches!(e, LoadError::ProgramLink { source, .. } if source.to_string().contains("CO-RE relocation is not implemented yet"))
-}
-
 fn report(corpus: &str, t: &Tally) {
     eprintln!(
         "{corpus}: {} objects; {} programs loaded as under libbpf, {} rejected by the kernel \
          with libbpf's errno, {} objects failing before any program under both; libbpf refuses \
          {} objects at open, of which we load {} ({} programs loaded, {} rejected by the kernel, \
-         {} whose section names no program type) and refuse {}; {} objects where neither finds a program; {} CO-RE programs wait for the \
-         CO-RE engine; {} differences",
+         {} whose section names no program type) and refuse {}; {} objects where neither finds \
+         a program; {} differences",
         t.objects,
         t.loaded,
         t.rejected_alike,
@@ -245,7 +233,6 @@ fn report(corpus: &str, t: &Tally) {
         t.refused_by_libbpf.3,
         t.refused_by_both.len(),
         t.no_programs.len(),
-        t.core_pending,
         t.differences.len()
     );
     for path in &t.no_programs {

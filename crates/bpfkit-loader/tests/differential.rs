@@ -1,8 +1,9 @@
-//! Kernel differential test of the interpreter, on the differential harness
-//! ([`bpfkit_loader::diff`]): random programs the verifier accepts run in the kernel
-//! (`BPF_PROG_TEST_RUN`, JIT-compiled where the kernel has a JIT) and in our interpreter from
-//! the same [`ProgramImage`]; the return value and the map (every body's full `r0` and its
-//! input after the run) must agree byte for byte. The kernel is the oracle.
+//! Kernel differential test of our engines (the interpreter, the JIT with checked memory, the
+//! JIT with trusted memory), on the differential harness ([`bpfkit_loader::diff`]): random
+//! programs the verifier accepts run in the kernel (`BPF_PROG_TEST_RUN`, JIT-compiled where the
+//! kernel has a JIT) and on each engine from the same [`ProgramImage`]; the return value and the
+//! map (every body's full `r0` and its input after the run) must agree byte for byte. The
+//! kernel is the oracle.
 //!
 //! The test run's return value has only 32 bits, so each random program (a *body*, see
 //! `differential/generator.rs`) runs as a subprogram of a wrapper that stores the body's full
@@ -151,15 +152,32 @@ fn batch_image(bodies: &[&Generated], flags: ProgFlags) -> ProgramImage {
     image
 }
 
-/// The interpreter as an engine of the harness: the image's maps are the VM's, slot for slot.
-#[derive(Default)]
-struct Interpreter {
+/// Our engines, each compared with the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Interpreter,
+    /// The JIT, checked memory.
+    Jit,
+    /// The JIT, trusted memory: host pointers, no checks.
+    JitTrusted,
+}
+
+/// An engine of the harness: the image's maps are the VM's, slot for slot (the JIT runs on the
+/// VM's maps too).
+struct Ours {
+    kind: Kind,
     vm: Option<bpfkit_vm::Vm>,
 }
 
-impl Engine for Interpreter {
+impl Ours {
+    fn new(kind: Kind) -> Ours {
+        Ours { kind, vm: None }
+    }
+}
+
+impl Engine for Ours {
     fn name(&self) -> String {
-        "interpreter".into()
+        format!("{:?}", self.kind)
     }
 
     fn run(&mut self, image: &ProgramImage, input: &Input) -> Result<RunOutput, String> {
@@ -175,8 +193,31 @@ impl Engine for Interpreter {
         // The raw run model: r1 is the packet's copy, there is no `__sk_buff`, so the packet
         // as a test run gives it back is not modelled (the wrapper does not touch it).
         let mut data = input.data.clone();
-        let r0 = vm.run(&mut data).map_err(|e| format!("fault: {e}"))?;
-        self.vm = Some(vm);
+        let fault = |e| format!("fault: {e}");
+        let r0 = match self.kind {
+            Kind::Interpreter => {
+                let r0 = vm.run(&mut data).map_err(fault)?;
+                self.vm = Some(vm);
+                r0
+            }
+            Kind::Jit | Kind::JitTrusted => {
+                let mut jit = if self.kind == Kind::Jit {
+                    bpfkit_jit::Jit::new(vm)
+                } else {
+                    // SAFETY: the trusted engine runs only after the kernel's verifier accepted
+                    // this very image ([`run_batch`] adds it to a comparison whose kernel side
+                    // is `Ok`): the wrapper reaches its map value and, through `r1`, each
+                    // body's inputs inside it at constant offsets within `INPUT_LEN` (the
+                    // generator's promise, checked by `shrink::well_defined` for every
+                    // generated program): the contract of `Jit::new_trusted`.
+                    unsafe { bpfkit_jit::Jit::new_trusted(vm) }
+                }
+                .map_err(|e| format!("jit: {e}"))?;
+                let r0 = jit.run(&mut data).map_err(fault)?;
+                self.vm = Some(jit.into_vm());
+                r0
+            }
+        };
         Ok(RunOutput {
             retval: r0 as u32,
             data_out: None,
@@ -193,13 +234,14 @@ impl Engine for Interpreter {
 
 /// What a batch gave.
 struct BatchRun {
-    /// The kernel's and the interpreter's outcomes.
+    /// The kernel's and our engines' outcomes.
     comparison: Comparison,
     /// The verifier's report of its own inconsistency, if it met one (see [`run_batch`]).
     verifier_bug: Option<String>,
 }
 
-/// Runs a batch in the kernel and in the interpreter.
+/// Runs a batch in the kernel and on our engines (the trusted JIT only if the kernel accepted
+/// the batch).
 ///
 /// Linux 6.18's verifier sometimes finds its own bounds of a register inconsistent on a branch
 /// that cannot be taken ("verifier bug: REG INVARIANTS VIOLATION"): it warns in the kernel log
@@ -209,11 +251,16 @@ struct BatchRun {
 fn run_batch(bodies: &[&Generated]) -> BatchRun {
     let run = |flags| {
         let image = batch_image(bodies, flags);
-        diff::compare(
+        let input = Input::packet(PACKET.to_vec());
+        let mut comparison = diff::compare(
             &image,
-            &Input::packet(PACKET.to_vec()),
-            &mut [&mut Interpreter::default()],
-        )
+            &input,
+            &mut [&mut Ours::new(Kind::Interpreter), &mut Ours::new(Kind::Jit)],
+        );
+        if comparison.kernel.is_ok() {
+            comparison.add_engine(&image, &input, &mut Ours::new(Kind::JitTrusted));
+        }
+        comparison
     };
     let comparison = run(ProgFlags::TEST_REG_INVARIANTS);
     if let Err(e) = &comparison.kernel
@@ -238,17 +285,25 @@ fn results(outcome: &diff::Outcome, bodies: usize) -> Vec<u64> {
         .collect()
 }
 
-/// One body run alone: the kernel's `r0` (or why the kernel failed) and the interpreter's (or
-/// its fault), and whether they agree in everything.
-fn run_alone(body: &Generated) -> (Result<u64, String>, Result<u64, String>, bool) {
+/// One body run alone: the kernel's `r0` (or why the kernel failed), each engine's (or its
+/// fault), and whether all agree in everything.
+fn run_alone(
+    body: &Generated,
+) -> (
+    Result<u64, String>,
+    Vec<(String, Result<u64, String>)>,
+    bool,
+) {
     let batch = run_batch(&[body]);
     let agree = batch.comparison.agree();
     let kernel = batch.comparison.kernel.map(|o| results(&o, 1)[0]);
-    let vm = match batch.comparison.engines.into_iter().next() {
-        Some((_, outcome)) => outcome.map(|o| results(&o, 1)[0]),
-        None => Err("no engine".into()),
-    };
-    (kernel, vm, agree)
+    let ours = batch
+        .comparison
+        .engines
+        .into_iter()
+        .map(|(name, outcome)| (name, outcome.map(|o| results(&o, 1)[0])))
+        .collect();
+    (kernel, ours, agree)
 }
 
 /// The verifier rejected a batch: find the bodies it rejects alone and report them (a generator
@@ -387,16 +442,17 @@ fn kernel_and_interpreter_agree_on_random_programs() {
         if !run.comparison.agree() {
             // Find the bodies that differ, each run alone.
             for body in chunk {
-                let (kernel, vm, agree) = run_alone(body);
+                let (kernel, ours, agree) = run_alone(body);
                 if !agree {
-                    mismatches.push((body, kernel, vm));
+                    mismatches.push((body, kernel, ours));
                 }
             }
         }
     }
     println!(
         "{count} programs (seeds {first_seed:#x}..{:#x}) in {batches} kernel loads: \
-         generate {generate_time:.2?}, kernel and interpreter {run_time:.2?}; {} mismatches",
+         generate {generate_time:.2?}, kernel, interpreter, JIT and trusted JIT \
+         {run_time:.2?}; {} mismatches",
         first_seed.wrapping_add(count),
         mismatches.len()
     );
@@ -410,24 +466,24 @@ fn kernel_and_interpreter_agree_on_random_programs() {
             println!("  batch from seed {seed:#x}: {report}");
         }
     }
-    for (body, kernel, vm) in mismatches.iter().take(5) {
+    for (body, kernel, ours) in mismatches.iter().take(5) {
         println!(
             "\nMISMATCH, seed {:#x} (BPFKIT_DIFF_SEED={:#x} BPFKIT_DIFF_PROGRAMS=1):\n{}",
             body.seed,
             body.seed,
-            describe(body, kernel, vm),
+            describe(body, kernel, ours),
         );
         let small = shrink_mismatch(body);
-        let (kernel, vm, _) = run_alone(&small);
+        let (kernel, ours, _) = run_alone(&small);
         println!(
             "shrunk to {} instructions:\n{}",
             small.insns.len(),
-            describe(&small, &kernel, &vm)
+            describe(&small, &kernel, &ours)
         );
     }
     assert!(
         mismatches.is_empty(),
-        "{} of {count} programs differ between the kernel and the interpreter (first seeds: {:x?})",
+        "{} of {count} programs differ between the kernel and our engines (first seeds: {:x?})",
         mismatches.len(),
         mismatches
             .iter()
@@ -718,9 +774,9 @@ fn edge_cases_agree() {
     }
     let mut failures = Vec::new();
     for ((name, _), body) in cases.iter().zip(&bodies) {
-        let (kernel, vm, agree) = run_alone(body);
+        let (kernel, ours, agree) = run_alone(body);
         if !agree {
-            failures.push(format!("{name}:\n{}", describe(body, &kernel, &vm)));
+            failures.push(format!("{name}:\n{}", describe(body, &kernel, &ours)));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -737,17 +793,22 @@ fn generation_is_deterministic() {
     assert_ne!(generate(1).insns, generate(2).insns);
 }
 
-/// Both results, the input and the program.
-fn describe(body: &Generated, kernel: &Result<u64, String>, vm: &Result<u64, String>) -> String {
+/// Every result, the input and the program.
+fn describe(
+    body: &Generated,
+    kernel: &Result<u64, String>,
+    ours: &[(String, Result<u64, String>)],
+) -> String {
     let show = |r: &Result<u64, String>| match r {
         Ok(v) => format!("{v:#018x}"),
         Err(e) => e.clone(),
     };
-    format!(
-        "  kernel:      {}\n  interpreter: {}\n  input: {}\n  \
-         to reproduce: echo {} | bpfkit plugin {}\nprogram (LLVM dialect):\n{}",
-        show(kernel),
-        show(vm),
+    let mut out = format!("  kernel:      {}\n", show(kernel));
+    for (name, result) in ours {
+        out += &format!("  {name:<12} {}\n", show(result));
+    }
+    out + &format!(
+        "  input: {}\n  to reproduce: echo {} | bpfkit plugin {}\nprogram (LLVM dialect):\n{}",
         hex(&body.input),
         hex(&bpfkit_isa::encode(&body.insns)),
         hex(&body.input),
@@ -756,7 +817,7 @@ fn describe(body: &Generated, kernel: &Result<u64, String>, vm: &Result<u64, Str
 }
 
 /// The smallest program found, by deleting instructions, that the kernel accepts and that still
-/// gives a different outcome in the interpreter.
+/// gives a different outcome on one of our engines.
 fn shrink_mismatch(body: &Generated) -> Generated {
     let with = |insns: &[Insn]| Generated {
         insns: insns.to_vec(),

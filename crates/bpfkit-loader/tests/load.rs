@@ -104,7 +104,6 @@ fn libbpf_verdicts(
 fn every_testdata_object_loads_as_under_libbpf() {
     require!(Need::Kernel, Need::BpfFs, Need::Libbpf);
     let (mut loaded, mut rejected, mut object_errors, mut libbpf_refused) = (0, 0, 0, 0);
-    let mut core_pending = 0;
     let pins = PinDir::new();
     let paths = all_objects();
     let verdicts = libbpf_verdicts(&paths, &pins);
@@ -141,14 +140,6 @@ fn every_testdata_object_loads_as_under_libbpf() {
         };
         for (program, verdict) in &expected {
             let failure = failures.iter().find(|(n, _)| n == program);
-            // TODO(merge): the CO-RE engine is on its way to main; until it lands, CO-RE
-            // programs cannot be linked. Counted and printed, never passed silently.
-            if let Some((_, LoadError::ProgramLink { source, .. })) = failure
-                && source.to_string().contains("not implemented yet")
-            {
-                core_pending += 1;
-                continue;
-            }
             match (verdict.split_once(' '), failure) {
                 (None, None) if verdict == "ok" => {
                     assert!(object.program(program).is_ok());
@@ -169,8 +160,7 @@ fn every_testdata_object_loads_as_under_libbpf() {
     eprintln!(
         "testdata: {loaded} programs loaded, {rejected} rejected with libbpf's errno, \
          {object_errors} objects failed before loading as under libbpf, \
-         {libbpf_refused} objects libbpf refuses loaded; {core_pending} CO-RE programs wait \
-         for the CO-RE engine"
+         {libbpf_refused} objects libbpf refuses loaded"
     );
     assert!(loaded > 0 && libbpf_refused == 8);
 }

@@ -10,8 +10,10 @@ use crate::kconfig::KconfigError;
 pub type CoreFailure = CoreError;
 
 /// Why a program (or the object it belongs to) cannot be linked.
+///
+/// Printed as `program 'x': insn 12: CO-RE relocation #3 (...): ...`; a failure inside a
+/// subprogram also names the function (`program 'x': function 'sub': insn 4: ...`).
 #[derive(Debug, thiserror::Error)]
-#[error("{}{kind}", program_prefix(.program))]
 pub struct LinkError {
     /// The program being linked, if the failure is one program's.
     pub program: Option<String>,
@@ -19,11 +21,26 @@ pub struct LinkError {
     pub kind: Box<LinkErrorKind>,
 }
 
-fn program_prefix(program: &Option<String>) -> String {
-    program
-        .as_ref()
-        .map(|p| format!("program '{p}': "))
-        .unwrap_or_default()
+impl core::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let Some(program) = &self.program {
+            write!(f, "program '{program}': ")?;
+        }
+        match &*self.kind {
+            LinkErrorKind::Core {
+                function,
+                insn,
+                error,
+                ..
+            } => {
+                if self.program.as_deref() != Some(function.as_str()) {
+                    write!(f, "function '{function}': ")?;
+                }
+                write!(f, "insn {insn}: {error}")
+            }
+            kind => write!(f, "{kind}"),
+        }
+    }
 }
 
 /// What went wrong while linking.
@@ -70,7 +87,7 @@ pub enum LinkErrorKind {
         function: String,
     },
     /// A CO-RE relocation failed.
-    #[error("insn {insn}: CO-RE relocation #{index}: {error}")]
+    #[error("function '{function}': insn {insn}: {error}")]
     Core {
         /// The function holding the instruction.
         function: String,

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use bpfkit_elf::{ExternIndex, Function, Object, RelocTarget, SectionIndex};
 use bpfkit_isa::{CallTarget, Insn, Kind, Opcode, Pseudo};
 
-use crate::core::{CoreRecord, CoreTarget, relocate};
+use crate::core::{CoreRecord, CoreTarget, relocate, relocate_object};
 use crate::error::{LinkError, LinkErrorKind};
 use crate::image::{
     CoreReport, FuncInfo, ImageFunction, LineInfo, MapSlot, ObjectImage, ProgramImage, RefTarget,
@@ -42,6 +42,7 @@ pub struct Linker<'a, 'data> {
     target: Option<&'a CoreTarget<'a>>,
     kconfig: Option<Kconfig>,
     shared: OnceLock<Arc<ObjectImage>>,
+    core: OnceLock<HashMap<(String, usize), CoreReport>>,
 }
 
 impl<'a, 'data> Linker<'a, 'data> {
@@ -54,12 +55,14 @@ impl<'a, 'data> Linker<'a, 'data> {
             target: None,
             kconfig: None,
             shared: OnceLock::new(),
+            core: OnceLock::new(),
         }
     }
 
     /// Applies CO-RE relocations against `target`.
     pub fn with_core_target(mut self, target: &'a CoreTarget<'a>) -> Self {
         self.target = Some(target);
+        self.core = OnceLock::new();
         self
     }
 
@@ -174,8 +177,29 @@ impl<'a, 'data> Linker<'a, 'data> {
         Ok(Prepared { insns, core })
     }
 
-    /// Applies every CO-RE record of `func` to `insns`, each on its own: a failed record
-    /// leaves its instruction alone and is reported with its error.
+    /// Every CO-RE record of the object relocated once, in libbpf's order with one candidate
+    /// cache (an earlier record's matches narrow a later one's candidates, as in libbpf), keyed
+    /// by function and instruction.
+    fn object_core(&self, target: &CoreTarget<'_>) -> &HashMap<(String, usize), CoreReport> {
+        self.core.get_or_init(|| {
+            relocate_object(self.object, target)
+                .into_iter()
+                .map(|applied| {
+                    let key = (applied.function.to_string(), applied.insn);
+                    let report = CoreReport {
+                        function: applied.function.to_string(),
+                        insn: applied.insn,
+                        index: applied.record.index,
+                        result: applied.result,
+                    };
+                    (key, report)
+                })
+                .collect()
+        })
+    }
+
+    /// Applies every CO-RE record of `func` to `insns`: a failed record leaves its instruction
+    /// alone and is reported with its error.
     fn apply_core(
         &self,
         func: &Function<'data>,
@@ -190,8 +214,9 @@ impl<'a, 'data> Linker<'a, 'data> {
                 function: func.name.to_string(),
             })
         })?;
+        let computed = self.object_core(target);
         let mut reports = Vec::with_capacity(func.core_relos.len());
-        for (index, relo) in func.core_relos.iter().enumerate() {
+        for (i, relo) in func.core_relos.iter().enumerate() {
             let at = insns
                 .iter()
                 .position(|(slot, _)| *slot == relo.insn)
@@ -200,18 +225,30 @@ impl<'a, 'data> Linker<'a, 'data> {
                         function: func.name.to_string(),
                         insn: relo.insn,
                         reason: format!(
-                            "CO-RE relocation #{index} is not on the start of an instruction"
+                            "CO-RE relocation #{i} is not on the start of an instruction"
                         ),
                     })
                 })?;
-            let record = CoreRecord {
-                index,
-                type_id: relo.type_id,
-                access_str: relo.access_str,
-                kind: relo.kind,
+            // Functions libbpf does not load by default (`?` sections) are not in the
+            // object-wide pass; relocate their records on their own.
+            let report = match computed.get(&(func.name.to_string(), relo.insn)) {
+                Some(report) => report.clone(),
+                None => {
+                    let record = CoreRecord {
+                        index: i,
+                        type_id: relo.type_id,
+                        access_str: relo.access_str,
+                        kind: relo.kind,
+                    };
+                    CoreReport {
+                        function: func.name.to_string(),
+                        insn: relo.insn,
+                        index: i,
+                        result: relocate(btf, &record, &insns[at].1, target),
+                    }
+                }
             };
-            let result = relocate(btf, &record, &insns[at].1, target);
-            if let Ok(outcome) = &result {
+            if let Ok(outcome) = &report.result {
                 let mut slot = insns[at].0;
                 let replacement: Vec<(usize, Insn)> = outcome
                     .insns
@@ -224,12 +261,7 @@ impl<'a, 'data> Linker<'a, 'data> {
                     .collect();
                 insns.splice(at..=at, replacement);
             }
-            reports.push(CoreReport {
-                function: func.name.to_string(),
-                insn: relo.insn,
-                index,
-                result,
-            });
+            reports.push(report);
         }
         Ok(reports)
     }

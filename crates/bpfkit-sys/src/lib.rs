@@ -11,6 +11,8 @@
 //! - [`RingBuf`] and [`PerfBuffer`]: reading what programs output; [`tracefs`]: tracepoint
 //!   ids and the trace pipe.
 //! - Pins ([`pin`], [`get_pinned`]) and ids ([`ids`], [`fd_by_id`]) of every kind of object.
+//! - [`RawProgram`]: a program written for `r1` = its input and `r2` = the input's length
+//!   (bpfkit's VM convention), verified and run by the kernel inside a small wrapper.
 //! - [`probe`]: whether `bpf(2)` can be used here, and if not, why ([`Unavailable`]).
 //!
 //! Every error names the command and the errno ([`Error`]). Maps and programs close their file
@@ -57,6 +59,7 @@ pub mod perf_event;
 mod poll;
 mod probe;
 mod prog;
+mod raw;
 mod ringbuf;
 pub mod tracefs;
 
@@ -77,4 +80,5 @@ pub use perf_event::{DynamicPmu, PerfEvent};
 pub use poll::Poller;
 pub use probe::{Unavailable, probe};
 pub use prog::{ProgInfo, Program, TestRun, TestRunOutput};
+pub use raw::RawProgram;
 pub use ringbuf::RingBuf;

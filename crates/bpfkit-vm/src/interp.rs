@@ -356,7 +356,9 @@ impl Machine<'_, '_> {
                         regs[d] as u32
                     };
                     if id == ids::TAIL_CALL {
-                        if let Some(next) = self.tail_call(pc - 1, &regs, &mut tail_calls)? {
+                        if let Some(next) =
+                            self.tail_call(pc - 1, regs[2], regs[3], &mut tail_calls)?
+                        {
                             program = next;
                             ops = &self.programs[next].ops[..];
                             pc = 0;
@@ -410,7 +412,7 @@ impl Machine<'_, '_> {
     }
 
     /// The legacy `BPF_ABS`/`BPF_IND` load from the input region, in network byte order.
-    fn packet_load(&self, opcode: Opcode, imm: i64, src: u64) -> Option<u64> {
+    pub(crate) fn packet_load(&self, opcode: Opcode, imm: i64, src: u64) -> Option<u64> {
         let offset = match opcode {
             Opcode::LdIndB | Opcode::LdIndH | Opcode::LdIndW => {
                 (src as i32).wrapping_add(imm as i32)
@@ -426,7 +428,7 @@ impl Machine<'_, '_> {
         })
     }
 
-    fn call_helper(&mut self, pc: usize, id: u32, args: [u64; 5]) -> Result<u64, Fault> {
+    pub(crate) fn call_helper(&mut self, pc: usize, id: u32, args: [u64; 5]) -> Result<u64, Fault> {
         let Some(Some(helper)) = self.helpers.get_mut(id as usize) else {
             return Err(Fault::UnknownHelper { pc, id });
         };
@@ -442,13 +444,14 @@ impl Machine<'_, '_> {
     /// `bpf_tail_call(ctx, map, index)`: the program to continue in, or `None` to fall through
     /// to the next instruction, as the kernel does when the index is empty or out of range or
     /// the count of tail calls has reached its limit.
-    fn tail_call(
+    pub(crate) fn tail_call(
         &mut self,
         pc: usize,
-        regs: &[u64; 16],
+        map: u64,
+        index: u64,
         count: &mut u32,
     ) -> Result<Option<usize>, Fault> {
-        let handle = regs[2].wrapping_sub(region_base(MAP_HANDLE_REGION));
+        let handle = map.wrapping_sub(region_base(MAP_HANDLE_REGION));
         let Some(keys) = self
             .maps
             .get(handle as usize)
@@ -457,10 +460,10 @@ impl Machine<'_, '_> {
             return Err(Fault::Helper {
                 pc,
                 id: ids::TAIL_CALL,
-                message: format!("{:#x} is not a map", regs[2]),
+                message: format!("{map:#x} is not a map"),
             });
         };
-        let Some(next) = keys.program_at(regs[3] as u32 as u64) else {
+        let Some(next) = keys.program_at(index as u32 as u64) else {
             return Ok(None);
         };
         if *count >= MAX_TAIL_CALLS {

@@ -37,6 +37,7 @@ mod interp;
 mod maps;
 pub mod memory;
 mod program;
+mod runtime;
 mod vm;
 
 pub use bpfkit_uapi::MapType;
@@ -46,5 +47,6 @@ pub use image::ImageError;
 pub use interp::MAX_TAIL_CALLS;
 pub use maps::{BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapDef, MapError, MapId};
 pub use memory::Access;
-pub use program::{LoadError, Program};
+pub use program::{LoadError, Op, Program};
+pub use runtime::{CallOutcome, Entry, Runtime};
 pub use vm::{ProgId, TailCallOverflow, Vm};

@@ -89,6 +89,18 @@ impl std::fmt::Display for Access {
     }
 }
 
+/// Where a region's bytes are in host memory, for engines that translate virtual addresses
+/// themselves (the JIT). Valid while the [`Memory`] it came from is neither used nor dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegionSpan {
+    /// The first byte.
+    pub ptr: *mut u8,
+    /// Number of bytes.
+    pub len: usize,
+    /// Whether stores may change them.
+    pub writable: bool,
+}
+
 /// The regions of one run.
 #[derive(Debug, Default)]
 pub struct Memory<'a> {
@@ -141,6 +153,21 @@ impl<'a> Memory<'a> {
             .get_mut(start..start + N)?
             .copy_from_slice(&bytes);
         Some(())
+    }
+
+    /// Number of regions; region `i` starts at virtual address `i << 32`.
+    pub fn region_count(&self) -> usize {
+        self.regions.len()
+    }
+
+    /// The host memory of every region, in order. Taking the spans borrows the memory mutably,
+    /// so pointers derived from them come after every earlier use of the slices.
+    pub fn spans(&mut self) -> impl Iterator<Item = RegionSpan> + '_ {
+        self.regions.iter_mut().map(|r| RegionSpan {
+            ptr: r.data.as_mut_ptr(),
+            len: r.data.len(),
+            writable: r.writable,
+        })
     }
 
     /// Whether `addr` is in a region the program may write (for messages).

@@ -47,14 +47,22 @@ pub enum LoadError {
     },
 }
 
-/// One pre-decoded instruction. Jump and call targets are absolute slot indices in `off`;
-/// `imm` is sign-extended, or the full 64-bit value of a resolved `lddw`.
+/// One pre-decoded instruction, the form every engine runs: the interpreter dispatches on it and
+/// the JIT lowers it. Jump and call targets are absolute slot indices in `off`; `imm` is
+/// sign-extended, or the full 64-bit value of a resolved `lddw` (whose opcode is then always
+/// [`Opcode::LdImm64`], every pseudo form resolved to a virtual address). The second slot of an
+/// `lddw` holds a filler `Exit` that nothing jumps to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Op {
+pub struct Op {
+    /// The instruction.
     pub opcode: Opcode,
+    /// Destination register index (0-10).
     pub dst: u8,
+    /// Source register index (0-10).
     pub src: u8,
+    /// Memory displacement, or the absolute target slot of a jump or local call.
     pub off: i32,
+    /// Sign-extended immediate, or the 64-bit value of an `lddw`.
     pub imm: i64,
 }
 
@@ -190,6 +198,11 @@ impl Program {
             .binary_search_by_key(&pc, |(p, _)| *p)
             .ok()
             .map(|i| &self.insns[i].1)
+    }
+
+    /// The pre-decoded instructions, one per slot (see [`Op`]).
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
     }
 
     /// Number of 8-byte slots.

@@ -10,6 +10,7 @@ use crate::memory::{
     INPUT_REGION, MAP_VALUE_REGION, MAX_FRAMES, Memory, Region, STACK_SIZE, region_base,
 };
 use crate::program::{LoadError, Program};
+use crate::runtime::{Entry, Runtime};
 
 /// Identifies a program of a [`Vm`]; the first one is `ProgId(0)`, the entry of [`Vm::run`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -179,8 +180,33 @@ impl Vm {
     /// # Panics
     /// If `id` is not a program of this VM.
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
-        let entry = id.0 as usize;
-        assert!(entry < self.programs.len(), "no program {id:?}");
+        let (metered, strict) = (self.budget.is_some(), self.strict_alignment);
+        self.run_with(id, input, |rt| {
+            let Entry { program, r1, r2 } = rt.entry;
+            let entry = program.0 as usize;
+            let machine = &mut rt.machine;
+            match (metered, strict) {
+                (false, false) => machine.run::<false, false>(entry, r1, r2),
+                (false, true) => machine.run::<false, true>(entry, r1, r2),
+                (true, false) => machine.run::<true, false>(entry, r1, r2),
+                (true, true) => machine.run::<true, true>(entry, r1, r2),
+            }
+        })
+    }
+
+    /// Builds the address space of a run of program `id` on `input` (a fresh zeroed stack per
+    /// frame, the input, map values) and hands it to `engine` with the helpers and maps: the
+    /// one place that decides the run's memory layout, for the interpreter and the JIT alike.
+    ///
+    /// # Panics
+    /// If `id` is not a program of this VM.
+    pub fn run_with<R>(
+        &mut self,
+        id: ProgId,
+        input: &mut [u8],
+        engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
+    ) -> R {
+        assert!((id.0 as usize) < self.programs.len(), "no program {id:?}");
         let r1 = if input.is_empty() {
             0
         } else {
@@ -199,19 +225,43 @@ impl Vm {
             regions.push(Region::writable(&mut map.values));
             keys.push(&mut map.keys);
         }
-        let mut machine = Machine {
-            programs: &self.programs,
-            helpers: &mut self.helpers,
-            mem: Memory::new(regions),
-            maps: keys,
-            budget: self.budget.unwrap_or(0),
-            tail_call_overflow: self.tail_call_overflow,
+        let mut runtime = Runtime {
+            machine: Machine {
+                programs: &self.programs,
+                helpers: &mut self.helpers,
+                mem: Memory::new(regions),
+                maps: keys,
+                budget: self.budget.unwrap_or(0),
+                tail_call_overflow: self.tail_call_overflow,
+            },
+            entry: Entry {
+                program: id,
+                r1,
+                r2,
+            },
+            budget: self.budget,
+            tail_calls: 0,
         };
-        match (self.budget.is_some(), self.strict_alignment) {
-            (false, false) => machine.run::<false, false>(entry, r1, r2),
-            (false, true) => machine.run::<false, true>(entry, r1, r2),
-            (true, false) => machine.run::<true, false>(entry, r1, r2),
-            (true, true) => machine.run::<true, true>(entry, r1, r2),
-        }
+        engine(&mut runtime)
+    }
+
+    /// Number of programs; their ids are `ProgId(0)` up to this, in the order they were added.
+    pub fn program_count(&self) -> usize {
+        self.programs.len()
+    }
+
+    /// The instruction budget of each run (see [`Vm::set_budget`]).
+    pub fn budget(&self) -> Option<u64> {
+        self.budget
+    }
+
+    /// Whether misaligned loads and stores fault (see [`Vm::set_strict_alignment`]).
+    pub fn strict_alignment(&self) -> bool {
+        self.strict_alignment
+    }
+
+    /// What happens past 33 tail calls (see [`Vm::set_tail_call_overflow`]).
+    pub fn tail_call_overflow(&self) -> TailCallOverflow {
+        self.tail_call_overflow
     }
 }

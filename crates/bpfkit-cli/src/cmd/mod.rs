@@ -8,6 +8,7 @@ use crate::CliError;
 
 mod asm;
 mod attach;
+mod bench;
 mod btf;
 mod conformance;
 mod disasm;
@@ -32,6 +33,8 @@ pub enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Show a BPF object's sections, programs, maps, relocations, symbols and disassembly.
     Objdump(objdump::ObjdumpArgs),
+    /// Time a program on several engines side by side (ns per run, compile time, ratios).
+    Bench(bench::BenchArgs),
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
@@ -50,6 +53,7 @@ impl Command {
             Command::Asm(args) => args.run(),
             Command::Disasm(args) => args.run(),
             Command::Run(args) => args.run(),
+            Command::Bench(args) => args.run(),
             Command::Plugin(args) => args.run(),
             Command::Conformance(args) => args.run(),
             Command::Objdump(args) => args.run(),

@@ -14,7 +14,7 @@ use bpfkit_vm::Vm;
 use clap::Args;
 
 use crate::CliError;
-use crate::engine::{Engine, add_conformance_helpers, parse_hex};
+use crate::engine::{Engine, Runner, add_conformance_helpers, parse_hex};
 
 /// Arguments of `bpfkit plugin`.
 #[derive(Args)]
@@ -32,7 +32,7 @@ pub struct PluginArgs {
 impl PluginArgs {
     /// Runs `bpfkit plugin`.
     pub fn run(self) -> Result<ExitCode, CliError> {
-        self.engine.check()?;
+        let engine = self.engine.untrusted_only("plugin")?;
         let mut stdin = String::new();
         std::io::stdin()
             .read_to_string(&mut stdin)
@@ -48,7 +48,9 @@ impl PluginArgs {
         };
         let mut vm = Vm::from_bytes(&bytes).map_err(CliError::input)?;
         add_conformance_helpers(&mut vm);
-        let r0 = vm.run(&mut mem).map_err(CliError::judged)?;
+        let r0 = Runner::new(engine, vm, None, mem.len())?
+            .run(&mut mem)
+            .map_err(CliError::judged)?;
         println!("{r0:x}");
         Ok(ExitCode::SUCCESS)
     }

@@ -1,5 +1,5 @@
-//! `bpfkit run [--engine interp|jit] [--mem-hex HEX|--mem FILE] PROG`: runs a program once and
-//! prints `r0` as `0x<hex>`.
+//! `bpfkit run [--engine interp|jit|jit-trusted] [--dump-jit] [--mem-hex HEX|--mem FILE] PROG`:
+//! runs a program once and prints `r0` as `0x<hex>`.
 //!
 //! PROG is assembly (`.s`, dialect chosen by `--dialect` or guessed: uBPF if it names `%r`
 //! registers), raw 8-byte slots (`.bin` or anything else), or `OBJ.o:PROGRAM`: the program
@@ -16,7 +16,7 @@ use bpfkit_vm::Vm;
 use clap::Args;
 
 use crate::CliError;
-use crate::engine::{Engine, add_conformance_helpers, parse_hex};
+use crate::engine::{Engine, Runner, add_conformance_helpers, parse_hex};
 use crate::error::{read_file, read_text};
 use crate::target::{self, TargetFiles};
 
@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// running kernel's).
     #[arg(long)]
     target: Option<PathBuf>,
+    /// Print the JIT's machine code, disassembled, each eBPF instruction above the code it
+    /// became (with --engine jit or jit-trusted), before running.
+    #[arg(long)]
+    dump_jit: bool,
     /// The program: `.s`, raw `.bin`, or `OBJ.o:PROGRAM` (a program's name or its section).
     prog: String,
 }
@@ -141,12 +145,18 @@ fn section_bytes(obj: &Path, name: &str) -> Result<Vec<u8>, CliError> {
 impl RunArgs {
     /// Runs `bpfkit run`.
     pub fn run(self) -> Result<ExitCode, CliError> {
-        self.engine.check()?;
+        if self.dump_jit && self.engine == Engine::Interp {
+            return Err(CliError::input(
+                "--dump-jit shows the JIT's code: use it with --engine jit or jit-trusted",
+            ));
+        }
+        let mut insns = None;
         let mut vm = match parse_program_arg(&self.prog, self.dialect)? {
             ProgramArg::Slots(bytes) => {
                 let mut vm = Vm::from_bytes(&bytes)
                     .map_err(|e| CliError::input(format!("{}: {e}", self.prog)))?;
                 add_conformance_helpers(&mut vm);
+                insns = bpfkit_isa::decode(&bytes).ok();
                 vm
             }
             ProgramArg::Object { path, program } => {
@@ -170,7 +180,13 @@ impl RunArgs {
             (None, None) => Vec::new(),
         };
         vm.set_budget(self.budget);
-        let r0 = vm
+        let mut runner = Runner::new(self.engine, vm, insns.as_deref(), mem.len())?;
+        if self.dump_jit
+            && let Some(dump) = runner.dump()
+        {
+            print!("{dump}");
+        }
+        let r0 = runner
             .run(&mut mem)
             .map_err(|e| CliError::judged(format!("{}: {e}", self.prog)))?;
         println!("{r0:#x}");

@@ -1,0 +1,153 @@
+//! JIT throughput and compile time side by side with peers, on the interpreter bench's corpus
+//! (`benches/programs/*.s`): one criterion group per program (`jit-<program>`), one function
+//! per engine (see [`JitEngine`]), and `jit-compile/<engine>/<program>` for compile times.
+//!
+//! Before timing, every engine's result is checked against the native one; an engine that
+//! gives a wrong result (rbpf's JIT on `calls`) or cannot run a program (the kernel's
+//! verifier may reject one) is left out with a message, and `jit-report` shows why.
+//! `cargo run --release -p bpfkit-benches --bin jit-report` prints the tables.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use bpfkit_benches::engines::{self, RbpfJit, Sbpf};
+use bpfkit_benches::jit::{JitEngine, kernel_program, trusted_jit};
+use bpfkit_benches::{PROGRAMS, Program};
+use bpfkit_jit::Jit;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+fn bench_program(c: &mut Criterion, program: &Program) {
+    let input = (program.input)();
+    let expected = (program.native)(&mut input.clone());
+    let mut group = c.benchmark_group(format!("jit-{}", program.name));
+    group.throughput(Throughput::Elements(
+        engines::instruction_count(program).expect("solana-sbpf counts the instructions"),
+    ));
+    let skip = |engine: JitEngine, why: String| {
+        eprintln!("jit-{}/{}: not timed: {why}", program.name, engine.name());
+    };
+    for engine in JitEngine::ALL {
+        let mut mem = input.clone();
+        match engine {
+            JitEngine::BpfkitJit => {
+                let mut jit = Jit::new(engines::bpfkit_vm(program).unwrap()).unwrap();
+                assert_eq!(jit.run(&mut mem), Ok(expected), "{}", program.name);
+                group.bench_function(engine.name(), |b| {
+                    b.iter(|| jit.run(black_box(&mut mem)).unwrap())
+                });
+            }
+            JitEngine::BpfkitJitTrusted => match trusted_jit(program) {
+                Ok(mut jit) => {
+                    assert_eq!(jit.run(&mut mem), Ok(expected), "{}", program.name);
+                    group.bench_function(engine.name(), |b| {
+                        b.iter(|| jit.run(black_box(&mut mem)).unwrap())
+                    });
+                }
+                Err(why) => skip(engine, why),
+            },
+            JitEngine::RbpfJit => {
+                let code = engines::rbpf_code(program, mem.len()).unwrap();
+                let vm = RbpfJit::new(&code).unwrap();
+                // SAFETY: the corpus stays inside its input and stack on its bench input (the
+                // corpus tests run every program on the checked interpreters first); rbpf's
+                // JIT is known to mishandle the stack of called functions, which the result
+                // check catches, and then it is not run again.
+                match unsafe { vm.run(&mut mem) } {
+                    Ok(r0) if r0 == expected => {
+                        group.bench_function(engine.name(), |b| {
+                            // SAFETY: as above, the same input run after run.
+                            b.iter(|| unsafe { vm.run(black_box(&mut mem)) }.unwrap())
+                        });
+                    }
+                    other => skip(
+                        engine,
+                        format!("wrong result {other:x?}, native {expected:#x}"),
+                    ),
+                }
+            }
+            JitEngine::SolanaSbpfJit => {
+                let sbpf = Sbpf::new(program, false).unwrap();
+                sbpf.jit_compile().unwrap();
+                let mut context = sbpf.context(mem);
+                let mut vm = sbpf.vm(&mut context);
+                assert_eq!(vm.run_jit(), Ok(expected), "{}", program.name);
+                group.bench_function(engine.name(), |b| b.iter(|| vm.run_jit().unwrap()));
+            }
+            JitEngine::Interpreter => {
+                let mut vm = engines::bpfkit_vm(program).unwrap();
+                assert_eq!(vm.run(&mut mem), Ok(expected), "{}", program.name);
+                group.bench_function(engine.name(), |b| {
+                    b.iter(|| vm.run(black_box(&mut mem)).unwrap())
+                });
+            }
+            JitEngine::Kernel => match kernel_program(program) {
+                Ok(prog) => {
+                    let (r0, _) = prog.run(&mem, 1).unwrap();
+                    assert_eq!(r0, expected, "{} in the kernel", program.name);
+                    // The kernel times `repeat` runs itself; its per-run average is the figure.
+                    group.bench_function(engine.name(), |b| {
+                        b.iter_custom(|iters| {
+                            let repeat = iters.clamp(1, u32::MAX as u64) as u32;
+                            let (_, ns) = prog.run(&mem, repeat).unwrap();
+                            Duration::from_nanos(ns as u64 * iters)
+                        })
+                    });
+                }
+                Err(why) => skip(engine, why),
+            },
+            JitEngine::Native => {
+                group.bench_function(engine.name(), |b| {
+                    b.iter(|| (program.native)(black_box(&mut mem)))
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+/// Compile time of each JIT on each program: code generation only (loading, verifying and
+/// decoding are outside the timed part for every engine where the API allows).
+fn bench_compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("jit-compile");
+    for program in &PROGRAMS {
+        group.bench_function(format!("bpfkit-jit/{}", program.name), |b| {
+            b.iter_batched(
+                || engines::bpfkit_vm(program).unwrap(),
+                |vm| Jit::new(vm).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+        let code = engines::rbpf_code(program, (program.input)().len()).unwrap();
+        group.bench_function(format!("rbpf-jit/{}", program.name), |b| {
+            b.iter_batched(
+                || rbpf::EbpfVmRaw::new(Some(&code)).unwrap(),
+                |mut vm| {
+                    vm.jit_compile().unwrap();
+                    vm
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(format!("solana-sbpf-jit/{}", program.name), |b| {
+            b.iter_batched(
+                || Sbpf::new(program, false).unwrap(),
+                |sbpf| {
+                    sbpf.jit_compile().unwrap();
+                    sbpf
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    for program in &PROGRAMS {
+        bench_program(c, program);
+    }
+    bench_compile(c);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

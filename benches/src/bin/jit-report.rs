@@ -1,0 +1,142 @@
+//! Prints the Markdown tables of the JIT bench from the results of
+//! `cargo bench -p bpfkit-benches --bench jit`: time per run on every engine, the ratios the
+//! goals are stated in, and compile times.
+//!
+//! Usage: `cargo run --release -p bpfkit-benches --bin jit-report [CRITERION_DIR]`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bpfkit_benches::jit::JitEngine;
+use bpfkit_benches::report::median_of;
+use bpfkit_benches::{PROGRAMS, engines};
+
+fn median(dir: &Path, group: &str, function: &str) -> Option<f64> {
+    let path = dir.join(group).join(function).join("new/estimates.json");
+    median_of(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+fn time(ns: f64) -> String {
+    if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn cell(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "–".to_string(), f)
+}
+
+fn geomean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty())
+        .then(|| (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp())
+}
+
+fn main() -> ExitCode {
+    let dir = match std::env::args_os().nth(1) {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+            .join("criterion"),
+    };
+    let mut out = String::new();
+    out.push_str("| program | insns/run |");
+    for e in JitEngine::ALL {
+        let _ = write!(out, " {} |", e.name());
+    }
+    out.push_str("\n|---|--:|");
+    out.push_str(&"--:|".repeat(JitEngine::ALL.len()));
+    out.push('\n');
+    let mut found = false;
+    for p in &PROGRAMS {
+        let count = engines::instruction_count(p).ok();
+        let _ = write!(
+            out,
+            "| {} | {} |",
+            p.name,
+            cell(count.map(|c| c as f64), |c| c.to_string())
+        );
+        for e in JitEngine::ALL {
+            let m = median(&dir, &format!("jit-{}", p.name), e.name());
+            found |= m.is_some();
+            let _ = write!(out, " {} |", cell(m, time));
+        }
+        out.push('\n');
+    }
+    if !found {
+        eprintln!(
+            "error: no jit results under {}; run `cargo bench -p bpfkit-benches --bench jit` first",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    // The ratios the goals are stated in.
+    let ratios: [(&str, JitEngine, JitEngine); 6] = [
+        ("jit ÷ native", JitEngine::BpfkitJit, JitEngine::Native),
+        ("jit ÷ rbpf-jit", JitEngine::BpfkitJit, JitEngine::RbpfJit),
+        (
+            "solana-sbpf-jit ÷ jit",
+            JitEngine::SolanaSbpfJit,
+            JitEngine::BpfkitJit,
+        ),
+        (
+            "trusted ÷ kernel",
+            JitEngine::BpfkitJitTrusted,
+            JitEngine::Kernel,
+        ),
+        (
+            "trusted ÷ native",
+            JitEngine::BpfkitJitTrusted,
+            JitEngine::Native,
+        ),
+        ("interp ÷ jit", JitEngine::Interpreter, JitEngine::BpfkitJit),
+    ];
+    out.push_str("\n| program |");
+    for (name, ..) in ratios {
+        let _ = write!(out, " {name} |");
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"--:|".repeat(ratios.len()));
+    out.push('\n');
+    let mut columns = vec![Vec::new(); ratios.len()];
+    for p in &PROGRAMS {
+        let _ = write!(out, "| {} |", p.name);
+        let group = format!("jit-{}", p.name);
+        for (i, (_, a, b)) in ratios.iter().enumerate() {
+            let r = median(&dir, &group, a.name())
+                .zip(median(&dir, &group, b.name()))
+                .map(|(a, b)| a / b);
+            columns[i].extend(r);
+            let _ = write!(out, " {} |", cell(r, |r| format!("{r:.2}×")));
+        }
+        out.push('\n');
+    }
+    out.push_str("| **geometric mean** |");
+    for c in &columns {
+        let _ = write!(out, " {} |", cell(geomean(c), |r| format!("{r:.2}×")));
+    }
+    out.push('\n');
+    // Compile times.
+    out.push_str("\n| program | insns | bpfkit-jit | ns/insn | rbpf-jit | solana-sbpf-jit |\n");
+    out.push_str("|---|--:|--:|--:|--:|--:|\n");
+    for p in &PROGRAMS {
+        let insns = p.insns().len();
+        // criterion turns the `/` of a function name into `_` in its directory.
+        let m = |e: &str| median(&dir, "jit-compile", &format!("{e}_{}", p.name));
+        let ours = m("bpfkit-jit");
+        let _ = writeln!(
+            out,
+            "| {} | {insns} | {} | {} | {} | {} |",
+            p.name,
+            cell(ours, time),
+            cell(ours, |ns| format!("{:.0}", ns / insns as f64)),
+            cell(m("rbpf-jit"), time),
+            cell(m("solana-sbpf-jit"), time),
+        );
+    }
+    print!("{out}");
+    ExitCode::SUCCESS
+}

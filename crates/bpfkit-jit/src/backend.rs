@@ -1,0 +1,46 @@
+//! What a backend implements: labels, the entry trampoline, metering and one lowered
+//! instruction at a time. The driver ([`crate::compile`]) calls it; a backend never decides
+//! policy (which accesses are checked, what a call is), only which machine instructions carry
+//! out a [`Lir`].
+
+use crate::lower::{Lir, Options};
+
+/// Errors a backend reports (the assembler's, in its own words).
+pub type BackendError = String;
+
+/// A code generator for one architecture.
+pub trait Backend {
+    /// A position in the code, bound once, referenced any number of times before or after.
+    type Label: Copy;
+
+    /// A new, unbound label.
+    fn new_label(&mut self) -> Self::Label;
+
+    /// Binds `label` to the current position.
+    fn bind(&mut self, label: Self::Label);
+
+    /// Bytes emitted so far.
+    fn offset(&self) -> usize;
+
+    /// Emits the entry trampoline at the current position: an `extern "C"` (System V on x86_64, AAPCS64 on aarch64)
+    /// function `fn(ctx: *mut u64, entry: *const u8) -> u64` that saves
+    /// the host's callee-saved registers, loads the eBPF registers from the context, calls the
+    /// program at `entry` and returns `r0` (see [`crate::context`] for the words it uses).
+    fn entry_trampoline(&mut self);
+
+    /// Counts one instruction against the budget, faulting at `pc` when it is spent.
+    fn meter(&mut self, pc: usize);
+
+    /// Emits the machine code of the instruction at slot `pc`.
+    fn emit(&mut self, pc: usize, lir: Lir<Self::Label>);
+
+    /// Emits the out-of-line code (fault paths, the runtime-call stub) and returns the bytes,
+    /// position independent, with every label resolved.
+    fn finish(self) -> Result<Vec<u8>, BackendError>;
+}
+
+/// Makes a backend for `options`.
+pub trait NewBackend: Backend + Sized {
+    /// A backend compiling with `options`; `insns` is a hint of the number of instructions.
+    fn new(options: Options, insns: usize) -> Self;
+}

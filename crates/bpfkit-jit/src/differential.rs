@@ -1,0 +1,381 @@
+//! Random programs, and the check that the JIT and the interpreter agree on them: the same
+//! `r0`, or the same fault at the same instruction, and the same memory afterwards. Used by the
+//! property test and the `jit_vs_interp` fuzz target, from bytes (a fuzzer's input or a seeded
+//! generator's).
+//!
+//! Programs are built from every row of the instruction table with operands steered toward
+//! the edges: memory accesses through `r1` (the input), `r10` (the frame) and constants that
+//! are addresses of every region, at offsets just inside and just outside them; jumps and calls
+//! anywhere; every helper kind (map helpers, `bpf_tail_call` through a program array, a helper
+//! that reads and writes memory, one that faults, unknown ids, kfuncs). A program with a
+//! backward jump or call runs with a budget (so it ends, and metered code is covered); others
+//! run without one.
+
+use bpfkit_isa::{Insn, Kind, Opcode, Reg, TABLE};
+use bpfkit_vm::memory::{CODE_REGION, INPUT_REGION, MAP_HANDLE_REGION, MAP_VALUE_REGION};
+use bpfkit_vm::memory::{frame_pointer, region_base};
+use bpfkit_vm::{Fault, LoadError, MapDef, MapId, MapType, ProgId, Program, TailCallOverflow, Vm};
+
+use crate::{Atomics, Jit, JitError};
+
+/// Reads random choices from bytes; past their end every choice is 0.
+#[derive(Clone, Debug)]
+pub struct Source<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Source<'a> {
+    /// Choices from `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Source<'a> {
+        Source { bytes, at: 0 }
+    }
+
+    fn byte(&mut self) -> u8 {
+        let b = self.bytes.get(self.at).copied().unwrap_or(0);
+        self.at += 1;
+        b
+    }
+
+    fn u64(&mut self) -> u64 {
+        (0..8).fold(0, |v, _| (v << 8) | self.byte() as u64)
+    }
+
+    /// A number in `0..n` (`n` at most 65536).
+    fn below(&mut self, n: usize) -> usize {
+        let v = (self.byte() as usize) << 8 | self.byte() as usize;
+        v % n.max(1)
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
+
+/// Helper ids the generated programs call: the VM's map helpers (1-3), `bpf_tail_call` (12),
+/// [`ECHO`], [`POKE`], [`FAIL`], and one nobody registered.
+const HELPERS: [i32; 8] = [1, 2, 3, 12, ECHO as i32, POKE as i32, FAIL as i32, 99];
+/// Returns its first argument (the conformance suite's helper 5).
+pub const ECHO: u32 = 5;
+/// Writes its third argument as a u64 at its first argument, reads back 8 bytes at its second,
+/// and returns their sum: a helper that uses the program's memory both ways.
+pub const POKE: u32 = 6;
+/// Fails with a helper fault.
+pub const FAIL: u32 = 7;
+
+/// Input lengths and the sizes of the maps' values, so that offsets land on their edges.
+const INPUT_LENS: [usize; 6] = [0, 1, 8, 14, 32, 64];
+
+/// One generated test: programs (the first is the entry, the others tail-call targets), the
+/// input, the run options and the program array's entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// The programs; program 0 runs first.
+    pub programs: Vec<Vec<Insn>>,
+    /// The input memory (`r1`, `r2`).
+    pub input: Vec<u8>,
+    /// The instruction budget.
+    pub budget: Option<u64>,
+    /// Strict alignment.
+    pub strict_alignment: bool,
+    /// Entries of the program array (map 2).
+    pub prog_array: [Option<u32>; 4],
+    /// What a tail call past the limit does.
+    pub tail_call_overflow: TailCallOverflow,
+}
+
+fn reg(n: usize) -> Reg {
+    Reg::new(n as u8).unwrap_or(Reg::R0)
+}
+
+/// Interesting 32-bit immediates.
+fn imm(src: &mut Source<'_>) -> i32 {
+    match src.below(10) {
+        0 => 0,
+        1 => 1,
+        2 => -1,
+        3 => src.pick(&[2, 7, 8, 16, 31, 32, 33, 63, 64, 255, 0x8000]),
+        4 => src.pick(&[i32::MIN, i32::MAX, -2, -8, -512, 0xffff, 0x1_0000]),
+        _ => src.u64() as i32,
+    }
+}
+
+/// Offsets around the edges of the input, the frame and the map values.
+fn mem_off(src: &mut Source<'_>, input_len: usize) -> i16 {
+    let len = input_len as i16;
+    match src.below(8) {
+        0 | 6 => src.pick(&[-512, -513, -511, -8, -4, -1, -504, -520]),
+        7 => -(src.below(64) as i16),
+        1 => src.pick(&[0, 1, 2, 4, 7, 8, 12, 15, 16]),
+        2 => len - src.below(9) as i16,
+        3 => len + src.below(3) as i16,
+        4 => -(src.below(600) as i16),
+        _ => src.u64() as i16,
+    }
+}
+
+/// Addresses a program can load with `lddw`: every region's start and edges.
+fn address(src: &mut Source<'_>, input_len: usize) -> u64 {
+    let region = match src.below(6) {
+        0 => INPUT_REGION,
+        1 => MAP_VALUE_REGION + src.below(3) as u64,
+        2 => MAP_HANDLE_REGION,
+        3 => CODE_REGION,
+        4 => src.below(14) as u64,
+        _ => return frame_pointer(src.below(9)).wrapping_add(src.below(16) as u64),
+    };
+    let off = match src.below(3) {
+        0 => 0,
+        1 => input_len as u64 + src.below(3) as u64,
+        _ => src.below(40) as u64,
+    };
+    region_base(region) + off
+}
+
+/// A jump or call target: an instruction index, plus whether it is backward.
+fn target(src: &mut Source<'_>, at: usize, len: usize, forward_only: bool) -> usize {
+    if forward_only || src.chance(70) {
+        at + 1 + src.below(len.saturating_sub(at).max(1))
+    } else {
+        src.below(len)
+    }
+}
+
+/// One program of at most `max` instructions; jumps and calls are given as instruction
+/// indices in `off`/`imm` and fixed up to slot distances by [`to_slots`].
+fn program(src: &mut Source<'_>, max: usize, input_len: usize, forward_only: bool) -> Vec<Insn> {
+    let len = 1 + src.below(max);
+    let mut insns = Vec::with_capacity(len + 1);
+    for at in 0..len {
+        let mut spec = &TABLE[src.below(TABLE.len())];
+        // Most instructions compute; a memory access or a call more often ends the program.
+        if !matches!(spec.kind, Kind::Alu { .. } | Kind::Jump { .. }) && src.chance(40) {
+            spec = &TABLE[src.below(TABLE.len())];
+        }
+        let mut insn = Insn::new(spec.opcode);
+        let used = spec.kind.operands();
+        // Registers a program may write are r0-r9; r10 is only ever read.
+        let writes_dst = matches!(
+            spec.kind,
+            Kind::Alu { .. } | Kind::Endian { .. } | Kind::LoadImm64 { .. } | Kind::Load { .. }
+        );
+        if used.dst {
+            insn.dst = match spec.kind {
+                Kind::Store { .. } | Kind::Atomic { .. } if src.chance(80) => {
+                    src.pick(&[Reg::R1, Reg::R10])
+                }
+                _ if writes_dst => reg(src.below(10)),
+                _ => reg(src.below(11)),
+            };
+        }
+        if used.src {
+            insn.src = match spec.kind {
+                Kind::Load { .. } if src.chance(80) => src.pick(&[Reg::R1, Reg::R10]),
+                // Fetching atomics write src.
+                Kind::Atomic { .. } => reg(src.below(10)),
+                _ => reg(src.below(11)),
+            };
+        }
+        if used.off {
+            insn.off = mem_off(src, input_len);
+        }
+        if used.imm {
+            insn.imm = imm(src);
+        }
+        match spec.kind {
+            Kind::Jump { .. } | Kind::Ja => {
+                insn.off = target(src, at, len, forward_only) as i16;
+            }
+            Kind::Ja32 => insn.imm = target(src, at, len, forward_only) as i32,
+            Kind::Call { target: t } => match t {
+                bpfkit_isa::CallTarget::Local => {
+                    insn.imm = target(src, at, len, forward_only) as i32;
+                }
+                bpfkit_isa::CallTarget::Helper => insn.imm = src.pick(&HELPERS),
+                bpfkit_isa::CallTarget::Kfunc => {}
+            },
+            Kind::LoadImm64 { .. } => match spec.opcode {
+                Opcode::LdImm64 if src.chance(50) => {
+                    insn = insn.with_imm64(address(src, input_len));
+                }
+                Opcode::LdImm64 => insn = insn.with_imm64(src.u64()),
+                Opcode::LdMapFd | Opcode::LdMapIdx => insn.imm = src.below(4) as i32,
+                Opcode::LdMapValue | Opcode::LdMapIdxValue => {
+                    insn.imm = src.below(3) as i32;
+                    insn.next_imm = src.below(24) as i32;
+                }
+                Opcode::LdFunc => insn.imm = target(src, at, len, forward_only) as i32,
+                _ => {}
+            },
+            _ => {}
+        }
+        // Now and then a call to itself, recursing until the frames run out.
+        if at == 0 && !forward_only && src.chance(10) {
+            insn = Insn::new(Opcode::CallLocal);
+        }
+        insns.push(insn);
+    }
+    insns.push(Insn::new(Opcode::Exit));
+    to_slots(&mut insns);
+    insns
+}
+
+/// Turns the instruction-index targets [`program`] wrote into slot distances.
+fn to_slots(insns: &mut [Insn]) {
+    let mut slots = Vec::with_capacity(insns.len() + 1);
+    let mut slot = 0i64;
+    for insn in insns.iter() {
+        slots.push(slot);
+        slot += insn.slots() as i64;
+    }
+    let at = |index: i64| slots[(index as usize).min(slots.len() - 1)];
+    for (i, insn) in insns.iter_mut().enumerate() {
+        let next = slots[i] + insn.slots() as i64;
+        match insn.kind() {
+            Kind::Jump { .. } | Kind::Ja => {
+                insn.off =
+                    (at(insn.off as i64) - next).clamp(i16::MIN as i64, i16::MAX as i64) as i16;
+            }
+            Kind::Ja32
+            | Kind::Call {
+                target: bpfkit_isa::CallTarget::Local,
+            } => insn.imm = (at(insn.imm as i64) - next) as i32,
+            Kind::LoadImm64 {
+                pseudo: bpfkit_isa::Pseudo::Func,
+            } => insn.imm = (at(insn.imm as i64) - next) as i32,
+            _ => {}
+        }
+    }
+}
+
+/// Generates a case from `src`.
+pub fn generate(src: &mut Source<'_>) -> Case {
+    let input_len = src.pick(&INPUT_LENS);
+    let input = (0..input_len).map(|_| src.byte()).collect();
+    let metered = src.chance(50);
+    let count = 1 + src.below(3);
+    let programs = (0..count)
+        .map(|_| program(src, 48, input_len, !metered))
+        .collect();
+    let mut prog_array = [None; 4];
+    for entry in &mut prog_array {
+        if src.chance(60) {
+            *entry = Some(src.below(count) as u32);
+        }
+    }
+    Case {
+        programs,
+        input,
+        budget: metered.then(|| 1 + src.below(2000) as u64),
+        strict_alignment: src.chance(15),
+        prog_array,
+        tail_call_overflow: if src.chance(50) {
+            TailCallOverflow::Fault
+        } else {
+            TailCallOverflow::FallThrough
+        },
+    }
+}
+
+/// The VM of a case: its programs, maps (two arrays and the program array) and helpers.
+pub fn vm(case: &Case) -> Result<Vm, LoadError> {
+    let mut programs = case.programs.iter();
+    let mut vm = Vm::new(programs.next().map_or(&[][..], Vec::as_slice))?;
+    for p in programs {
+        vm.add_program(Program::new(p)?);
+    }
+    let maps = [
+        MapDef::new(MapType::ARRAY, 4, 16, 4),
+        MapDef::new(MapType::ARRAY, 4, 8, 2),
+        MapDef::new(MapType::PROG_ARRAY, 4, 4, 4),
+    ];
+    for def in maps {
+        vm.create_map(def).expect("valid map definitions");
+    }
+    if let Some(progs) = vm.map_mut(MapId(2)) {
+        for (i, entry) in case.prog_array.iter().enumerate() {
+            let _ = progs.set_program(i as u32, entry.map(ProgId));
+        }
+    }
+    vm.register_helper(ECHO, |_, args| Ok(args[0]));
+    vm.register_helper(POKE, |env, args| {
+        env.write(args[0], &args[2].to_le_bytes())?;
+        let back = env.read(args[1], 8)?;
+        Ok(u64::from_le_bytes(back.try_into().expect("8 bytes")).wrapping_add(args[2]))
+    });
+    vm.register_helper(FAIL, |env, _| Err(env.fail("asked to fail")));
+    vm.set_budget(case.budget);
+    vm.set_strict_alignment(case.strict_alignment);
+    vm.set_tail_call_overflow(case.tail_call_overflow);
+    Ok(vm)
+}
+
+/// What a run of a case gave: the result, and the memory afterwards (input, then every map
+/// value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// `r0` or the fault.
+    pub result: Result<u64, Fault>,
+    /// The input and the map values after the run.
+    pub memory: Vec<u8>,
+}
+
+fn memory_of(vm: &Vm, input: Vec<u8>) -> Vec<u8> {
+    let mut memory = input;
+    for map in [MapId(0), MapId(1)] {
+        let map = vm.map(map).expect("the case's maps");
+        for key in 0..map.def().max_entries {
+            memory.extend_from_slice(map.lookup(&key.to_le_bytes()).unwrap_or(&[]));
+        }
+    }
+    memory
+}
+
+/// How the engines disagreed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The interpreter's outcome.
+    pub interpreter: Outcome,
+    /// The JIT's.
+    pub jit: Outcome,
+}
+
+/// Runs `case` on the interpreter and on the checked JIT. `Ok(None)` when the loader rejects
+/// the programs (both engines share it), `Ok(Some(outcome))` when they agree.
+pub fn compare(case: &Case) -> Result<Option<Outcome>, Box<Mismatch>> {
+    compare_with(case, Atomics::Detect)
+}
+
+/// As [`compare`], with the JIT's atomics compiled as `atomics` says.
+pub fn compare_with(case: &Case, atomics: Atomics) -> Result<Option<Outcome>, Box<Mismatch>> {
+    let Ok(mut interp_vm) = vm(case) else {
+        return Ok(None);
+    };
+    let mut input = case.input.clone();
+    let result = interp_vm.run(&mut input);
+    let interpreter = Outcome {
+        result,
+        memory: memory_of(&interp_vm, input),
+    };
+    let jit_vm = vm(case).expect("loaded once already");
+    let mut jit = match Jit::with_atomics(jit_vm, atomics) {
+        Ok(jit) => jit,
+        Err(JitError::Unsupported(_)) => return Ok(Some(interpreter)),
+        Err(e) => panic!("the JIT cannot compile a loaded program: {e}"),
+    };
+    let mut input = case.input.clone();
+    let result = jit.run(&mut input);
+    let jit = Outcome {
+        result,
+        memory: memory_of(jit.vm(), input),
+    };
+    if jit == interpreter {
+        Ok(Some(jit))
+    } else {
+        Err(Box::new(Mismatch { interpreter, jit }))
+    }
+}

@@ -1,0 +1,194 @@
+//! The engine: a [`Vm`] with its programs compiled to machine code.
+
+use bpfkit_vm::{Fault, ProgId, Vm};
+
+use crate::compile::Code;
+use crate::lower::Options;
+use crate::{Atomics, JitError, Mode};
+
+/// A [`Vm`] whose programs run as machine code: the same helpers, maps, options, faults and
+/// results as the interpreter, at native speed.
+///
+/// The VM is the one engine type (its helpers, maps and options); `Jit` owns it, compiles its
+/// programs for its options, and recompiles when [`Jit::configure`] changes what the code
+/// depends on (the programs, the budget being on or off, strict alignment).
+///
+/// ```
+/// use bpfkit_isa::{Insn, Opcode, Reg};
+/// use bpfkit_jit::Jit;
+/// use bpfkit_vm::Vm;
+///
+/// // r0 = *(u8 *)(r1 + 1) + r2
+/// let prog = [
+///     Insn::new(Opcode::LdxB).with_dst(Reg::R0).with_src(Reg::R1).with_off(1),
+///     Insn::new(Opcode::Add64Reg).with_dst(Reg::R0).with_src(Reg::R2),
+///     Insn::new(Opcode::Exit),
+/// ];
+/// let mut jit = Jit::new(Vm::new(&prog)?)?;
+/// assert_eq!(jit.run(&mut [10, 20, 30])?, 23);
+/// // Out of bounds: the same fault as the interpreter's, never a stray access.
+/// assert!(jit.run(&mut [10]).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Jit {
+    vm: Vm,
+    mode: Mode,
+    atomics: Atomics,
+    /// Programs compiled: all of them in checked mode, the ones vouched for in trusted mode.
+    programs: usize,
+    code: Code,
+    /// The run context's memory, reused from run to run.
+    ctx: Vec<u64>,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit")
+            .field("mode", &self.mode)
+            .field("code", &self.code)
+            .field("vm", &self.vm)
+            .finish()
+    }
+}
+
+fn options(vm: &Vm, mode: Mode, atomics: Atomics) -> Options {
+    Options {
+        mode,
+        metered: vm.budget().is_some(),
+        strict_alignment: vm.strict_alignment(),
+        atomics,
+    }
+}
+
+/// Compiles the first `programs` programs of `vm` for the host architecture.
+fn compile(vm: &Vm, options: Options, programs: usize) -> Result<Code, JitError> {
+    #[cfg(all(target_arch = "x86_64", unix))]
+    return crate::compile::compile::<crate::x86::X86>(vm, options, programs);
+    #[cfg(all(target_arch = "aarch64", unix))]
+    return crate::compile::compile::<crate::aarch64::Aarch64>(vm, options, programs);
+    #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), unix)))]
+    {
+        let _ = (vm, options, programs);
+        Err(JitError::Unsupported(std::env::consts::ARCH))
+    }
+}
+
+impl Jit {
+    /// Compiles `vm`'s programs in checked mode: every load and store is checked against the
+    /// run's regions, with the interpreter's virtual addresses, so a program that nobody
+    /// verified can fault but can never touch memory outside its regions.
+    pub fn new(vm: Vm) -> Result<Jit, JitError> {
+        Jit::build(vm, Mode::Checked, Atomics::Detect)
+    }
+
+    /// As [`Jit::new`], with atomics compiled as `atomics` says (aarch64: LSE or LL/SC;
+    /// x86_64 has one way).
+    pub fn with_atomics(vm: Vm, atomics: Atomics) -> Result<Jit, JitError> {
+        Jit::build(vm, Mode::Checked, atomics)
+    }
+
+    /// Compiles `vm`'s programs in trusted mode: registers hold host pointers (`r1` the input,
+    /// `r10` the frame, `lddw map_value` the map's memory) and loads and stores are not checked,
+    /// as the kernel's JIT runs verified programs.
+    ///
+    /// # Safety
+    /// Every program of `vm` must be memory-safe for every input it will be run on: each load
+    /// and store stays inside the input (`r1`, `r2` bytes long), its own 512-byte frame below
+    /// `r10`, or a map value it got from `bpf_map_lookup_elem` or `lddw map_value` (within
+    /// the value's size); it never dereferences a scalar, and it passes helpers only pointers
+    /// to such memory with sizes that fit. That is what a verifier modelled on the kernel's
+    /// establishes: run only programs such a verifier accepted (for the program type and the
+    /// input size used), with helpers whose behaviour matches what it assumed. Helpers get
+    /// and return virtual addresses as in checked mode: arguments pointing into a region are
+    /// translated for them, and a result that is a virtual address inside a region is
+    /// translated back to a host pointer, so a helper must not return a scalar that looks
+    /// like one. Programs added to the VM later (through [`Jit::configure`]) are not covered
+    /// and are not compiled.
+    pub unsafe fn new_trusted(vm: Vm) -> Result<Jit, JitError> {
+        Jit::build(vm, Mode::Trusted, Atomics::Detect)
+    }
+
+    fn build(vm: Vm, mode: Mode, atomics: Atomics) -> Result<Jit, JitError> {
+        let programs = vm.program_count();
+        let code = compile(&vm, options(&vm, mode, atomics), programs)?;
+        Ok(Jit {
+            vm,
+            mode,
+            atomics,
+            programs,
+            code,
+            ctx: Vec::new(),
+        })
+    }
+
+    /// The memory model of the compiled code.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The VM: helpers, maps and options.
+    pub fn vm(&self) -> &Vm {
+        &self.vm
+    }
+
+    /// The compiled code.
+    pub fn code(&self) -> &Code {
+        &self.code
+    }
+
+    /// Changes the VM (maps, helpers, options, programs), then recompiles if the code depends
+    /// on what changed. In trusted mode, programs added here are not compiled: the result is
+    /// [`JitError::UnvettedPrograms`] and only the programs vouched for can run.
+    pub fn configure<R>(&mut self, change: impl FnOnce(&mut Vm) -> R) -> Result<R, JitError> {
+        let result = change(&mut self.vm);
+        let wanted = options(&self.vm, self.mode, self.atomics);
+        let programs = match self.mode {
+            Mode::Checked => self.vm.program_count(),
+            Mode::Trusted => self.programs,
+        };
+        if wanted != self.code.options() || programs != self.code.program_count() {
+            self.code = compile(&self.vm, wanted, programs)?;
+            self.programs = programs;
+        }
+        if self.vm.program_count() != programs {
+            return Err(JitError::UnvettedPrograms);
+        }
+        Ok(result)
+    }
+
+    /// Recompiles the programs with atomics done as `atomics` says (aarch64: LSE or LL/SC;
+    /// [`Atomics::Detect`], the default, asks the CPU). x86_64 code does not change.
+    pub fn set_atomics(&mut self, atomics: Atomics) -> Result<(), JitError> {
+        if atomics != self.atomics {
+            let programs = self.code.program_count();
+            self.code = compile(&self.vm, options(&self.vm, self.mode, atomics), programs)?;
+            self.atomics = atomics;
+        }
+        Ok(())
+    }
+
+    /// Runs the entry program ([`ProgId`] 0) on `input`, as [`Vm::run`] does.
+    pub fn run(&mut self, input: &mut [u8]) -> Result<u64, Fault> {
+        self.run_program(ProgId(0), input)
+    }
+
+    /// Runs program `id` on `input`, as [`Vm::run_program`] does.
+    ///
+    /// # Panics
+    /// If `id` is not a compiled program.
+    pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
+        let (code, ctx) = (&self.code, &mut self.ctx);
+        self.vm
+            .run_with(id, input, |rt| crate::run::run(code, rt, ctx))
+    }
+
+    /// The machine code, disassembled, each eBPF instruction above the code it became.
+    pub fn dump(&self) -> String {
+        crate::dump::dump(&self.code, &self.vm)
+    }
+
+    /// The VM back.
+    pub fn into_vm(self) -> Vm {
+        self.vm
+    }
+}

@@ -1,0 +1,814 @@
+//! x86_64 emission: the only place that writes machine code, with dynasmrt.
+
+// dynasm expands every dynamic register `Rq(r)` to `r.into()`, which clippy flags when `r` is
+// already a `u8`.
+#![allow(clippy::useless_conversion)]
+
+use bpfkit_isa::{AluOp, AtomicOp, ByteOrder, Cond, Size};
+use bpfkit_vm::memory::STACK_SIZE;
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
+
+use super::reg::{RAX, RBP, RCX, RDX};
+use super::{HOST, SAVED_AROUND_CALLS};
+use crate::Mode;
+use crate::backend::{Backend, BackendError, NewBackend};
+use crate::context::*;
+use crate::lower::{Check, FP, Lir, Mem, Operand, Options, is_indirect};
+
+macro_rules! asm {
+    ($ops:expr; $($t:tt)*) => {
+        dynasm!($ops ; .arch x64 ; $($t)*)
+    };
+}
+
+/// Where a host address is, once an access has been translated: `[base + disp]`.
+#[derive(Clone, Copy)]
+struct Addr {
+    base: u8,
+    disp: i32,
+}
+
+/// A fault path placed after the code: sets the fault's words and unwinds.
+struct Stub {
+    label: DynamicLabel,
+    pc: usize,
+    kind: u64,
+    size: usize,
+    /// The access whose virtual address is recomputed into `ARG_ADDR` (base register and
+    /// displacement), or a constant for it.
+    addr: StubAddr,
+}
+
+#[derive(Clone, Copy)]
+enum StubAddr {
+    Access(u8, i32),
+    Value(i64),
+}
+
+/// The x86_64 backend.
+pub struct X86 {
+    ops: VecAssembler<X64Relocation>,
+    options: Options,
+    stubs: Vec<Stub>,
+    /// Whether the CPU has BMI2 (`rorx`), which saves an instruction per checked access.
+    bmi2: bool,
+}
+
+impl NewBackend for X86 {
+    fn new(options: Options, insns: usize) -> X86 {
+        X86 {
+            // Room for the code (a checked access is about 50 bytes), the labels (branch
+            // targets and fault paths) and their relocations, so nothing grows while emitting.
+            ops: VecAssembler::new_with_capacity(
+                0,
+                256 + insns * 48,
+                0,
+                8,
+                insns * 2,
+                0,
+                insns * 2,
+            ),
+            options,
+            stubs: Vec::with_capacity(insns),
+            bmi2: std::arch::is_x86_feature_detected!("bmi2") && !tests::without_bmi2(),
+        }
+    }
+}
+
+/// A source operand once it is in a host register or an immediate.
+#[derive(Clone, Copy)]
+enum Src {
+    Reg(u8),
+    Imm(i32),
+}
+
+impl X86 {
+    fn checked(&self) -> bool {
+        self.options.mode == Mode::Checked
+    }
+
+    /// `scratch = r10`, the virtual frame pointer `(1 + depth) << 32 | 512`: the host frame
+    /// pointer is `stack_base + 512 * (1 + depth)`.
+    fn load_fp(&mut self, scratch: u8) {
+        asm!(self.ops
+            ; mov Rq(scratch), rbp
+            ; sub Rq(scratch), [r12 + at(STACK_BASE)]
+            ; shl Rq(scratch), 23
+            ; add Rq(scratch), STACK_SIZE as i32
+        );
+    }
+
+    /// The host register holding eBPF register `r`'s value, computing `r10` into `scratch` in
+    /// checked mode.
+    fn value(&mut self, r: u8, scratch: u8) -> u8 {
+        if r == FP && self.checked() {
+            self.load_fp(scratch);
+            scratch
+        } else {
+            HOST[r as usize]
+        }
+    }
+
+    fn src(&mut self, operand: Operand, scratch: u8) -> Src {
+        match operand {
+            Operand::Reg(r) => Src::Reg(self.value(r, scratch)),
+            // ALU, jump and store immediates are 32-bit values sign-extended.
+            Operand::Imm(i) => Src::Imm(i as i32),
+        }
+    }
+
+    fn stub(&mut self, pc: usize, kind: u64, size: usize, addr: StubAddr) -> DynamicLabel {
+        let label = self.ops.new_dynamic_label();
+        self.stubs.push(Stub {
+            label,
+            pc,
+            kind,
+            size,
+            addr,
+        });
+        label
+    }
+
+    /// `rax = base + off`, the virtual address of an access.
+    fn vaddr(&mut self, base: u8, off: i32) {
+        if base == FP && self.checked() {
+            self.load_fp(RAX);
+            asm!(self.ops ; add rax, off);
+        } else {
+            let b = HOST[base as usize];
+            asm!(self.ops ; lea rax, [Rq(b) + off]);
+        }
+    }
+
+    /// The host address of an access of `size` bytes at `base + off`, checked as `check` says.
+    /// A translated (checked) access leaves it in `rdx`; `rax` and `rcx` are free afterwards.
+    /// `write` selects the write limit; `read_write` checks both (atomics: the read first).
+    fn address(&mut self, pc: usize, mem: Mem, write: bool, read_write: bool) -> Addr {
+        let Mem {
+            base,
+            off,
+            size,
+            check,
+        } = mem;
+        match check {
+            Check::Frame => Addr {
+                base: RBP,
+                disp: off,
+            },
+            Check::Host => Addr {
+                base: HOST[base as usize],
+                disp: off,
+            },
+            Check::Region => {
+                let n = size.bytes();
+                let first_is_write = write && !read_write;
+                self.vaddr(base, off);
+                if self.options.strict_alignment && n > 1 {
+                    let kind = if first_is_write {
+                        FAULT_MISALIGNED_WRITE
+                    } else {
+                        FAULT_MISALIGNED_READ
+                    };
+                    let misaligned = self.stub(pc, kind, n, StubAddr::Access(base, off));
+                    asm!(self.ops
+                        ; test al, (n - 1) as i8
+                        ; jnz =>misaligned
+                    );
+                }
+                let first = self.stub(
+                    pc,
+                    if first_is_write {
+                        FAULT_WRITE
+                    } else {
+                        FAULT_READ
+                    },
+                    n,
+                    StubAddr::Access(base, off),
+                );
+                let k = size_index(n);
+                let last = if first_is_write {
+                    ENTRY_WRITE_LAST
+                } else {
+                    ENTRY_READ_LAST
+                } + k;
+                // rcx = the region index (the high half), checked against the table's size.
+                if self.bmi2 {
+                    asm!(self.ops
+                        ; rorx rcx, rax, 32
+                        ; cmp ecx, DWORD [r12 + at(REGION_COUNT)]
+                        ; jae =>first
+                    );
+                } else {
+                    asm!(self.ops
+                        ; mov rcx, rax
+                        ; shr rcx, 32
+                        ; cmp rcx, [r12 + at(REGION_COUNT)]
+                        ; jae =>first
+                    );
+                }
+                // rdx = the offset (the low half), at most the last one the access fits at.
+                asm!(self.ops
+                    ; shl ecx, (ENTRY_WORDS * 8).trailing_zeros() as i8
+                    ; mov edx, eax
+                    ; cmp rdx, [r12 + rcx + at(TABLE + last)]
+                    ; jg =>first
+                );
+                if read_write {
+                    let second = self.stub(pc, FAULT_WRITE, n, StubAddr::Access(base, off));
+                    asm!(self.ops
+                        ; cmp rdx, [r12 + rcx + at(TABLE + ENTRY_WRITE_LAST + k)]
+                        ; jg =>second
+                    );
+                }
+                asm!(self.ops ; add rdx, [r12 + rcx + at(TABLE + ENTRY_BASE)]);
+                Addr { base: RDX, disp: 0 }
+            }
+        }
+    }
+
+    fn alu(&mut self, op: AluOp, wide: bool, dst: u8, src: Operand) {
+        let d = HOST[dst as usize];
+        macro_rules! binop {
+            ($mn:ident) => {{
+                match (wide, self.src(src, RAX)) {
+                    (true, Src::Reg(s)) => asm!(self.ops ; $mn Rq(d), Rq(s)),
+                    (false, Src::Reg(s)) => asm!(self.ops ; $mn Rd(d), Rd(s)),
+                    (true, Src::Imm(i)) => asm!(self.ops ; $mn Rq(d), i),
+                    (false, Src::Imm(i)) => asm!(self.ops ; $mn Rd(d), i),
+                }
+            }};
+        }
+        macro_rules! shift {
+            ($mn:ident) => {{
+                match (wide, self.src(src, RCX)) {
+                    (true, Src::Imm(i)) => asm!(self.ops ; $mn Rq(d), (i & 63) as i8),
+                    // A 32-bit shift by 0 must still zero the upper half.
+                    (false, Src::Imm(i)) if i & 31 == 0 => asm!(self.ops ; mov Rd(d), Rd(d)),
+                    (false, Src::Imm(i)) => asm!(self.ops ; $mn Rd(d), (i & 31) as i8),
+                    (wide, Src::Reg(s)) => {
+                        if s != RCX {
+                            asm!(self.ops ; mov ecx, Rd(s));
+                        }
+                        if wide {
+                            asm!(self.ops ; $mn Rq(d), cl);
+                        } else {
+                            asm!(self.ops ; $mn Rd(d), cl);
+                        }
+                    }
+                }
+            }};
+        }
+        match op {
+            AluOp::Add => binop!(add),
+            AluOp::Sub => binop!(sub),
+            AluOp::And => binop!(and),
+            AluOp::Or => binop!(or),
+            AluOp::Xor => binop!(xor),
+            AluOp::Mov => binop!(mov),
+            AluOp::Mul => match (wide, self.src(src, RAX)) {
+                (true, Src::Reg(s)) => asm!(self.ops ; imul Rq(d), Rq(s)),
+                (false, Src::Reg(s)) => asm!(self.ops ; imul Rd(d), Rd(s)),
+                (true, Src::Imm(i)) => asm!(self.ops ; imul Rq(d), Rq(d), i),
+                (false, Src::Imm(i)) => asm!(self.ops ; imul Rd(d), Rd(d), i),
+            },
+            AluOp::Lsh => shift!(shl),
+            AluOp::Rsh => shift!(shr),
+            AluOp::Arsh => shift!(sar),
+            AluOp::Neg => {
+                if wide {
+                    asm!(self.ops ; neg Rq(d));
+                } else {
+                    asm!(self.ops ; neg Rd(d));
+                }
+            }
+            AluOp::MovSx(bits) => {
+                let Src::Reg(s) = self.src(src, RAX) else {
+                    unreachable!("movsx has a register source")
+                };
+                match (wide, bits) {
+                    (true, 8) => asm!(self.ops ; movsx Rq(d), Rb(s)),
+                    (true, 16) => asm!(self.ops ; movsx Rq(d), Rw(s)),
+                    (true, _) => asm!(self.ops ; movsxd Rq(d), Rd(s)),
+                    (false, 8) => asm!(self.ops ; movsx Rd(d), Rb(s)),
+                    (false, _) => asm!(self.ops ; movsx Rd(d), Rw(s)),
+                }
+            }
+            AluOp::Div | AluOp::Mod | AluOp::SDiv | AluOp::SMod => self.divide(op, wide, d, src),
+        }
+    }
+
+    /// Division and modulo as RFC 9669 defines them, without the CPU's traps: by zero,
+    /// division gives 0 and modulo keeps the dividend; signed by -1, division negates
+    /// (`INT_MIN / -1` wraps) and modulo gives 0.
+    fn divide(&mut self, op: AluOp, wide: bool, d: u8, src: Operand) {
+        let signed = matches!(op, AluOp::SDiv | AluOp::SMod);
+        let modulo = matches!(op, AluOp::Mod | AluOp::SMod);
+        match src {
+            Operand::Imm(i) => {
+                let i = i as i32;
+                if i == 0 {
+                    self.divide_by_zero(modulo, wide, d);
+                } else if signed && i == -1 {
+                    self.divide_by_minus_one(modulo, wide, d);
+                } else {
+                    asm!(self.ops ; mov rcx, i);
+                    self.divide_rcx(signed, modulo, wide, d);
+                }
+            }
+            Operand::Reg(r) => {
+                let s = self.value(r, RCX);
+                if s != RCX {
+                    asm!(self.ops ; mov rcx, Rq(s));
+                }
+                if wide {
+                    asm!(self.ops ; test rcx, rcx ; jz >zero);
+                } else {
+                    asm!(self.ops ; test ecx, ecx ; jz >zero);
+                }
+                if signed {
+                    if wide {
+                        asm!(self.ops ; cmp rcx, -1 ; je >minus_one);
+                    } else {
+                        asm!(self.ops ; cmp ecx, -1 ; je >minus_one);
+                    }
+                }
+                self.divide_rcx(signed, modulo, wide, d);
+                asm!(self.ops ; jmp >done ; zero:);
+                self.divide_by_zero(modulo, wide, d);
+                if signed {
+                    asm!(self.ops ; jmp >done ; minus_one:);
+                    self.divide_by_minus_one(modulo, wide, d);
+                }
+                asm!(self.ops ; done:);
+            }
+        }
+    }
+
+    fn divide_rcx(&mut self, signed: bool, modulo: bool, wide: bool, d: u8) {
+        match (wide, signed) {
+            (true, true) => asm!(self.ops ; mov rax, Rq(d) ; cqo ; idiv rcx),
+            (true, false) => asm!(self.ops ; mov rax, Rq(d) ; xor edx, edx ; div rcx),
+            (false, true) => asm!(self.ops ; mov eax, Rd(d) ; cdq ; idiv ecx),
+            (false, false) => asm!(self.ops ; mov eax, Rd(d) ; xor edx, edx ; div ecx),
+        }
+        let result = if modulo { RDX } else { RAX };
+        if wide {
+            asm!(self.ops ; mov Rq(d), Rq(result));
+        } else {
+            asm!(self.ops ; mov Rd(d), Rd(result));
+        }
+    }
+
+    fn divide_by_zero(&mut self, modulo: bool, wide: bool, d: u8) {
+        match (modulo, wide) {
+            (false, _) => asm!(self.ops ; xor Rd(d), Rd(d)),
+            (true, true) => {}
+            (true, false) => asm!(self.ops ; mov Rd(d), Rd(d)),
+        }
+    }
+
+    fn divide_by_minus_one(&mut self, modulo: bool, wide: bool, d: u8) {
+        match (modulo, wide) {
+            (true, _) => asm!(self.ops ; xor Rd(d), Rd(d)),
+            (false, true) => asm!(self.ops ; neg Rq(d)),
+            (false, false) => asm!(self.ops ; neg Rd(d)),
+        }
+    }
+
+    fn endian(&mut self, order: ByteOrder, bits: u8, dst: u8) {
+        let d = HOST[dst as usize];
+        match (order, bits) {
+            (ByteOrder::Le, 16) => asm!(self.ops ; movzx Rd(d), Rw(d)),
+            (ByteOrder::Le, 32) => asm!(self.ops ; mov Rd(d), Rd(d)),
+            (ByteOrder::Le, _) => {}
+            (_, 16) => asm!(self.ops ; ror Rw(d), 8 ; movzx Rd(d), Rw(d)),
+            (_, 32) => asm!(self.ops ; bswap Rd(d)),
+            (_, _) => asm!(self.ops ; bswap Rq(d)),
+        }
+    }
+
+    fn constant(&mut self, dst: u8, value: u64) {
+        let d = HOST[dst as usize];
+        if let Ok(v) = i32::try_from(value as i64) {
+            asm!(self.ops ; mov Rq(d), v);
+        } else if let Ok(v) = u32::try_from(value) {
+            asm!(self.ops ; mov Rd(d), v as i32);
+        } else {
+            asm!(self.ops ; mov Rq(d), QWORD value as i64);
+        }
+    }
+
+    fn host_addr(&mut self, dst: u8, region: u64, off: u32) {
+        let d = HOST[dst as usize];
+        let entry = TABLE + region as usize * ENTRY_WORDS + ENTRY_BASE;
+        asm!(self.ops ; mov Rq(d), [r12 + at(entry)]);
+        if let Ok(off) = i32::try_from(off) {
+            asm!(self.ops ; add Rq(d), off);
+        } else {
+            asm!(self.ops ; mov eax, off as i32 ; add Rq(d), rax);
+        }
+    }
+
+    fn load(&mut self, pc: usize, dst: u8, mem: Mem, sign: bool) {
+        let Addr { base: b, disp } = self.address(pc, mem, false, false);
+        let d = HOST[dst as usize];
+        match (mem.size, sign) {
+            (Size::B, false) => asm!(self.ops ; movzx Rd(d), BYTE [Rq(b) + disp]),
+            (Size::H, false) => asm!(self.ops ; movzx Rd(d), WORD [Rq(b) + disp]),
+            (Size::W, false) => asm!(self.ops ; mov Rd(d), DWORD [Rq(b) + disp]),
+            (Size::DW, _) => asm!(self.ops ; mov Rq(d), QWORD [Rq(b) + disp]),
+            (Size::B, true) => asm!(self.ops ; movsx Rq(d), BYTE [Rq(b) + disp]),
+            (Size::H, true) => asm!(self.ops ; movsx Rq(d), WORD [Rq(b) + disp]),
+            (Size::W, true) => asm!(self.ops ; movsxd Rq(d), DWORD [Rq(b) + disp]),
+        }
+    }
+
+    fn store(&mut self, pc: usize, mem: Mem, value: Operand) {
+        let Addr { base: b, disp } = self.address(pc, mem, true, false);
+        match (mem.size, self.src(value, RCX)) {
+            (Size::B, Src::Reg(v)) => asm!(self.ops ; mov BYTE [Rq(b) + disp], Rb(v)),
+            (Size::H, Src::Reg(v)) => asm!(self.ops ; mov WORD [Rq(b) + disp], Rw(v)),
+            (Size::W, Src::Reg(v)) => asm!(self.ops ; mov DWORD [Rq(b) + disp], Rd(v)),
+            (Size::DW, Src::Reg(v)) => asm!(self.ops ; mov QWORD [Rq(b) + disp], Rq(v)),
+            (Size::B, Src::Imm(i)) => asm!(self.ops ; mov BYTE [Rq(b) + disp], i as i8),
+            (Size::H, Src::Imm(i)) => asm!(self.ops ; mov WORD [Rq(b) + disp], i as i16),
+            (Size::W, Src::Imm(i)) => asm!(self.ops ; mov DWORD [Rq(b) + disp], i),
+            (Size::DW, Src::Imm(i)) => asm!(self.ops ; mov QWORD [Rq(b) + disp], i),
+        }
+    }
+
+    /// Atomics: a run owns its memory, so a load, the operation and a store are atomic; the
+    /// fetching forms leave the old value (zero-extended) in `src`, cmpxchg in `r0`.
+    fn atomic(&mut self, pc: usize, op: AtomicOp, mem: Mem, src: u8) {
+        let Addr { base: b, disp } = self.address(pc, mem, true, true);
+        let wide = mem.size == Size::DW;
+        let s = self.value(src, RCX);
+        let r0 = HOST[0];
+        macro_rules! rmw {
+            ($mn:ident) => {{
+                if wide {
+                    asm!(self.ops ; $mn QWORD [Rq(b) + disp], Rq(s));
+                } else {
+                    asm!(self.ops ; $mn DWORD [Rq(b) + disp], Rd(s));
+                }
+            }};
+        }
+        macro_rules! fetch {
+            ($mn:ident) => {{
+                if wide {
+                    asm!(self.ops
+                        ; mov rax, QWORD [Rq(b) + disp]
+                        ; mov rcx, rax
+                        ; $mn rcx, Rq(s)
+                        ; mov QWORD [Rq(b) + disp], rcx
+                        ; mov Rq(s), rax
+                    );
+                } else {
+                    asm!(self.ops
+                        ; mov eax, DWORD [Rq(b) + disp]
+                        ; mov ecx, eax
+                        ; $mn ecx, Rd(s)
+                        ; mov DWORD [Rq(b) + disp], ecx
+                        ; mov Rd(s), eax
+                    );
+                }
+            }};
+        }
+        match op {
+            AtomicOp::Add => rmw!(add),
+            AtomicOp::Or => rmw!(or),
+            AtomicOp::And => rmw!(and),
+            AtomicOp::Xor => rmw!(xor),
+            AtomicOp::FetchAdd => fetch!(add),
+            AtomicOp::FetchOr => fetch!(or),
+            AtomicOp::FetchAnd => fetch!(and),
+            AtomicOp::FetchXor => fetch!(xor),
+            AtomicOp::Xchg => {
+                if wide {
+                    asm!(self.ops
+                        ; mov rax, QWORD [Rq(b) + disp]
+                        ; mov QWORD [Rq(b) + disp], Rq(s)
+                        ; mov Rq(s), rax
+                    );
+                } else {
+                    asm!(self.ops
+                        ; mov eax, DWORD [Rq(b) + disp]
+                        ; mov DWORD [Rq(b) + disp], Rd(s)
+                        ; mov Rd(s), eax
+                    );
+                }
+            }
+            AtomicOp::CmpXchg => {
+                if wide {
+                    asm!(self.ops
+                        ; mov rax, QWORD [Rq(b) + disp]
+                        ; cmp rax, Rq(r0)
+                        ; jne >differ
+                        ; mov QWORD [Rq(b) + disp], Rq(s)
+                        ; differ:
+                        ; mov Rq(r0), rax
+                    );
+                } else {
+                    asm!(self.ops
+                        ; mov eax, DWORD [Rq(b) + disp]
+                        ; cmp eax, Rd(r0)
+                        ; jne >differ
+                        ; mov DWORD [Rq(b) + disp], Rd(s)
+                        ; differ:
+                        ; mov Rd(r0), eax
+                    );
+                }
+            }
+        }
+    }
+
+    fn jump(&mut self, cond: Option<(Cond, bool, u8, Operand)>, target: DynamicLabel) {
+        let Some((cond, wide, dst, src)) = cond else {
+            asm!(self.ops ; jmp =>target);
+            return;
+        };
+        let d = self.value(dst, RAX);
+        let test = cond == Cond::Set;
+        match (wide, test, self.src(src, RCX)) {
+            (true, false, Src::Reg(s)) => asm!(self.ops ; cmp Rq(d), Rq(s)),
+            (false, false, Src::Reg(s)) => asm!(self.ops ; cmp Rd(d), Rd(s)),
+            (true, false, Src::Imm(i)) => asm!(self.ops ; cmp Rq(d), i),
+            (false, false, Src::Imm(i)) => asm!(self.ops ; cmp Rd(d), i),
+            (true, true, Src::Reg(s)) => asm!(self.ops ; test Rq(d), Rq(s)),
+            (false, true, Src::Reg(s)) => asm!(self.ops ; test Rd(d), Rd(s)),
+            (true, true, Src::Imm(i)) => asm!(self.ops ; test Rq(d), i),
+            (false, true, Src::Imm(i)) => asm!(self.ops ; test Rd(d), i),
+        }
+        match cond {
+            Cond::Eq => asm!(self.ops ; je =>target),
+            Cond::Ne => asm!(self.ops ; jne =>target),
+            Cond::Set => asm!(self.ops ; jnz =>target),
+            Cond::Gt => asm!(self.ops ; ja =>target),
+            Cond::Ge => asm!(self.ops ; jae =>target),
+            Cond::Lt => asm!(self.ops ; jb =>target),
+            Cond::Le => asm!(self.ops ; jbe =>target),
+            Cond::SGt => asm!(self.ops ; jg =>target),
+            Cond::SGe => asm!(self.ops ; jge =>target),
+            Cond::SLt => asm!(self.ops ; jl =>target),
+            Cond::SLe => asm!(self.ops ; jle =>target),
+        }
+    }
+
+    /// A bpf-to-bpf call: at most 8 frames; `r6`-`r9` saved on the host stack (with 8 bytes of
+    /// padding to keep `rsp % 16 == 8` in the callee) and restored on return; the callee's
+    /// frame is the next 512 bytes of the run's stack.
+    fn call_local(&mut self, pc: usize, target: DynamicLabel) {
+        let depth = self.stub(pc, FAULT_CALL_DEPTH, 0, StubAddr::Value(0));
+        asm!(self.ops
+            ; cmp rbp, [r12 + at(STACK_LIMIT)]
+            ; jae =>depth
+            ; push r11
+            ; push r13
+            ; push r14
+            ; push r15
+            ; sub rsp, 8
+            ; add rbp, STACK_SIZE as i32
+            ; call =>target
+            ; sub rbp, STACK_SIZE as i32
+            ; add rsp, 8
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r11
+        );
+    }
+
+    /// Calls the runtime function whose address is at context word `function`, through the
+    /// stub that saves and reloads the registers; then continues, tail-calls or unwinds.
+    fn call_runtime(&mut self, function: usize) {
+        asm!(self.ops
+            ; mov rax, [r12 + at(function)]
+            ; call ->runtime
+            ; test eax, eax
+            ; jnz ->after_call
+        );
+    }
+
+    fn helper_call(&mut self, pc: usize, id: Option<u32>, reg: u8) {
+        asm!(self.ops ; mov QWORD [r12 + at(ARG_PC)], pc as i32);
+        match id {
+            Some(id) => asm!(self.ops
+                ; mov eax, id as i32
+                ; mov [r12 + at(ARG_KIND)], rax
+            ),
+            None => {
+                let r = self.value(reg, RAX);
+                asm!(self.ops
+                    ; mov eax, Rd(r)
+                    ; mov [r12 + at(ARG_KIND)], rax
+                );
+            }
+        }
+        self.call_runtime(CALL_FN);
+    }
+
+    fn packet_load(&mut self, pc: usize, opcode: bpfkit_isa::Opcode, imm: i64, src: u8) {
+        asm!(self.ops
+            ; mov QWORD [r12 + at(ARG_PC)], pc as i32
+            ; mov QWORD [r12 + at(ARG_KIND)], opcode as i32
+            ; mov QWORD [r12 + at(ARG_ADDR)], imm as i32
+        );
+        if is_indirect(opcode) {
+            let s = self.value(src, RAX);
+            asm!(self.ops ; mov [r12 + at(ARG_SIZE)], Rq(s));
+        }
+        self.call_runtime(PACKET_FN);
+    }
+
+    fn emit_stub(&mut self, stub: &Stub) {
+        asm!(self.ops ; =>stub.label);
+        match stub.addr {
+            StubAddr::Access(base, off) => {
+                self.vaddr(base, off);
+                asm!(self.ops ; mov [r12 + at(ARG_ADDR)], rax);
+            }
+            StubAddr::Value(v) => asm!(self.ops ; mov QWORD [r12 + at(ARG_ADDR)], v as i32),
+        }
+        asm!(self.ops
+            ; mov QWORD [r12 + at(ARG_PC)], stub.pc as i32
+            ; mov QWORD [r12 + at(ARG_KIND)], stub.kind as i32
+            ; mov QWORD [r12 + at(ARG_SIZE)], stub.size as i32
+            ; jmp ->fault
+        );
+    }
+}
+
+impl Backend for X86 {
+    type Label = DynamicLabel;
+
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+
+    fn bind(&mut self, label: DynamicLabel) {
+        asm!(self.ops ; =>label);
+    }
+
+    fn offset(&self) -> usize {
+        self.ops.offset().0
+    }
+
+    fn entry_trampoline(&mut self) {
+        asm!(self.ops
+            ; push rbx
+            ; push rbp
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; mov r12, rdi
+            ; mov rax, rsi
+            ; mov [r12 + at(SAVED_RSP)], rsp
+            ; mov rbp, [r12 + at(STACK_BASE)]
+            ; add rbp, STACK_SIZE as i32
+        );
+        for (r, &h) in HOST[..10].iter().enumerate() {
+            asm!(self.ops ; mov Rq(h), [r12 + at(REGS + r)]);
+        }
+        asm!(self.ops
+            ; sub rsp, 8
+            ; call rax
+            ; ->epilogue:
+            ; mov rsp, [r12 + at(SAVED_RSP)]
+            ; mov rax, rbx
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbp
+            ; pop rbx
+            ; ret
+        );
+    }
+
+    fn meter(&mut self, pc: usize) {
+        let spent = self.stub(pc, FAULT_BUDGET, 0, StubAddr::Value(0));
+        asm!(self.ops
+            ; sub QWORD [r12 + at(REMAINING)], 1
+            ; jb =>spent
+        );
+    }
+
+    fn emit(&mut self, pc: usize, lir: Lir<DynamicLabel>) {
+        match lir {
+            Lir::Alu { op, wide, dst, src } => self.alu(op, wide, dst, src),
+            Lir::Endian { order, bits, dst } => self.endian(order, bits, dst),
+            Lir::Const { dst, value } => self.constant(dst, value),
+            Lir::HostAddr { dst, region, off } => self.host_addr(dst, region, off),
+            Lir::Load { dst, mem, sign } => self.load(pc, dst, mem, sign),
+            Lir::Store { mem, value } => self.store(pc, mem, value),
+            Lir::Atomic { op, mem, src } => self.atomic(pc, op, mem, src),
+            Lir::Jump { cond, target } => self.jump(cond, target),
+            Lir::CallLocal { target } => self.call_local(pc, target),
+            Lir::CallRuntime { id, reg } => self.helper_call(pc, id, reg),
+            Lir::CallKfunc { btf_id } => {
+                let kfunc = self.stub(pc, FAULT_KFUNC, 0, StubAddr::Value(btf_id as i64));
+                asm!(self.ops ; jmp =>kfunc);
+            }
+            Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
+            Lir::Exit => asm!(self.ops ; ret),
+        }
+    }
+
+    fn finish(mut self) -> Result<Vec<u8>, BackendError> {
+        let stubs = std::mem::take(&mut self.stubs);
+        for stub in &stubs {
+            self.emit_stub(stub);
+        }
+        asm!(self.ops
+            ; ->fault:
+            ; mov QWORD [r12 + at(STATUS)], STATUS_FAULT as i32
+            ; ->unwind:
+            ; jmp ->epilogue
+            // A runtime call returned non-zero: a tail call, or a status the runtime set.
+            ; ->after_call:
+            ; cmp eax, call::TAIL_CALL as i32
+            ; jne ->unwind
+            ; jmp QWORD [r12 + at(NEXT_ENTRY)]
+            // Saves the registers the call may clobber, calls `rax(ctx)`, reloads them.
+            ; ->runtime:
+        );
+        for r in SAVED_AROUND_CALLS {
+            let h = HOST[r as usize];
+            asm!(self.ops ; mov [r12 + at(REGS + r as usize)], Rq(h));
+        }
+        asm!(self.ops
+            ; mov rdi, r12
+            ; call rax
+        );
+        for r in SAVED_AROUND_CALLS {
+            let h = HOST[r as usize];
+            asm!(self.ops ; mov Rq(h), [r12 + at(REGS + r as usize)]);
+        }
+        asm!(self.ops ; ret);
+        self.ops.finalize().map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use crate::differential::{Source, compare, generate};
+
+    thread_local! {
+        static WITHOUT_BMI2: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether this thread compiles as for a CPU without BMI2.
+    pub fn without_bmi2() -> bool {
+        WITHOUT_BMI2.with(Cell::get)
+    }
+
+    /// The checked-access sequence for CPUs without BMI2 (this machine has it, so the other
+    /// tests cover `rorx`) agrees with the interpreter on random programs too.
+    #[test]
+    fn without_bmi2_the_jit_agrees_with_the_interpreter() {
+        WITHOUT_BMI2.with(|w| w.set(true));
+        let load = [
+            bpfkit_isa::Insn::new(bpfkit_isa::Opcode::LdxB)
+                .with_dst(bpfkit_isa::Reg::R0)
+                .with_src(bpfkit_isa::Reg::R1),
+            bpfkit_isa::Insn::new(bpfkit_isa::Opcode::Exit),
+        ];
+        let jit = crate::Jit::new(bpfkit_vm::Vm::new(&load).unwrap()).unwrap();
+        let dump = jit.dump();
+        assert!(
+            dump.contains("shr rcx,0x20") && !dump.contains("rorx"),
+            "{dump}"
+        );
+        let mut faults = 0;
+        for seed in 0..1500u64 {
+            let mut x = seed * 2 + 1;
+            let bytes: Vec<u8> = (0..2048)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            let case = generate(&mut Source::new(&bytes));
+            match compare(&case) {
+                Ok(Some(outcome)) => faults += usize::from(outcome.result.is_err()),
+                Ok(None) => {}
+                Err(mismatch) => panic!("seed {seed}: {mismatch:#x?}"),
+            }
+        }
+        assert!(faults > 300, "only {faults} cases faulted");
+    }
+}
+
+#[cfg(not(test))]
+mod tests {
+    /// Outside tests, never: the CPU decides.
+    pub fn without_bmi2() -> bool {
+        false
+    }
+}

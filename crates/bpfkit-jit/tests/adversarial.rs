@@ -1,0 +1,397 @@
+//! Adversarial programs in checked mode: every way out of the memory a run was given faults
+//! on the JIT exactly where, and as, it faults on the interpreter (the same `Fault`: kind,
+//! instruction, address, size), and leaves memory as the interpreter leaves it.
+
+use bpfkit_asm::assemble;
+use bpfkit_isa::Dialect;
+use bpfkit_jit::Jit;
+use bpfkit_vm::memory::{INPUT_REGION, STACK_REGION, frame_pointer, region_base};
+use bpfkit_vm::{Access, Fault, MapDef, MapId, MapType, ProgId, Program, TailCallOverflow, Vm};
+
+/// A VM running `source` with two maps: map 0 an array of one 12-byte value, map 1 a program
+/// array whose entry 0 is program 1 (`r0 = 7`), and a helper 6 that writes 8 bytes at `r1`.
+fn vm(source: &str) -> Vm {
+    let insns = assemble(source, Dialect::Llvm).unwrap_or_else(|e| panic!("{e}\n{source}"));
+    let mut vm = Vm::new(&insns).unwrap_or_else(|e| panic!("{e}\n{source}"));
+    vm.create_map(MapDef::new(MapType::ARRAY, 4, 12, 1))
+        .unwrap();
+    vm.create_map(MapDef::new(MapType::PROG_ARRAY, 4, 4, 2))
+        .unwrap();
+    let seven = assemble("r0 = 7\nexit", Dialect::Llvm).unwrap();
+    let next = vm.add_program(Program::new(&seven).unwrap());
+    vm.map_mut(MapId(1))
+        .unwrap()
+        .set_program(0, Some(next))
+        .unwrap();
+    vm.register_helper(6, |env, args| {
+        env.write(args[0], &[0xee; 8])?;
+        Ok(0)
+    });
+    vm
+}
+
+/// Runs `source` on both engines with `input`; they must agree on the result and on the
+/// memory afterwards. Returns the result.
+fn both(source: &str, input: &[u8]) -> Result<u64, Fault> {
+    both_with(source, input, |_| {})
+}
+
+fn both_with(source: &str, input: &[u8], setup: impl Fn(&mut Vm)) -> Result<u64, Fault> {
+    let mut interp = vm(source);
+    setup(&mut interp);
+    let mut interp_input = input.to_vec();
+    let expected = interp.run(&mut interp_input);
+    let mut jit_vm = vm(source);
+    setup(&mut jit_vm);
+    let mut jit = Jit::new(jit_vm).unwrap();
+    let mut jit_input = input.to_vec();
+    let got = jit.run(&mut jit_input);
+    assert_eq!(got, expected, "result of\n{source}");
+    assert_eq!(jit_input, interp_input, "input memory after\n{source}");
+    let map = |v: &Vm| {
+        v.map(MapId(0))
+            .unwrap()
+            .lookup(&0u32.to_le_bytes())
+            .unwrap()
+            .to_vec()
+    };
+    assert_eq!(map(jit.vm()), map(&interp), "map memory after\n{source}");
+    got
+}
+
+const TYPES: [(&str, usize); 4] = [("u8", 1), ("u16", 2), ("u32", 4), ("u64", 8)];
+
+fn signed(off: i64) -> String {
+    if off < 0 {
+        format!("- {}", -off)
+    } else {
+        format!("+ {off}")
+    }
+}
+
+#[test]
+fn input_edges_for_every_size_load_store_and_atomic() {
+    let len = 16i64;
+    for (ty, size) in TYPES {
+        let last = len - size as i64;
+        for off in [0, last, last + 1, len, -1, -(size as i64), i16::MAX as i64] {
+            let inside = off >= 0 && off <= last;
+            let addr = (region_base(INPUT_REGION) as i64 + off) as u64;
+            let o = signed(off);
+            let load = both(&format!("r0 = *({ty} *)(r1 {o})\nexit"), &[0xab; 16]);
+            let store = both(&format!("*({ty} *)(r1 {o}) = 0x5a\nr0 = 1\nexit"), &[7; 16]);
+            let reg_store = both(&format!("r2 = -1\n*({ty} *)(r1 {o}) = r2\nexit"), &[7; 16]);
+            if inside {
+                assert!(
+                    load.is_ok() && store.is_ok() && reg_store.is_ok(),
+                    "{ty} at {off}"
+                );
+            } else {
+                let fault = |pc, access| {
+                    Err(Fault::OutOfBounds {
+                        pc,
+                        addr,
+                        size,
+                        access,
+                    })
+                };
+                assert_eq!(load, fault(0, Access::Read), "{ty} load at {off}");
+                assert_eq!(store, fault(0, Access::Write), "{ty} store at {off}");
+                assert_eq!(reg_store, fault(1, Access::Write), "{ty} store at {off}");
+            }
+            if size >= 4 {
+                let r = if size == 4 { "w2" } else { "r2" };
+                for op in [
+                    "lock *({ty} *)(r1 {o}) += {r}",
+                    "{r} = atomic_fetch_xor(({ty} *)(r1 {o}), {r})",
+                ] {
+                    let op = op.replace("{ty}", ty).replace("{o}", &o).replace("{r}", r);
+                    let r = both(&format!("r2 = 3\n{op}\nr0 = r2\nexit"), &[1; 16]);
+                    assert_eq!(r.is_ok(), inside, "{op}");
+                }
+                let cmpxchg = if size == 4 {
+                    format!("r0 = 0x01010101\nr2 = 9\nw0 = cmpxchg32_32(r1 {o}, w0, w2)\nexit")
+                } else {
+                    format!("r0 = 0x01010101\nr2 = 9\nr0 = cmpxchg_64(r1 {o}, r0, r2)\nexit")
+                };
+                assert_eq!(both(&cmpxchg, &[1; 16]).is_ok(), inside, "{cmpxchg}");
+            }
+        }
+    }
+}
+
+#[test]
+fn stack_edges_and_frame_pointer_arithmetic() {
+    for (ty, size) in TYPES {
+        let ok = format!("*({ty} *)(r10 - 512) = 3\nr0 = *({ty} *)(r10 - 512)\nexit");
+        assert_eq!(both(&ok, &[]), Ok(3), "{ty}");
+        for off in [-513, -(size as i64) + 1, 0, 1, -4096] {
+            if off == 1 - size as i64 && size == 1 {
+                continue; // r10 - 0: covered by 0
+            }
+            let o = signed(off);
+            let addr = (frame_pointer(0) as i64 + off) as u64;
+            assert_eq!(
+                both(&format!("r0 = *({ty} *)(r10 {o})\nexit"), &[]),
+                Err(Fault::OutOfBounds {
+                    pc: 0,
+                    addr,
+                    size,
+                    access: Access::Read
+                }),
+                "{ty} load at r10 {o}"
+            );
+            assert_eq!(
+                both(&format!("*({ty} *)(r10 {o}) = 1\nexit"), &[]),
+                Err(Fault::OutOfBounds {
+                    pc: 0,
+                    addr,
+                    size,
+                    access: Access::Write
+                }),
+                "{ty} store at r10 {o}"
+            );
+        }
+    }
+    // Through a copy of r10, and in a callee's frame, whose r10 is the next region.
+    assert!(both("r2 = r10\nr2 += -4096\nr0 = *(u64 *)(r2 + 0)\nexit", &[]).is_err());
+    assert!(
+        both(
+            "r2 = r10\nr2 += -8\n*(u64 *)(r2 + 0) = 5\nr0 = *(u64 *)(r10 - 8)\nexit",
+            &[]
+        ) == Ok(5)
+    );
+    assert_eq!(
+        both("call +1\nexit\nr0 = *(u8 *)(r10 - 513)\nexit", &[]),
+        Err(Fault::OutOfBounds {
+            pc: 2,
+            addr: frame_pointer(1) - 513,
+            size: 1,
+            access: Access::Read
+        })
+    );
+    // A callee can reach its caller's frame only through a pointer the caller gave it.
+    assert_eq!(
+        both(
+            "r1 = r10\n*(u64 *)(r10 - 8) = 11\ncall +1\nexit\nr0 = *(u64 *)(r1 - 8)\nexit",
+            &[]
+        ),
+        Ok(11)
+    );
+    assert_eq!(both("r0 = r10\nexit", &[]), Ok(frame_pointer(0)));
+    assert_eq!(
+        both("call +1\nexit\nr0 = r10\nexit", &[]),
+        Ok(frame_pointer(1))
+    );
+}
+
+#[test]
+fn wild_addresses_handles_and_other_regions() {
+    for addr in [
+        0u64,
+        0xdead_beef,
+        0xffff_ffff_ffff_fff8,
+        region_base(STACK_REGION + 40),
+        region_base(STACK_REGION + 7) + 512,
+        region_base(INPUT_REGION + 1),
+        region_base(INPUT_REGION + 2) + 4,
+        region_base(u32::MAX as u64),
+        0x7fff_0000_1000,
+    ] {
+        let load = both(
+            &format!("r1 = {addr:#x} ll\nr0 = *(u64 *)(r1 + 0)\nexit"),
+            &[0; 64],
+        );
+        assert_eq!(
+            load,
+            Err(Fault::OutOfBounds {
+                pc: 2,
+                addr,
+                size: 8,
+                access: Access::Read
+            })
+        );
+        let store = both(
+            &format!("r1 = {addr:#x} ll\n*(u32 *)(r1 + 0) = 1\nexit"),
+            &[0; 64],
+        );
+        assert!(
+            matches!(store, Err(Fault::OutOfBounds { pc: 2, .. })),
+            "{store:?}"
+        );
+    }
+    // The frames of deeper calls exist, zeroed, and can be reached by address.
+    assert_eq!(
+        both(
+            &format!(
+                "r1 = {:#x} ll\nr0 = *(u64 *)(r1 - 8)\nexit",
+                frame_pointer(7)
+            ),
+            &[]
+        ),
+        Ok(0)
+    );
+    assert!(both("r1 = map_fd(0) ll\nr0 = *(u8 *)(r1 + 0)\nexit", &[]).is_err());
+    assert!(both("r1 = func(+2) ll\nr0 = *(u8 *)(r1 + 0)\nexit\nexit", &[]).is_err());
+}
+
+#[test]
+fn map_values_helpers_and_tail_calls() {
+    let lookup = "*(u32 *)(r10 - 4) = 0\nr1 = map_fd(0) ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto +2\n";
+    for (access, ok) in [
+        ("*(u32 *)(r0 + 8) = 5\nr0 = *(u32 *)(r0 + 8)", true),
+        ("r0 = *(u32 *)(r0 + 9)", false),
+        ("*(u8 *)(r0 - 1) = 1", false),
+        ("r0 = *(u64 *)(r0 + 4)", true),
+    ] {
+        let r = both(&format!("{lookup}{access}\nexit\nexit"), &[]);
+        assert_eq!(r.is_ok(), ok, "{access}: {r:?}");
+    }
+    // The value's address is the interpreter's virtual address.
+    assert!(both(&format!("{lookup}exit\nexit\nexit"), &[]).unwrap() >> 32 > INPUT_REGION);
+    // A helper that writes: inside, and past, the input.
+    assert_eq!(
+        both("call 6\nr0 = *(u64 *)(r1 + 0)\nexit", &[0; 8]),
+        Ok(0xeeee_eeee_eeee_eeee)
+    );
+    assert!(matches!(
+        both("r1 += 1\ncall 6\nexit", &[0; 8]),
+        Err(Fault::OutOfBounds {
+            pc: 1,
+            size: 8,
+            access: Access::Write,
+            ..
+        })
+    ));
+    // Registers survive helper calls; r0 is the helper's.
+    assert_eq!(
+        both(
+            "r3 = 3\nr4 = 4\nr5 = 5\nr6 = 6\nr7 = 7\ncall 6\nr0 += r3\nr0 += r4\nr0 += r5\nr0 += r6\nr0 += r7\nr0 += r2\nexit",
+            &[0; 8]
+        ),
+        Ok(25 + 8)
+    );
+    // Tail calls: to program 1, past the end of the array (falls through), and a chain of 34.
+    let tail = "r1 = 0\nr2 = map_fd(1) ll\nr3 = {}\ncall 12\nr0 = 99\nexit";
+    assert_eq!(both(&tail.replace("{}", "0"), &[]), Ok(7));
+    assert_eq!(both(&tail.replace("{}", "1"), &[]), Ok(99));
+    assert_eq!(both(&tail.replace("{}", "5"), &[]), Ok(99));
+    let chain = |overflow| {
+        both_with(
+            "r6 += 1\nr0 = r6\nr2 = map_fd(1) ll\nr3 = 1\ncall 12\nexit",
+            &[],
+            |vm| {
+                vm.map_mut(MapId(1))
+                    .unwrap()
+                    .set_program(1, Some(ProgId(0)))
+                    .unwrap();
+                vm.set_tail_call_overflow(overflow);
+            },
+        )
+    };
+    assert_eq!(chain(TailCallOverflow::FallThrough), Ok(34));
+    assert_eq!(
+        chain(TailCallOverflow::Fault),
+        Err(Fault::TailCallLimit { pc: 5, max: 33 })
+    );
+    // A tail call from inside a subprogram keeps the call stack: exit returns to the caller.
+    assert_eq!(
+        both(
+            "r6 = 5\ncall +2\nr0 += r6\nexit\nr6 = 1\nr2 = map_fd(1) ll\nr3 = 0\ncall 12\nexit",
+            &[]
+        ),
+        Ok(12)
+    );
+}
+
+#[test]
+fn calls_budget_and_strict_alignment() {
+    assert_eq!(
+        both("call +1\nexit\nr0 += 1\ncall -2\nexit", &[]),
+        Err(Fault::CallDepth { pc: 3, max: 8 })
+    );
+    let mut src = String::new();
+    for _ in 0..7 {
+        src.push_str("*(u64 *)(r10 - 8) = r10\ncall +1\nexit\n");
+    }
+    src.push_str("r0 = 42\nexit\n");
+    assert_eq!(both(&src, &[]), Ok(42));
+    assert_eq!(
+        both(
+            "r6 = 6\nr7 = 7\nr8 = 8\nr9 = 9\ncall +6\nr0 = r6\nr0 += r7\nr0 += r8\nr0 += r9\nr0 += r10\nexit\nr6 = 0\nr7 = 0\nr8 = 0\nr9 = 0\nexit",
+            &[]
+        ),
+        Ok(30 + frame_pointer(0))
+    );
+    assert_eq!(
+        both("call 99\nexit", &[]),
+        Err(Fault::UnknownHelper { pc: 0, id: 99 })
+    );
+    assert_eq!(
+        both("r2 = 77\ncallx r2\nexit", &[]),
+        Err(Fault::UnknownHelper { pc: 1, id: 77 })
+    );
+    assert_eq!(
+        both("call kfunc(1234)\nexit", &[]),
+        Err(Fault::Kfunc {
+            pc: 0,
+            btf_id: 1234
+        })
+    );
+    let budget = |n| {
+        both_with("r0 = 0\nr0 += 1\nif r0 < 100 goto -2\nexit", &[], |vm| {
+            vm.set_budget(Some(n));
+        })
+    };
+    assert_eq!(budget(10), Err(Fault::Budget { pc: 2, budget: 10 }));
+    assert_eq!(budget(1000), Ok(100));
+    let strict = |src: &str| {
+        both_with(src, &[0; 16], |vm| {
+            vm.set_strict_alignment(true);
+        })
+    };
+    assert!(matches!(
+        strict("r0 = *(u32 *)(r1 + 2)\nexit"),
+        Err(Fault::Misaligned {
+            access: Access::Read,
+            ..
+        })
+    ));
+    assert!(matches!(
+        strict("*(u16 *)(r10 - 3) = 1\nexit"),
+        Err(Fault::Misaligned {
+            access: Access::Write,
+            ..
+        })
+    ));
+    assert!(matches!(
+        strict("lock *(u64 *)(r1 + 4) += r1\nexit"),
+        Err(Fault::Misaligned {
+            access: Access::Read,
+            ..
+        })
+    ));
+    assert_eq!(
+        strict("r0 = *(u32 *)(r1 + 4)\n*(u16 *)(r10 - 2) = 1\nexit"),
+        Ok(0)
+    );
+    // Legacy packet loads: in bounds big-endian, out of bounds the program ends with 0.
+    assert_eq!(
+        both("r6 = r1\nr0 = *(u16 *)skb[2]\nexit", &[1, 2, 3, 4]),
+        Ok(0x0304)
+    );
+    assert_eq!(
+        both(
+            "r0 = 5\nr6 = r1\nr0 = *(u32 *)skb[2]\nr0 = 9\nexit",
+            &[1, 2, 3, 4]
+        ),
+        Ok(0)
+    );
+    assert_eq!(
+        both(
+            "call +1\nexit\nr7 = 1\nr0 = *(u8 *)skb[r7 + 2]\nexit",
+            &[1, 2, 3, 4]
+        ),
+        Ok(4)
+    );
+}
