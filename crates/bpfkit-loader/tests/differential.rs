@@ -285,15 +285,12 @@ fn results(outcome: &diff::Outcome, bodies: usize) -> Vec<u64> {
         .collect()
 }
 
+/// A result, or why there is none (a load error, a fault).
+type Outcome = Result<u64, String>;
+
 /// One body run alone: the kernel's `r0` (or why the kernel failed), each engine's (or its
 /// fault), and whether all agree in everything.
-fn run_alone(
-    body: &Generated,
-) -> (
-    Result<u64, String>,
-    Vec<(String, Result<u64, String>)>,
-    bool,
-) {
+fn run_alone(body: &Generated) -> (Outcome, Vec<(String, Outcome)>, bool) {
     let batch = run_batch(&[body]);
     let agree = batch.comparison.agree();
     let kernel = batch.comparison.kernel.map(|o| results(&o, 1)[0]);
@@ -794,12 +791,8 @@ fn generation_is_deterministic() {
 }
 
 /// Every result, the input and the program.
-fn describe(
-    body: &Generated,
-    kernel: &Result<u64, String>,
-    ours: &[(String, Result<u64, String>)],
-) -> String {
-    let show = |r: &Result<u64, String>| match r {
+fn describe(body: &Generated, kernel: &Outcome, ours: &[(String, Outcome)]) -> String {
+    let show = |r: &Outcome| match r {
         Ok(v) => format!("{v:#018x}"),
         Err(e) => e.clone(),
     };
