@@ -90,3 +90,8 @@ for i in range(64):
     open(f"fuzz/corpus/jit_vs_interp/seed{i}", "wb").write(bytes(r.randrange(256) for _ in range(r.randrange(64, 4096))))
 '
 echo "seeded: $(ls fuzz/corpus/asm_ubpf | wc -l) programs per assembler target, $(ls fuzz/corpus/elf_parse | wc -l) objects"
+# The verifier: the first byte selects the program type (0: socket_filter), then bytecode.
+mkdir -p fuzz/corpus/verifier
+for f in fuzz/corpus/isa_decode/*; do
+  { printf '\0'; cat "$f"; } > "fuzz/corpus/verifier/$(basename "$f")"
+done

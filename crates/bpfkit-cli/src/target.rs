@@ -17,10 +17,14 @@ pub struct TargetFiles {
     path: PathBuf,
     btf: Vec<u8>,
     base: Option<(PathBuf, Vec<u8>)>,
+    /// Module BTFs (split on the target), searched after it: the running kernel's modules when
+    /// no target is named, as libbpf searches them.
+    modules: Vec<(String, Vec<u8>)>,
 }
 
 impl TargetFiles {
-    /// Reads `target` (default: the running kernel's BTF) and its `base`.
+    /// Reads `target` (default: the running kernel's BTF, with its modules' BTF after it) and
+    /// its `base`.
     pub fn read(target: Option<&Path>, base: Option<&Path>) -> Result<TargetFiles, CliError> {
         let path = target.unwrap_or(Path::new(VMLINUX_PATH)).to_path_buf();
         let btf = btf_bytes(&path, read_file(&path)?)?;
@@ -28,7 +32,20 @@ impl TargetFiles {
             Some(b) => Some((b.to_path_buf(), btf_bytes(b, read_file(b)?)?)),
             None => None,
         };
-        Ok(TargetFiles { path, btf, base })
+        let mut modules = Vec::new();
+        if target.is_none() {
+            for name in bpfkit_btf::vmlinux::module_names().unwrap_or_default() {
+                if let Ok(bytes) = bpfkit_btf::vmlinux::read_module(&name) {
+                    modules.push((name, bytes));
+                }
+            }
+        }
+        Ok(TargetFiles {
+            path,
+            btf,
+            base,
+            modules,
+        })
     }
 
     /// Runs `f` with the parsed target.
@@ -39,7 +56,21 @@ impl TargetFiles {
         match &self.base {
             None => {
                 let btf = Btf::parse(&self.btf).map_err(|e| bad(&self.path, e))?;
-                Ok(f(&CoreTarget::new(&btf)))
+                // A module whose BTF does not parse is skipped, as libbpf skips it.
+                let modules: Vec<(&str, Btf<'_>)> = self
+                    .modules
+                    .iter()
+                    .filter_map(|(name, bytes)| {
+                        Btf::parse_split(bytes, &btf)
+                            .ok()
+                            .map(|m| (name.as_str(), m))
+                    })
+                    .collect();
+                let mut target = CoreTarget::named(&btf, "vmlinux");
+                for (name, module) in &modules {
+                    target.add_module(name, module);
+                }
+                Ok(f(&target))
             }
             Some((base_path, base_bytes)) => {
                 let base = Btf::parse(base_bytes).map_err(|e| bad(base_path, e))?;

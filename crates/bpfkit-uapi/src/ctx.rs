@@ -353,6 +353,15 @@ pub fn ctx_access(
         }
         ProgType::PERF_EVENT => perf_event_access(off, size, write),
         ProgType::CGROUP_SOCK_ADDR => sock_addr_access(attach_type, off, size, write),
+        ProgType::CGROUP_SOCK => {
+            // cgroup_sock_is_valid_access: bound_dev_if, mark and priority are writable.
+            if write {
+                let ok = matches!(off, 0 | 16 | 20) && size == 4;
+                ok.then(|| CtxAccess::scalar(4))
+            } else {
+                sock_access(off as i64, size).map(CtxAccess::scalar)
+            }
+        }
         _ => None,
     }
 }

@@ -539,7 +539,8 @@ pub static HELPER_PROTOS: &[HelperProto] = &[
     proto(H::XDP_ADJUST_META, R::Integer, [CTX, A, D, D, D], false, XDP).changes_pkt(),
     proto(H::PERF_EVENT_READ_VALUE, R::Integer, [MAP, A, UNINIT, SIZE, D], true, TRACING).maps(&[MapType::PERF_EVENT_ARRAY]),
     proto(H::PERF_PROG_READ_VALUE, R::Integer, [CTX, UNINIT, SIZE, D, D], true, pt(&[ProgType::PERF_EVENT])),
-    proto(H::OVERRIDE_RETURN, R::Integer, [CTX, A, D, D, D], true, pt(&[ProgType::KPROBE])),
+    // Needs CONFIG_BPF_KPROBE_OVERRIDE, which the modelled 6.18 kernel does not enable.
+    proto(H::OVERRIDE_RETURN, R::Integer, [CTX, A, D, D, D], true, ProgTypes::NONE),
     proto(H::XDP_ADJUST_TAIL, R::Integer, [CTX, A, D, D, D], false, XDP).changes_pkt(),
     proto(H::GET_STACK, R::Integer, [CTX, UNINIT, SIZE0, A, D], true, TRACING),
     proto(H::SKB_LOAD_BYTES_RELATIVE, R::Integer, [CTX, A, UNINIT, SIZE, A], false, pt(&[ProgType::SOCKET_FILTER, ProgType::SCHED_CLS, ProgType::SCHED_ACT, ProgType::CGROUP_SKB, ProgType::SK_REUSEPORT])),

@@ -16,7 +16,9 @@ mod feature;
 mod load;
 mod objdump;
 mod plugin;
+mod reloc;
 mod run;
+mod verify;
 
 /// The subcommands of `bpfkit`.
 #[derive(Subcommand)]
@@ -35,6 +37,10 @@ pub enum Command {
     Objdump(objdump::ObjdumpArgs),
     /// Time a program on several engines side by side (ns per run, compile time, ratios).
     Bench(bench::BenchArgs),
+    /// Show every CO-RE relocation of an object against a target BTF.
+    Reloc(reloc::RelocArgs),
+    /// Predict the kernel verifier's verdict, offline, with explanations.
+    Verify(verify::VerifyArgs),
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
@@ -57,10 +63,12 @@ impl Command {
             Command::Plugin(args) => args.run(),
             Command::Conformance(args) => args.run(),
             Command::Objdump(args) => args.run(),
+            Command::Reloc(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
             Command::Load(args) => args.run(),
             Command::Attach(args) => args.run(),
             Command::Feature(args) => args.run(),
+            Command::Verify(args) => args.run(),
         }
     }
 }

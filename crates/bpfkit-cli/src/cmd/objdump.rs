@@ -19,6 +19,7 @@ use clap::Args;
 
 use crate::CliError;
 use crate::error::read_file;
+use crate::target::TargetFiles;
 
 /// Arguments of `bpfkit objdump`.
 #[derive(Args)]
@@ -44,6 +45,13 @@ pub struct ObjdumpArgs {
     /// Dialect of the disassembly.
     #[arg(long, default_value = "llvm", value_parser = super::asm::parse_dialect)]
     dialect: Dialect,
+    /// Disassemble the linked programs instead, CO-RE relocated against this BTF (a raw BTF
+    /// blob or an ELF object's .BTF; `vmlinux` for the running kernel's).
+    #[arg(long)]
+    target: Option<PathBuf>,
+    /// Base BTF of a split `--target`.
+    #[arg(long, requires = "target")]
+    base: Option<PathBuf>,
     /// A BPF ELF object.
     file: PathBuf,
 }
@@ -90,7 +98,12 @@ impl ObjdumpArgs {
         if all || self.syms {
             symbols(&mut out, &object);
         }
-        if all || self.disassemble {
+        if let Some(t) = &self.target {
+            // `vmlinux` names the running kernel's BTF with its modules.
+            let t = (t.as_os_str() != "vmlinux").then_some(t.as_path());
+            let files = TargetFiles::read(t, self.base.as_deref())?;
+            files.with(|core| linked_disassembly(&mut out, &object, core, self.dialect))?;
+        } else if all || self.disassemble {
             disassembly(&mut out, &object, self.dialect);
         }
         print!("{out}");
@@ -553,6 +566,78 @@ fn disassembly(out: &mut String, object: &Object<'_>, dialect: Dialect) {
                 );
             }
             slot += insn.slots();
+        }
+    }
+}
+
+/// The linked programs: each program with the subprograms it reaches, CO-RE applied, maps and
+/// data as the image's symbolic references, source lines from the rebased line_info.
+fn linked_disassembly(
+    out: &mut String,
+    object: &Object<'_>,
+    core: &bpfkit_relo::CoreTarget<'_>,
+    dialect: Dialect,
+) {
+    let linker = bpfkit_relo::Linker::new(object).with_core_target(core);
+    for (name, result) in linker.link_all() {
+        let image = match result {
+            Ok(image) => image,
+            Err(e) => {
+                let _ = writeln!(out, "\nLinked program {name}: error: {e}");
+                continue;
+            }
+        };
+        let _ = writeln!(
+            out,
+            "\nLinked program {name} (section {}, {} instructions):",
+            image.section,
+            image.slot_count()
+        );
+        let mut last_line = None;
+        for (slot, insn) in image.slots() {
+            if let Some(f) = image.functions.iter().find(|f| f.start == slot) {
+                let _ = writeln!(out, "\n{slot:>8} <{}>:", f.name);
+            }
+            for line in image.line_info.iter().filter(|l| l.insn == slot) {
+                let key = (line.file.as_str(), line.line);
+                if last_line != Some(key) {
+                    last_line = Some(key);
+                    let _ = writeln!(out, "; {}:{}", line.file, line.line);
+                    let _ = writeln!(out, "; {}", line.text.trim_end());
+                }
+            }
+            let _ = write!(out, "{slot:>8}:\t{}", insn.display(dialect));
+            if let Some(r) = image.reference_at(slot) {
+                let what = match r.target {
+                    bpfkit_relo::RefTarget::Map(m)
+                    | bpfkit_relo::RefTarget::MapValue { map: m, .. } => image
+                        .map(m)
+                        .map_or_else(|| format!("map {m}"), |m| format!("map {}", m.name)),
+                    bpfkit_relo::RefTarget::Ksym(e) | bpfkit_relo::RefTarget::Kfunc(e) => image
+                        .object
+                        .externs
+                        .get(e.0)
+                        .map_or_else(String::new, |x| format!("extern {}", x.name)),
+                };
+                let _ = write!(out, "\t; {what}");
+            }
+            let func = image.function_at(slot);
+            let core = image
+                .core
+                .iter()
+                .find(|c| func.is_some_and(|f| f.name == c.function && f.start + c.insn == slot));
+            if let Some(Ok(o)) = core.map(|c| &c.result) {
+                let kind = bpfkit_relo::core::long_kind_name(o.local.kind);
+                match o.new {
+                    Some(new) => {
+                        let _ = write!(out, "\t; CO-RE {kind}: {} -> {new}", o.old);
+                    }
+                    None => {
+                        let _ = write!(out, "\t; CO-RE {kind}: poisoned");
+                    }
+                }
+            }
+            let _ = writeln!(out);
         }
     }
 }
