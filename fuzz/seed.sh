@@ -38,6 +38,14 @@ for o in testdata/obj/*.o; do
       > "fuzz/corpus/runtime/$(basename "$o").$p"
   done
 done
+# Verifier logs: what the kernel says about the testdata programs it rejects, and a few
+# made-up ones (the target needs no kernel).
+mkdir -p fuzz/corpus/verifier_log
+printf '0: R1=ctx() R10=fp0\n0: (95) exit\nR0 !read_ok\nprocessed 1 insns (limit 1000000)\n' > fuzz/corpus/verifier_log/r0
+printf 'missing btf func_info\nprocessed 0 insns\n' > fuzz/corpus/verifier_log/func_info
+if [ "$(id -u)" = 0 ]; then
+  "$bpfkit" load testdata/obj/maps.v3.g.o 2> fuzz/corpus/verifier_log/maps >/dev/null || true
+fi
 # CO-RE: objects against the running kernel (mode 0), against their own BTF (mode 2), the
 # core_reloc objects against each of their target BTFs (mode 1), and made-up records on a
 # core_reloc object's BTF (mode 3: every kind, a few access strings, an ALU, a load and an

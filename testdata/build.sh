@@ -67,6 +67,7 @@ rt_maps:g34
 rt_helpers:g34
 rt_ctx:g34
 rt_core:g34
+attach:g
 "
 
 # CO-RE target BTFs: family:variant,variant,... Each variant of

@@ -150,6 +150,145 @@ pub(crate) struct ProgInfoRaw {
     pub _pad: u32,
 }
 
+/// `BPF_OBJ_PIN` and `BPF_OBJ_GET`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct ObjAttr {
+    pub pathname: u64,
+    pub bpf_fd: u32,
+    pub file_flags: u32,
+    pub path_fd: i32,
+    pub _pad: u32,
+}
+
+/// `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IdAttr {
+    pub id: u32,
+    pub next_id: u32,
+    pub open_flags: u32,
+    pub token_fd: i32,
+}
+
+/// `BPF_BTF_LOAD`, up to `btf_log_true_size`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct BtfLoadAttr {
+    pub btf: u64,
+    pub btf_log_buf: u64,
+    pub btf_size: u32,
+    pub btf_log_size: u32,
+    pub btf_log_level: u32,
+    pub btf_log_true_size: u32,
+}
+
+/// `BPF_MAP_FREEZE`, `BPF_LINK_DETACH` and other commands that take one file descriptor.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct FdAttr {
+    pub fd: u32,
+}
+
+/// `BPF_PROG_BIND_MAP`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct ProgBindMapAttr {
+    pub prog_fd: u32,
+    pub map_fd: u32,
+    pub flags: u32,
+}
+
+/// `BPF_MAP_GET_NEXT_KEY`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct NextKeyAttr {
+    pub map_fd: u32,
+    pub _pad: u32,
+    pub key: u64,
+    pub next_key: u64,
+}
+
+/// `BPF_PROG_ATTACH` and `BPF_PROG_DETACH`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct ProgAttachAttr {
+    pub target_fd: u32,
+    pub attach_bpf_fd: u32,
+    pub attach_type: u32,
+    pub attach_flags: u32,
+    pub replace_bpf_fd: u32,
+    pub relative_fd: u32,
+    pub expected_revision: u64,
+}
+
+/// `BPF_RAW_TRACEPOINT_OPEN`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct RawTracepointAttr {
+    pub name: u64,
+    pub prog_fd: u32,
+    pub _pad: u32,
+    pub cookie: u64,
+}
+
+/// `BPF_LINK_CREATE`: the common head and the per-attach-type tail, as six 64-bit words whose
+/// meaning depends on the attach type (the kernel's anonymous union; `LinkCreate` fills them).
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct LinkCreateAttr {
+    pub prog_fd: u32,
+    pub target: u32,
+    pub attach_type: u32,
+    pub flags: u32,
+    pub tail: [u64; 6],
+}
+
+/// `struct bpf_map_info`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct MapInfoRaw {
+    pub map_type: u32,
+    pub id: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub name: [u8; 16],
+    pub ifindex: u32,
+    pub btf_vmlinux_value_type_id: u32,
+    pub netns_dev: u64,
+    pub netns_ino: u64,
+    pub btf_id: u32,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    pub btf_vmlinux_id: u32,
+    pub map_extra: u64,
+}
+
+/// `struct bpf_btf_info`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct BtfInfoRaw {
+    pub btf: u64,
+    pub btf_size: u32,
+    pub id: u32,
+    pub name: u64,
+    pub name_len: u32,
+    pub kernel_btf: u32,
+}
+
+/// `struct bpf_link_info`: the common head and the per-type union as raw words.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct LinkInfoRaw {
+    pub link_type: u32,
+    pub id: u32,
+    pub prog_id: u32,
+    pub _pad: u32,
+    pub tail: [u64; 6],
+}
+
 // Sizes and offsets from the kernel's uapi header (`offsetof(union bpf_attr, ...)`).
 const _: () = {
     assert!(size_of::<MapCreateAttr>() == 72);
@@ -162,6 +301,17 @@ const _: () = {
     assert!(size_of::<InfoAttr>() == 16);
     assert!(size_of::<ProgInfoRaw>() == 232);
     assert!(std::mem::offset_of!(ProgInfoRaw, verified_insns) == 216);
+    assert!(size_of::<ObjAttr>() == 24);
+    assert!(size_of::<IdAttr>() == 16);
+    assert!(size_of::<BtfLoadAttr>() == 32);
+    assert!(size_of::<ProgAttachAttr>() == 32);
+    assert!(size_of::<RawTracepointAttr>() == 24);
+    // link_create's union starts at offset 16 and its largest member (uprobe_multi) is 48 bytes.
+    assert!(size_of::<LinkCreateAttr>() == 64);
+    assert!(size_of::<MapInfoRaw>() == 88);
+    assert!(std::mem::offset_of!(MapInfoRaw, map_extra) == 80);
+    assert!(size_of::<BtfInfoRaw>() == 32);
+    assert!(size_of::<LinkInfoRaw>() == 64);
 };
 
 /// A user pointer as the kernel's `__aligned_u64` fields take it.

@@ -4,51 +4,93 @@ use std::fmt;
 
 use bpfkit_uapi::BpfCmd;
 
-/// A `bpf(2)` command (`enum bpf_cmd`), as far as this crate issues them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Command {
+/// Declares [`Command`]: each variant with its `BpfCmd` and kernel name.
+macro_rules! commands {
+    ($($(#[$meta:meta])* $variant:ident = $cmd:ident,)*) => {
+        /// A `bpf(2)` command (`enum bpf_cmd`), as far as this crate issues them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Command {
+            $($(#[$meta])* $variant,)*
+        }
+
+        impl Command {
+            /// The command as `bpfkit-uapi` names it.
+            pub const fn cmd(self) -> BpfCmd {
+                match self {
+                    $(Command::$variant => BpfCmd::$cmd,)*
+                }
+            }
+
+            /// The kernel's name for this command, e.g. `BPF_PROG_LOAD`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Command::$variant => concat!("BPF_", stringify!($cmd)),)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
     /// `BPF_MAP_CREATE`
-    MapCreate,
+    MapCreate = MAP_CREATE,
     /// `BPF_MAP_LOOKUP_ELEM`
-    MapLookupElem,
+    MapLookupElem = MAP_LOOKUP_ELEM,
     /// `BPF_MAP_UPDATE_ELEM`
-    MapUpdateElem,
+    MapUpdateElem = MAP_UPDATE_ELEM,
     /// `BPF_MAP_DELETE_ELEM`
-    MapDeleteElem,
+    MapDeleteElem = MAP_DELETE_ELEM,
+    /// `BPF_MAP_GET_NEXT_KEY`
+    MapGetNextKey = MAP_GET_NEXT_KEY,
     /// `BPF_PROG_LOAD`
-    ProgLoad,
+    ProgLoad = PROG_LOAD,
+    /// `BPF_OBJ_PIN`
+    ObjPin = OBJ_PIN,
+    /// `BPF_OBJ_GET`
+    ObjGet = OBJ_GET,
+    /// `BPF_PROG_ATTACH`
+    ProgAttach = PROG_ATTACH,
+    /// `BPF_PROG_DETACH`
+    ProgDetach = PROG_DETACH,
     /// `BPF_PROG_TEST_RUN`
-    ProgTestRun,
+    ProgTestRun = PROG_TEST_RUN,
+    /// `BPF_PROG_GET_NEXT_ID`
+    ProgGetNextId = PROG_GET_NEXT_ID,
+    /// `BPF_MAP_GET_NEXT_ID`
+    MapGetNextId = MAP_GET_NEXT_ID,
+    /// `BPF_PROG_GET_FD_BY_ID`
+    ProgGetFdById = PROG_GET_FD_BY_ID,
+    /// `BPF_MAP_GET_FD_BY_ID`
+    MapGetFdById = MAP_GET_FD_BY_ID,
     /// `BPF_OBJ_GET_INFO_BY_FD`
-    ObjGetInfoByFd,
+    ObjGetInfoByFd = OBJ_GET_INFO_BY_FD,
+    /// `BPF_RAW_TRACEPOINT_OPEN`
+    RawTracepointOpen = RAW_TRACEPOINT_OPEN,
+    /// `BPF_BTF_LOAD`
+    BtfLoad = BTF_LOAD,
+    /// `BPF_BTF_GET_FD_BY_ID`
+    BtfGetFdById = BTF_GET_FD_BY_ID,
+    /// `BPF_MAP_FREEZE`
+    MapFreeze = MAP_FREEZE,
+    /// `BPF_BTF_GET_NEXT_ID`
+    BtfGetNextId = BTF_GET_NEXT_ID,
+    /// `BPF_LINK_CREATE`
+    LinkCreate = LINK_CREATE,
+    /// `BPF_LINK_GET_FD_BY_ID`
+    LinkGetFdById = LINK_GET_FD_BY_ID,
+    /// `BPF_LINK_GET_NEXT_ID`
+    LinkGetNextId = LINK_GET_NEXT_ID,
+    /// `BPF_LINK_DETACH`
+    LinkDetach = LINK_DETACH,
+    /// `BPF_PROG_BIND_MAP`
+    ProgBindMap = PROG_BIND_MAP,
 }
 
 impl Command {
     /// The kernel's number for this command.
     pub const fn number(self) -> u32 {
-        match self {
-            Command::MapCreate => BpfCmd::MAP_CREATE.0,
-            Command::MapLookupElem => BpfCmd::MAP_LOOKUP_ELEM.0,
-            Command::MapUpdateElem => BpfCmd::MAP_UPDATE_ELEM.0,
-            Command::MapDeleteElem => BpfCmd::MAP_DELETE_ELEM.0,
-            Command::ProgLoad => BpfCmd::PROG_LOAD.0,
-            Command::ProgTestRun => BpfCmd::PROG_TEST_RUN.0,
-            Command::ObjGetInfoByFd => BpfCmd::OBJ_GET_INFO_BY_FD.0,
-        }
-    }
-
-    /// The kernel's name for this command, e.g. `BPF_PROG_LOAD`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Command::MapCreate => "BPF_MAP_CREATE",
-            Command::MapLookupElem => "BPF_MAP_LOOKUP_ELEM",
-            Command::MapUpdateElem => "BPF_MAP_UPDATE_ELEM",
-            Command::MapDeleteElem => "BPF_MAP_DELETE_ELEM",
-            Command::ProgLoad => "BPF_PROG_LOAD",
-            Command::ProgTestRun => "BPF_PROG_TEST_RUN",
-            Command::ObjGetInfoByFd => "BPF_OBJ_GET_INFO_BY_FD",
-        }
+        self.cmd().0
     }
 }
 
@@ -95,6 +137,14 @@ impl Errno {
             libc::ENOSPC => "ENOSPC",
             libc::ERANGE => "ERANGE",
             libc::ENOSYS => "ENOSYS",
+            libc::ENXIO => "ENXIO",
+            libc::ENOTDIR => "ENOTDIR",
+            libc::EISDIR => "EISDIR",
+            libc::EMFILE => "EMFILE",
+            libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+            libc::ENAMETOOLONG => "ENAMETOOLONG",
+            libc::ENOTTY => "ENOTTY",
+            libc::ESPIPE => "ESPIPE",
             libc::ELOOP => "ELOOP",
             libc::EOPNOTSUPP => "EOPNOTSUPP",
             524 => "ENOTSUPP",
@@ -158,6 +208,28 @@ pub enum Error {
         /// The buffer's size.
         actual: usize,
     },
+    /// `BPF_BTF_LOAD` failed; the kernel's BTF log says why.
+    #[error("bpf(BPF_BTF_LOAD) failed: {errno}; BTF log{}:\n{log}",
+        if *.truncated { " (truncated)" } else { "" })]
+    Btf {
+        /// What the kernel returned.
+        errno: Errno,
+        /// The kernel's log of the BTF check.
+        log: String,
+        /// Whether the log did not fit in the buffer.
+        truncated: bool,
+    },
+    /// Another system call (`perf_event_open`, `mmap`, `ioctl`, a netlink request, a file in
+    /// tracefs or sysfs) failed.
+    #[error("{call}{}: {errno}", if .context.is_empty() { String::new() } else { format!(" ({})", .context) })]
+    Os {
+        /// The call, e.g. `perf_event_open` or `ioctl(PERF_EVENT_IOC_SET_BPF)`.
+        call: &'static str,
+        /// What it was asked to do (a path, an event), possibly empty.
+        context: String,
+        /// What the kernel returned.
+        errno: Errno,
+    },
     /// An argument the kernel would reject, caught before the call.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -167,7 +239,10 @@ impl Error {
     /// The errno of a failed system call, if this error is one.
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::Syscall { errno, .. } | Error::Verifier { errno, .. } => Some(*errno),
+            Error::Syscall { errno, .. }
+            | Error::Verifier { errno, .. }
+            | Error::Btf { errno, .. }
+            | Error::Os { errno, .. } => Some(*errno),
             _ => None,
         }
     }
@@ -177,7 +252,33 @@ impl Error {
         match self {
             Error::Syscall { command, .. } => Some(*command),
             Error::Verifier { .. } => Some(Command::ProgLoad),
+            Error::Btf { .. } => Some(Command::BtfLoad),
             _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// A failed `bpf(2)` command.
+    pub(crate) fn syscall(command: Command) -> impl FnOnce(Errno) -> Error {
+        move |errno| Error::Syscall { command, errno }
+    }
+
+    /// A failed system call other than `bpf(2)`, with the errno of the last failure.
+    pub(crate) fn os(call: &'static str, context: impl Into<String>) -> Error {
+        Error::Os {
+            call,
+            context: context.into(),
+            errno: Errno::last(),
+        }
+    }
+
+    /// A failed system call other than `bpf(2)`, from an `io::Error`.
+    pub(crate) fn io(call: &'static str, context: impl Into<String>, e: &std::io::Error) -> Error {
+        Error::Os {
+            call,
+            context: context.into(),
+            errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
         }
     }
 }

@@ -5,6 +5,12 @@
 //!   elements.
 //! - [`ProgramLoad`]: load a program; a rejected program's error carries the verifier log.
 //! - [`Program`]: run it with `BPF_PROG_TEST_RUN` ([`TestRun`]), read its [`ProgInfo`].
+//! - [`BtfObject`]: BTF loaded into the kernel, or the kernel's own.
+//! - [`Link`] ([`LinkCreate`]), [`PerfEvent`], [`prog_attach`], [`attach_socket_filter`],
+//!   [`netlink`]'s tc filters: attaching programs to hooks.
+//! - [`RingBuf`] and [`PerfBuffer`]: reading what programs output; [`tracefs`]: tracepoint
+//!   ids and the trace pipe.
+//! - Pins ([`pin`], [`get_pinned`]) and ids ([`ids`], [`fd_by_id`]) of every kind of object.
 //! - [`RawProgram`]: a program written for `r1` = its input and `r2` = the input's length
 //!   (bpfkit's VM convention), verified and run by the kernel inside a small wrapper.
 //! - [`probe`]: whether `bpf(2)` can be used here, and if not, why ([`Unavailable`]).
@@ -38,15 +44,41 @@
 #![deny(missing_docs)]
 
 mod attr;
+mod btf;
+mod cpus;
 mod error;
+pub mod interrupt;
+mod link;
+mod load;
 mod map;
+mod mmap;
+pub mod netlink;
+mod obj;
+mod perf_buffer;
+pub mod perf_event;
+mod poll;
 mod probe;
 mod prog;
 mod raw;
+mod ringbuf;
+pub mod tracefs;
 
 pub use bpfkit_uapi::{AttachType, MapDef, MapFlags, MapType, ProgFlags, ProgType};
+pub use btf::{BtfInfo, BtfObject};
+pub use cpus::{online_cpus, possible_cpus};
 pub use error::{Command, Errno, Error, Result};
-pub use map::{Map, MapCreate, UpdateMode};
+pub use link::{
+    Link, LinkCreate, LinkInfo, LinkTarget, attach_socket_filter, detach_socket_filter, flags,
+    prog_attach, prog_detach,
+};
+pub use load::{FuncInfoRecord, LineInfoRecord, ProgramLoad};
+pub use map::{Map, MapBtf, MapCreate, MapInfo, UpdateMode, is_per_cpu};
+pub use mmap::{Mmap, page_size};
+pub use obj::{ObjectKind, dup, fd_by_id, get_pinned, ids, next_id, pin};
+pub use perf_buffer::{PerfBuffer, PerfRecord};
+pub use perf_event::{DynamicPmu, PerfEvent};
+pub use poll::Poller;
 pub use probe::{Unavailable, probe};
-pub use prog::{ProgInfo, Program, ProgramLoad, TestRun, TestRunOutput};
+pub use prog::{ProgInfo, Program, TestRun, TestRunOutput};
 pub use raw::RawProgram;
+pub use ringbuf::RingBuf;

@@ -1,205 +1,12 @@
-//! Programs: loading with the verifier log, test runs and information.
+//! Programs: test runs, information, pins.
 
-use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::path::Path;
 
-use bpfkit_isa::Insn;
-
-use crate::attr::{self, InfoAttr, ProgInfoRaw, ProgLoadAttr, TestRunAttr};
-use crate::error::{Command, Errno, Error, Result};
-use bpfkit_uapi::{AttachType, ProgFlags, ProgType};
-
-/// The log buffer a failed load without a log is retried with, to learn why it failed.
-const RETRY_LOG_SIZE: usize = 1 << 20;
-/// The largest log buffer this crate allocates when the kernel reports a longer log.
-const MAX_LOG_SIZE: usize = 64 << 20;
-/// How often a load that fails with `EAGAIN` is tried again (as libbpf does).
-const EAGAIN_RETRIES: usize = 5;
-
-/// What to load: the arguments of `BPF_PROG_LOAD` this crate supports.
-///
-/// Without a log level the program is loaded without a log; if that fails, the load is repeated
-/// once with log level 1, so that the error carries the verifier's explanation.
-#[derive(Clone, Copy, Debug)]
-pub struct ProgramLoad<'a> {
-    prog_type: ProgType,
-    insns: &'a [Insn],
-    license: &'a str,
-    name: &'a str,
-    flags: ProgFlags,
-    expected_attach_type: AttachType,
-    log_level: u32,
-    log_size: usize,
-}
-
-impl<'a> ProgramLoad<'a> {
-    /// A load of `insns` as a `prog_type` program under the `GPL` license, without a log.
-    pub fn new(prog_type: ProgType, insns: &'a [Insn]) -> ProgramLoad<'a> {
-        ProgramLoad {
-            prog_type,
-            insns,
-            license: "GPL",
-            name: "",
-            flags: ProgFlags(0),
-            expected_attach_type: AttachType(0),
-            log_level: 0,
-            log_size: RETRY_LOG_SIZE,
-        }
-    }
-
-    /// Sets the license (GPL-only helpers need a GPL-compatible one).
-    pub fn license(mut self, license: &'a str) -> ProgramLoad<'a> {
-        self.license = license;
-        self
-    }
-
-    /// Sets the name shown by `bpftool prog` (at most 15 letters, digits, `_` or `.`).
-    pub fn name(mut self, name: &'a str) -> ProgramLoad<'a> {
-        self.name = name;
-        self
-    }
-
-    /// Sets the program flags (e.g. [`ProgFlags::SLEEPABLE`]).
-    pub fn flags(mut self, flags: ProgFlags) -> ProgramLoad<'a> {
-        self.flags = flags;
-        self
-    }
-
-    /// Sets the expected attach type, which some program types need at load time.
-    pub fn expected_attach_type(mut self, attach_type: AttachType) -> ProgramLoad<'a> {
-        self.expected_attach_type = attach_type;
-        self
-    }
-
-    /// Sets the verifier log level: 0 none, 1 the path taken, 2 every instruction and state,
-    /// 4 statistics only (levels combine as bits).
-    pub fn log_level(mut self, level: u32) -> ProgramLoad<'a> {
-        self.log_level = level;
-        self
-    }
-
-    /// Sets the initial size of the log buffer (1 MiB by default). A longer log is fetched again
-    /// with a buffer of the size the kernel reports, up to 64 MiB.
-    pub fn log_size(mut self, bytes: usize) -> ProgramLoad<'a> {
-        self.log_size = bytes.max(1);
-        self
-    }
-
-    /// Loads the program (`BPF_PROG_LOAD`).
-    pub fn load(&self) -> Result<Program> {
-        self.load_with_log().map(|(program, _)| program)
-    }
-
-    /// Loads the program and returns the verifier log of the requested level with it (empty at
-    /// level 0).
-    pub fn load_with_log(&self) -> Result<(Program, String)> {
-        let code = bpfkit_isa::encode(self.insns);
-        let license = CString::new(self.license)
-            .map_err(|_| Error::InvalidArgument("the license contains a NUL byte".to_string()))?;
-        let name = attr::object_name(self.name)?;
-        let attempt =
-            |level: u32, log_size: usize| self.try_load(&code, &license, name, level, log_size);
-
-        // Without a log, a failed load is repeated with one; a log that did not fit is fetched
-        // again at the size the kernel reports (the kernel then also answers ENOSPC instead of
-        // the verifier's own error).
-        let (mut level, mut size) = (self.log_level, self.log_size);
-        loop {
-            let (result, log) = attempt(level, size);
-            let errno = match result {
-                Ok(program) if self.log_level == 0 => return Ok((program, String::new())),
-                Ok(program) => return Ok((program, log.text)),
-                Err(errno) => errno,
-            };
-            let truncated = log.true_size > log.size;
-            if level == 0 {
-                level = 1;
-            } else if truncated && size < MAX_LOG_SIZE {
-                size = log.true_size.min(MAX_LOG_SIZE);
-            } else if log.text.is_empty() {
-                return Err(Error::Syscall {
-                    command: Command::ProgLoad,
-                    errno,
-                });
-            } else {
-                return Err(Error::Verifier {
-                    errno,
-                    truncated,
-                    log: log.text,
-                });
-            }
-        }
-    }
-
-    fn try_load(
-        &self,
-        code: &[u8],
-        license: &CString,
-        name: [u8; 16],
-        level: u32,
-        log_size: usize,
-    ) -> (std::result::Result<Program, Errno>, Log) {
-        let mut buf = if level == 0 {
-            Vec::new()
-        } else {
-            vec![0u8; log_size.min(u32::MAX as usize >> 2)]
-        };
-        let mut attr = ProgLoadAttr {
-            prog_type: self.prog_type.0,
-            insn_cnt: (code.len() / 8) as u32,
-            insns: attr::ptr(code.as_ptr()),
-            license: attr::ptr(license.as_ptr()),
-            log_level: level,
-            log_size: buf.len() as u32,
-            log_buf: if buf.is_empty() {
-                0
-            } else {
-                attr::ptr(buf.as_mut_ptr())
-            },
-            prog_flags: self.flags.bits(),
-            prog_name: name,
-            expected_attach_type: self.expected_attach_type.0,
-            ..Default::default()
-        };
-        let mut result = Err(Errno(libc::EAGAIN));
-        for _ in 0..EAGAIN_RETRIES {
-            // SAFETY: `ProgLoadAttr` is the `BPF_PROG_LOAD` member of `bpf_attr`, which returns a
-            // new file descriptor; `insns` points to `insn_cnt` 8-byte slots, `license` to a
-            // NUL-terminated string, `log_buf` to `log_size` writable bytes (or is null with
-            // `log_size` 0), all alive until the call returns; the other pointers are null.
-            result = unsafe { attr::bpf_fd(Command::ProgLoad, &mut attr) };
-            if !matches!(result, Err(Errno(libc::EAGAIN))) {
-                break;
-            }
-        }
-        let log = Log::new(&buf, attr.log_true_size as usize);
-        let result = result.map(|fd| Program {
-            fd,
-            prog_type: self.prog_type,
-        });
-        (result, log)
-    }
-}
-
-/// A verifier log as the kernel left it in our buffer.
-struct Log {
-    text: String,
-    /// The buffer's size.
-    size: usize,
-    /// The size the whole log needs, NUL included (0 before kernel 6.4).
-    true_size: usize,
-}
-
-impl Log {
-    fn new(buf: &[u8], true_size: usize) -> Log {
-        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        Log {
-            text: String::from_utf8_lossy(&buf[..end]).trim_end().to_string(),
-            size: buf.len(),
-            true_size,
-        }
-    }
-}
+use crate::attr::{self, ProgBindMapAttr, ProgInfoRaw, TestRunAttr};
+use crate::error::{Command, Error, Result};
+use crate::obj::{self, ObjectKind};
+use bpfkit_uapi::ProgType;
 
 /// Input and options of a test run (`BPF_PROG_TEST_RUN`).
 ///
@@ -260,6 +67,14 @@ pub struct ProgInfo {
     pub run_time_ns: u64,
     /// Number of runs, when run-time statistics are enabled.
     pub run_count: u64,
+    /// The id of the program's BTF object (0: none).
+    pub btf_id: u32,
+    /// The ids of the maps the program uses.
+    pub map_ids: Vec<u32>,
+    /// The BTF type id of its attach target (fentry, lsm, ...; 0: none).
+    pub attach_btf_id: u32,
+    /// The id of the BTF object holding the attach target (0: vmlinux or none).
+    pub attach_btf_obj_id: u32,
 }
 
 /// A program in the kernel, owned through its file descriptor (closed on drop).
@@ -270,6 +85,50 @@ pub struct Program {
 }
 
 impl Program {
+    pub(crate) fn new(fd: OwnedFd, prog_type: ProgType) -> Program {
+        Program { fd, prog_type }
+    }
+
+    /// Takes ownership of a program's file descriptor, reading its type from the kernel.
+    pub fn from_fd(fd: OwnedFd) -> Result<Program> {
+        let mut raw = ProgInfoRaw::default();
+        // SAFETY: a `bpf_prog_info` without pointers; the kernel checks `fd` is a program.
+        unsafe { obj::info(fd.as_fd(), &mut raw) }?;
+        Ok(Program {
+            fd,
+            prog_type: ProgType(raw.prog_type),
+        })
+    }
+
+    /// Opens the program pinned at `path`.
+    pub fn open_pinned(path: impl AsRef<Path>) -> Result<Program> {
+        Program::from_fd(obj::get_pinned(path)?)
+    }
+
+    /// Opens the program with id `id`.
+    pub fn from_id(id: u32) -> Result<Program> {
+        Program::from_fd(obj::fd_by_id(ObjectKind::Program, id)?)
+    }
+
+    /// Pins the program at `path` in the BPF filesystem.
+    pub fn pin(&self, path: impl AsRef<Path>) -> Result<()> {
+        obj::pin(self.fd.as_fd(), path)
+    }
+
+    /// Keeps `map` alive as long as the program, though no instruction refers to it
+    /// (`BPF_PROG_BIND_MAP`, as libbpf does for `.rodata`).
+    pub fn bind_map(&self, map: BorrowedFd<'_>) -> Result<()> {
+        let mut attr = ProgBindMapAttr {
+            prog_fd: self.fd.as_raw_fd() as u32,
+            map_fd: map.as_raw_fd() as u32,
+            flags: 0,
+        };
+        // SAFETY: `ProgBindMapAttr` is the `BPF_PROG_BIND_MAP` member of `bpf_attr`; no pointers.
+        unsafe { attr::bpf(Command::ProgBindMap, &mut attr) }
+            .map_err(Error::syscall(Command::ProgBindMap))?;
+        Ok(())
+    }
+
     /// The program type it was loaded as.
     pub fn prog_type(&self) -> ProgType {
         self.prog_type
@@ -322,7 +181,18 @@ impl Program {
 
     /// Basic facts about the program (`BPF_OBJ_GET_INFO_BY_FD`).
     pub fn info(&self) -> Result<ProgInfo> {
-        let raw = self.raw_info(ProgInfoRaw::default())?;
+        let first = self.raw_info(ProgInfoRaw::default())?;
+        let mut map_ids = vec![0u32; first.nr_map_ids as usize];
+        let raw = self.raw_info(ProgInfoRaw {
+            nr_map_ids: map_ids.len() as u32,
+            map_ids: if map_ids.is_empty() {
+                0
+            } else {
+                attr::ptr(map_ids.as_mut_ptr())
+            },
+            ..Default::default()
+        })?;
+        map_ids.truncate((raw.nr_map_ids as usize).min(map_ids.len()));
         let name_end = raw.name.iter().position(|&b| b == 0).unwrap_or(16);
         Ok(ProgInfo {
             prog_type: ProgType(raw.prog_type),
@@ -335,6 +205,10 @@ impl Program {
             gpl_compatible: raw.gpl_compatible & 1 != 0,
             run_time_ns: raw.run_time_ns,
             run_count: raw.run_cnt,
+            btf_id: raw.btf_id,
+            map_ids,
+            attach_btf_id: raw.attach_btf_id,
+            attach_btf_obj_id: raw.attach_btf_obj_id,
         })
     }
 
@@ -367,20 +241,9 @@ impl Program {
     /// Fills `info` from the kernel. Pointers set in `info` must point to buffers of the
     /// lengths set next to them; every other pointer field must be 0.
     fn raw_info(&self, mut info: ProgInfoRaw) -> Result<ProgInfoRaw> {
-        let mut attr = InfoAttr {
-            bpf_fd: self.fd.as_raw_fd() as u32,
-            info_len: size_of::<ProgInfoRaw>() as u32,
-            info: attr::ptr(&raw mut info),
-        };
-        // SAFETY: `InfoAttr` is the `BPF_OBJ_GET_INFO_BY_FD` member of `bpf_attr`; `info` is a
-        // writable `bpf_prog_info` of `info_len` bytes. Its only non-null pointers are the code
-        // buffers `xlated_code` and `jited_code` set, with their lengths next to them.
-        unsafe { attr::bpf(Command::ObjGetInfoByFd, &mut attr) }.map_err(|errno| {
-            Error::Syscall {
-                command: Command::ObjGetInfoByFd,
-                errno,
-            }
-        })?;
+        // SAFETY: `info` is a `bpf_prog_info` for a program; its only non-null pointers are the
+        // buffers this module's callers set, with their lengths next to them.
+        unsafe { obj::info(self.fd.as_fd(), &mut info) }?;
         Ok(info)
     }
 }

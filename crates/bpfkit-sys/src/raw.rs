@@ -26,8 +26,9 @@ use bpfkit_isa::{Insn, Opcode, Reg};
 use bpfkit_uapi::{MapDef, MapType, ProgType};
 
 use crate::error::{Error, Result};
+use crate::load::ProgramLoad;
 use crate::map::{Map, UpdateMode};
-use crate::prog::{Program, ProgramLoad, TestRun};
+use crate::prog::{Program, TestRun};
 
 /// A raw-memory program loaded in the kernel inside its wrapper, for inputs of one size.
 #[derive(Debug)]

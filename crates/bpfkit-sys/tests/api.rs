@@ -306,3 +306,24 @@ fn errno_display() {
     );
     assert_eq!(Errno(4000).to_string(), "errno 4000 (Unknown error 4000)");
 }
+
+/// A log that does not fit the buffer is fetched again whole: the error's log is complete and
+/// ends with the verifier's reason.
+#[test]
+fn a_log_too_long_for_its_buffer_is_fetched_again() {
+    require!(Need::Kernel);
+    // exit, with r0 never set, behind enough instructions to make a log longer than 64 bytes.
+    let mut insns = vec![mov(Reg::R1, 1); 40];
+    insns.push(exit());
+    let err = ProgramLoad::new(ProgType::SOCKET_FILTER, &insns)
+        .log_level(1)
+        .log_size(64)
+        .load()
+        .unwrap_err();
+    let Error::Verifier { log, truncated, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(!truncated, "{log}");
+    assert!(log.len() > 64, "{log}");
+    assert!(log.contains("R0 !read_ok"), "{log}");
+}

@@ -153,6 +153,8 @@ pub use bpfkit_asm as asm;
 pub use bpfkit_btf as btf;
 pub use bpfkit_elf as elf;
 pub use bpfkit_isa as isa;
+#[cfg(feature = "sys")]
+pub use bpfkit_loader as loader;
 pub use bpfkit_relo as relo;
 #[cfg(feature = "sys")]
 pub use bpfkit_sys as sys;

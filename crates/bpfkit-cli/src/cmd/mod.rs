@@ -7,10 +7,13 @@ use clap::Subcommand;
 use crate::CliError;
 
 mod asm;
+mod attach;
 mod bench;
 mod btf;
 mod conformance;
 mod disasm;
+mod feature;
+mod load;
 mod objdump;
 mod plugin;
 mod reloc;
@@ -44,6 +47,12 @@ pub enum Command {
     /// Inspect BTF type information.
     #[command(subcommand)]
     Btf(btf::BtfCommand),
+    /// Load every program of an object into the running kernel.
+    Load(load::LoadArgs),
+    /// Load and attach a program, printing what it outputs until interrupted.
+    Attach(attach::AttachArgs),
+    /// Show what the running kernel supports.
+    Feature(feature::FeatureArgs),
 }
 
 impl Command {
@@ -60,6 +69,9 @@ impl Command {
             Command::Objdump(args) => args.run(),
             Command::Reloc(args) => args.run(),
             Command::Btf(cmd) => cmd.run(),
+            Command::Load(args) => args.run(),
+            Command::Attach(args) => args.run(),
+            Command::Feature(args) => args.run(),
             Command::Verify(args) => args.run(),
         }
     }

@@ -1,14 +1,16 @@
-//! Kernel differential test: random programs the verifier accepts run in the kernel
-//! (`BPF_PROG_TEST_RUN`, JIT-compiled where the kernel has a JIT) and on our engines (the
-//! interpreter, the JIT with checked memory, the JIT with trusted memory); `r0` must agree in
-//! all 64 bits. The kernel is the oracle.
+//! Kernel differential test of our engines (the interpreter, the JIT with checked memory, the
+//! JIT with trusted memory), on the differential harness ([`bpfkit_loader::diff`]): random
+//! programs the verifier accepts run in the kernel (`BPF_PROG_TEST_RUN`, JIT-compiled where the
+//! kernel has a JIT) and on each engine from the same [`ProgramImage`]; the return value and the
+//! map (every body's full `r0` and its input after the run) must agree byte for byte. The
+//! kernel is the oracle.
 //!
 //! The test run's return value has only 32 bits, so each random program (a *body*, see
 //! `differential/generator.rs`) runs as a subprogram of a wrapper that stores the body's full
 //! `r0` in an array map:
 //!
 //! ```text
-//! main:   r6 = map_value(map, 0) ll          ; the map's only value
+//! main:   r6 = map_idx_value(0, 0) ll        ; the map's only value
 //!         r1 = r6; r1 += i * INPUT_LEN       ; for each body i of the batch:
 //!         r2 = INPUT_LEN                     ;   (r1, r2) = its input, as the VM passes them
 //!         call body_i                        ;   bpf-to-bpf call
@@ -17,11 +19,12 @@
 //! body_0: ...; subprograms of body_0 ...; body_1: ...
 //! ```
 //!
-//! One load and one test run cover a batch of bodies; the map is reused. In the interpreter each
-//! body runs alone, as a standalone program, on a copy of its input. A rejected program is a
-//! generator bug: the test fails with the verifier log and the program. A mismatch prints both
-//! results, the program, the seed, a `bpfkit plugin` command line that runs it, and the program
-//! shrunk to the fewest instructions that still differ (see `differential/shrink.rs`).
+//! One load and one test run cover a batch of bodies; the interpreter runs the same wrapper
+//! image (its map created from the image, as the kernel's is). A batch that differs is run
+//! again body by body to find the culprits. A rejected program is a generator bug: the test
+//! fails with the verifier log and the program. A mismatch prints both results, the program,
+//! the seed, a `bpfkit plugin` command line that runs it, and the program shrunk to the fewest
+//! instructions that still differ (see `differential/shrink.rs`).
 //!
 //! The kernel is not always right: the generator steers around three Linux 6.18 verifier bugs
 //! this test found (see the comments in `generator.rs`), and loads use
@@ -40,9 +43,9 @@ mod shrink;
 use std::time::{Duration, Instant};
 
 use bpfkit_isa::{Dialect, Insn, Opcode, Reg, TABLE};
-use bpfkit_sys::{
-    Map, MapCreate, MapDef, MapType, ProgFlags, ProgType, ProgramLoad, TestRun, UpdateMode,
-};
+use bpfkit_loader::diff::{self, Comparison, Engine, Input, RunOutput};
+use bpfkit_relo::{MapSlot, ProgramImage};
+use bpfkit_sys::{MapDef, MapType, ProgFlags, ProgType};
 use bpfkit_test_support::{Need, require};
 use generator::{Generated, INPUT_LEN, NOT_GENERATED, generate};
 
@@ -78,10 +81,13 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 /// The wrapper program around `bodies`, which reads its inputs from and writes its results to
-/// `map`'s value.
-fn wrapper(map: &Map, bodies: &[&Generated]) -> Vec<Insn> {
-    let fd = std::os::fd::AsRawFd::as_raw_fd(map);
-    let mut main = vec![Insn::new(Opcode::LdMapValue).with_dst(Reg::R6).with_imm(fd)];
+/// the value of map slot 0.
+fn wrapper(bodies: &[&Generated]) -> Vec<Insn> {
+    let mut main = vec![
+        Insn::new(Opcode::LdMapIdxValue)
+            .with_dst(Reg::R6)
+            .with_imm(0),
+    ];
     // Each call's index in `main`, to patch once the bodies' places are known.
     let mut calls = Vec::new();
     for i in 0..bodies.len() {
@@ -128,108 +134,183 @@ fn wrapper(map: &Map, bodies: &[&Generated]) -> Vec<Insn> {
     program
 }
 
-/// A loaded wrapper program.
-struct Loaded {
-    prog: bpfkit_sys::Program,
-    /// The verifier's report of its own inconsistency, if it met one.
+/// The image of a batch: the wrapper around `bodies` as a socket filter loaded with `flags`,
+/// and its map, whose one value holds the inputs and unset result slots.
+fn batch_image(bodies: &[&Generated], flags: ProgFlags) -> ProgramImage {
+    let mut value = vec![0u8; VALUE_SIZE];
+    for (i, body) in bodies.iter().enumerate() {
+        value[i * INPUT_LEN..(i + 1) * INPUT_LEN].copy_from_slice(&body.input);
+        value[OUT + 8 * i..OUT + 8 * i + 8].copy_from_slice(&UNSET.to_le_bytes());
+    }
+    let def = MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1);
+    let mut image = diff::raw_image(
+        ProgType::SOCKET_FILTER,
+        wrapper(bodies),
+        vec![diff::raw_map("bpfkit_diff", def, value)],
+    );
+    image.prog_flags = flags;
+    image
+}
+
+/// Our engines, each compared with the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Interpreter,
+    /// The JIT, checked memory.
+    Jit,
+    /// The JIT, trusted memory: host pointers, no checks.
+    JitTrusted,
+}
+
+/// An engine of the harness: the image's maps are the VM's, slot for slot (the JIT runs on the
+/// VM's maps too).
+struct Ours {
+    kind: Kind,
+    vm: Option<bpfkit_vm::Vm>,
+}
+
+impl Ours {
+    fn new(kind: Kind) -> Ours {
+        Ours { kind, vm: None }
+    }
+}
+
+impl Engine for Ours {
+    fn name(&self) -> String {
+        format!("{:?}", self.kind)
+    }
+
+    fn run(&mut self, image: &ProgramImage, input: &Input) -> Result<RunOutput, String> {
+        self.vm = None;
+        let mut vm = bpfkit_vm::Vm::from_image(image).map_err(|e| format!("load: {e}"))?;
+        for update in &input.maps {
+            let map = vm
+                .map_mut(bpfkit_vm::MapId(update.map.0))
+                .ok_or("no such map")?;
+            map.update(&update.key, &update.value, bpfkit_vm::BPF_ANY)
+                .map_err(|e| format!("{e:?}"))?;
+        }
+        // The raw run model: r1 is the packet's copy, there is no `__sk_buff`, so the packet
+        // as a test run gives it back is not modelled (the wrapper does not touch it).
+        let mut data = input.data.clone();
+        let fault = |e| format!("fault: {e}");
+        let r0 = match self.kind {
+            Kind::Interpreter => {
+                let r0 = vm.run(&mut data).map_err(fault)?;
+                self.vm = Some(vm);
+                r0
+            }
+            Kind::Jit | Kind::JitTrusted => {
+                let mut jit = if self.kind == Kind::Jit {
+                    bpfkit_jit::Jit::new(vm)
+                } else {
+                    // SAFETY: the trusted engine runs only after the kernel's verifier accepted
+                    // this very image ([`run_batch`] adds it to a comparison whose kernel side
+                    // is `Ok`): the wrapper reaches its map value and, through `r1`, each
+                    // body's inputs inside it at constant offsets within `INPUT_LEN` (the
+                    // generator's promise, checked by `shrink::well_defined` for every
+                    // generated program): the contract of `Jit::new_trusted`.
+                    unsafe { bpfkit_jit::Jit::new_trusted(vm) }
+                }
+                .map_err(|e| format!("jit: {e}"))?;
+                let r0 = jit.run(&mut data).map_err(fault)?;
+                self.vm = Some(jit.into_vm());
+                r0
+            }
+        };
+        Ok(RunOutput {
+            retval: r0 as u32,
+            data_out: None,
+            ctx_out: None,
+        })
+    }
+
+    fn lookup(&mut self, map: MapSlot, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let vm = self.vm.as_ref().ok_or("nothing ran")?;
+        let map = vm.map(bpfkit_vm::MapId(map.0)).ok_or("no such map")?;
+        Ok(map.lookup(key).map(<[u8]>::to_vec))
+    }
+}
+
+/// What a batch gave.
+struct BatchRun {
+    /// The kernel's and our engines' outcomes.
+    comparison: Comparison,
+    /// The verifier's report of its own inconsistency, if it met one (see [`run_batch`]).
     verifier_bug: Option<String>,
 }
 
-/// Loads a wrapper program.
+/// Runs a batch in the kernel and on our engines (the trusted JIT only if the kernel accepted
+/// the batch).
 ///
 /// Linux 6.18's verifier sometimes finds its own bounds of a register inconsistent on a branch
 /// that cannot be taken ("verifier bug: REG INVARIANTS VIOLATION"): it warns in the kernel log
 /// (once per boot) and carries on knowing nothing about that register, which is safe. The first
 /// load uses `BPF_F_TEST_REG_INVARIANTS`, which turns that into a rejection so we can count and
 /// name such programs; they are then loaded again without it.
-fn load(insns: &[Insn]) -> Result<Loaded, bpfkit_sys::Error> {
-    let load = |flags| {
-        ProgramLoad::new(ProgType::SOCKET_FILTER, insns)
-            .name("bpfkit_diff")
-            .flags(flags)
-            .load()
-    };
-    match load(ProgFlags::TEST_REG_INVARIANTS) {
-        Ok(prog) => Ok(Loaded {
-            prog,
-            verifier_bug: None,
-        }),
-        Err(bpfkit_sys::Error::Verifier { log, .. })
-            if log.contains("REG INVARIANTS VIOLATION") =>
-        {
-            let line = log.lines().find(|l| l.contains("REG INVARIANTS VIOLATION"));
-            Ok(Loaded {
-                prog: load(ProgFlags(0))?,
-                verifier_bug: line.map(str::to_string),
-            })
+fn run_batch(bodies: &[&Generated]) -> BatchRun {
+    let run = |flags| {
+        let image = batch_image(bodies, flags);
+        let input = Input::packet(PACKET.to_vec());
+        let mut comparison = diff::compare(
+            &image,
+            &input,
+            &mut [&mut Ours::new(Kind::Interpreter), &mut Ours::new(Kind::Jit)],
+        );
+        if comparison.kernel.is_ok() {
+            comparison.add_engine(&image, &input, &mut Ours::new(Kind::JitTrusted));
         }
-        Err(e) => Err(e),
+        comparison
+    };
+    let comparison = run(ProgFlags::TEST_REG_INVARIANTS);
+    if let Err(e) = &comparison.kernel
+        && let Some(line) = e.lines().find(|l| l.contains("REG INVARIANTS VIOLATION"))
+    {
+        return BatchRun {
+            verifier_bug: Some(line.to_string()),
+            comparison: run(ProgFlags(0)),
+        };
+    }
+    BatchRun {
+        comparison,
+        verifier_bug: None,
     }
 }
 
-/// Why a batch could not be run in the kernel.
-enum KernelFailure {
-    /// The verifier rejected the program: a generator bug.
-    Rejected(bpfkit_sys::Error),
-    /// Something else failed.
-    Other(String),
-}
-
-/// What a batch gave in the kernel.
-struct KernelRun {
-    /// Each body's 64-bit `r0`.
-    results: Vec<u64>,
-    /// The verifier's report of its own inconsistency, if it met one (see [`load`]).
-    verifier_bug: Option<String>,
-}
-
-/// Runs `bodies` in the kernel.
-fn run_in_kernel(map: &Map, bodies: &[&Generated]) -> Result<KernelRun, KernelFailure> {
-    let mut value = vec![0u8; VALUE_SIZE];
-    for (i, body) in bodies.iter().enumerate() {
-        value[i * INPUT_LEN..(i + 1) * INPUT_LEN].copy_from_slice(&body.input);
-        value[OUT + 8 * i..OUT + 8 * i + 8].copy_from_slice(&UNSET.to_le_bytes());
-    }
-    let key = 0u32.to_ne_bytes();
-    map.update(&key, &value, UpdateMode::Any)
-        .map_err(|e| KernelFailure::Other(format!("storing the inputs: {e}")))?;
-
-    let insns = wrapper(map, bodies);
-    let Loaded { prog, verifier_bug } = load(&insns).map_err(KernelFailure::Rejected)?;
-    let out = prog
-        .test_run(&TestRun {
-            data_in: &PACKET,
-            ..TestRun::default()
-        })
-        .map_err(|e| KernelFailure::Other(format!("test run: {e}")))?;
-    if out.retval != MARK as u32 {
-        return Err(KernelFailure::Other(format!(
-            "the wrapper returned {:#x}, not {MARK:#x}",
-            out.retval
-        )));
-    }
-    let value = map
-        .get(&key)
-        .map_err(|e| KernelFailure::Other(format!("reading the results: {e}")))?
-        .ok_or_else(|| KernelFailure::Other("the map has no value".to_string()))?;
-    let results = (0..bodies.len())
+/// Each body's 64-bit `r0` from an outcome's map.
+fn results(outcome: &diff::Outcome, bodies: usize) -> Vec<u64> {
+    let value = &outcome.maps[0].entries[0].1;
+    (0..bodies)
         .map(|i| u64::from_le_bytes(value[OUT + 8 * i..OUT + 8 * i + 8].try_into().unwrap()))
+        .collect()
+}
+
+/// A result, or why there is none (a load error, a fault).
+type Outcome = Result<u64, String>;
+
+/// One body run alone: the kernel's `r0` (or why the kernel failed), each engine's (or its
+/// fault), and whether all agree in everything.
+fn run_alone(body: &Generated) -> (Outcome, Vec<(String, Outcome)>, bool) {
+    let batch = run_batch(&[body]);
+    let agree = batch.comparison.agree();
+    let kernel = batch.comparison.kernel.map(|o| results(&o, 1)[0]);
+    let ours = batch
+        .comparison
+        .engines
+        .into_iter()
+        .map(|(name, outcome)| (name, outcome.map(|o| results(&o, 1)[0])))
         .collect();
-    Ok(KernelRun {
-        results,
-        verifier_bug,
-    })
+    (kernel, ours, agree)
 }
 
 /// The verifier rejected a batch: find the bodies it rejects alone and report them (a generator
 /// bug, not something to skip).
-fn rejection_report(map: &Map, bodies: &[&Generated], batch_error: &bpfkit_sys::Error) -> String {
+fn rejection_report(bodies: &[&Generated], batch_error: &str) -> String {
     let mut report = String::new();
     for body in bodies {
-        let insns = wrapper(map, &[body]);
-        if let Err(e) = load(&insns) {
-            let main_slots = insns.iter().map(Insn::slots).sum::<usize>()
-                - body.insns.iter().map(Insn::slots).sum::<usize>();
+        let image = batch_image(&[body], ProgFlags(0));
+        if let Err(e) = diff::verdict(&image, 0) {
+            let main_slots = image.slot_count() - body.insns.iter().map(Insn::slots).sum::<usize>();
             report += &format!(
                 "the verifier rejects (a generator bug) the program of seed {:#x}:\n{e}\n\n\
                  program (body first; the log counts from slot {main_slots}, after the wrapper):\n{}\n",
@@ -254,44 +335,6 @@ fn numbered(insns: &[Insn]) -> String {
         slot += insn.slots();
     }
     out
-}
-
-/// Our engines, each compared with the kernel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Engine {
-    Interpreter,
-    /// The JIT, checked memory.
-    Jit,
-    /// The JIT, trusted memory: host pointers, no checks.
-    JitTrusted,
-}
-
-const ENGINES: [Engine; 3] = [Engine::Interpreter, Engine::Jit, Engine::JitTrusted];
-
-/// Runs a body on one of our engines, on a copy of its input.
-///
-/// The trusted JIT runs only programs the kernel's verifier accepted (every program here is
-/// checked against the kernel first; a rejection fails the test) and whose input accesses are
-/// constant offsets inside the body's `INPUT_LEN` bytes (the generator's promise, checked by
-/// `shrink::well_defined` for every generated program; the kernel bounds them only by the
-/// batch's map value): the contract of `Jit::new_trusted`.
-fn run_on(engine: Engine, body: &Generated) -> Result<u64, String> {
-    let mut vm = bpfkit_vm::Vm::new(&body.insns).map_err(|e| format!("load: {e}"))?;
-    let mut input = body.input;
-    let fault = |e| format!("fault: {e}");
-    match engine {
-        Engine::Interpreter => vm.run(&mut input).map_err(fault),
-        Engine::Jit => {
-            let mut jit = bpfkit_jit::Jit::new(vm).map_err(|e| format!("jit: {e}"))?;
-            jit.run(&mut input).map_err(fault)
-        }
-        Engine::JitTrusted => {
-            // SAFETY: see above: verified by the kernel, input accesses inside INPUT_LEN.
-            let mut jit =
-                unsafe { bpfkit_jit::Jit::new_trusted(vm) }.map_err(|e| format!("jit: {e}"))?;
-            jit.run(&mut input).map_err(fault)
-        }
-    }
 }
 
 /// Counts per opcode, over the given programs.
@@ -377,45 +420,36 @@ fn kernel_and_interpreter_agree_on_random_programs() {
         assert!(missing.is_empty(), "opcodes never generated: {missing:?}");
     }
 
-    let map = Map::create(
-        MapCreate::new(MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1))
-            .with_name("bpfkit_diff"),
-    )
-    .expect("creating the result map");
-    let (mut kernel_time, mut vm_time) = (Duration::ZERO, Duration::ZERO);
+    let mut run_time = Duration::ZERO;
     let mut mismatches = Vec::new();
     let mut verifier_bugs = Vec::new();
     let mut batches = 0;
     for chunk in programs.chunks(BATCH) {
         let bodies: Vec<&Generated> = chunk.iter().collect();
         let t = Instant::now();
-        let run = match run_in_kernel(&map, &bodies) {
-            Ok(run) => run,
-            Err(KernelFailure::Rejected(e)) => panic!("{}", rejection_report(&map, &bodies, &e)),
-            Err(KernelFailure::Other(e)) => panic!("{e}"),
-        };
-        kernel_time += t.elapsed();
+        let run = run_batch(&bodies);
+        run_time += t.elapsed();
+        if let Err(e) = &run.comparison.kernel {
+            panic!("{}", rejection_report(&bodies, e));
+        }
         if let Some(report) = run.verifier_bug {
             verifier_bugs.push((chunk[0].seed, report));
         }
-        let results = run.results;
         batches += 1;
-        let t = Instant::now();
-        for (body, kernel) in chunk.iter().zip(results) {
-            for engine in ENGINES {
-                let ours = run_on(engine, body);
-                if ours != Ok(kernel) {
-                    mismatches.push((body, kernel, engine, ours));
+        if !run.comparison.agree() {
+            // Find the bodies that differ, each run alone.
+            for body in chunk {
+                let (kernel, ours, agree) = run_alone(body);
+                if !agree {
+                    mismatches.push((body, kernel, ours));
                 }
             }
         }
-        vm_time += t.elapsed();
     }
     println!(
         "{count} programs (seeds {first_seed:#x}..{:#x}) in {batches} kernel loads: \
-         generate {generate_time:.2?}, kernel {kernel_time:.2?}, \
-         interpreter + JIT + trusted JIT {vm_time:.2?}; \
-         {} mismatches",
+         generate {generate_time:.2?}, kernel, interpreter, JIT and trusted JIT \
+         {run_time:.2?}; {} mismatches",
         first_seed.wrapping_add(count),
         mismatches.len()
     );
@@ -429,25 +463,24 @@ fn kernel_and_interpreter_agree_on_random_programs() {
             println!("  batch from seed {seed:#x}: {report}");
         }
     }
-    for (body, kernel, engine, ours) in mismatches.iter().take(5) {
+    for (body, kernel, ours) in mismatches.iter().take(5) {
         println!(
             "\nMISMATCH, seed {:#x} (BPFKIT_DIFF_SEED={:#x} BPFKIT_DIFF_PROGRAMS=1):\n{}",
             body.seed,
             body.seed,
-            describe(body, *kernel, *engine, ours),
+            describe(body, kernel, ours),
         );
-        let small = shrink_mismatch(&map, body, *engine);
-        if let Ok(kernel) = run_in_kernel(&map, &[&small]) {
-            println!(
-                "shrunk to {} instructions:\n{}",
-                small.insns.len(),
-                describe(&small, kernel.results[0], *engine, &run_on(*engine, &small))
-            );
-        }
+        let small = shrink_mismatch(body);
+        let (kernel, ours, _) = run_alone(&small);
+        println!(
+            "shrunk to {} instructions:\n{}",
+            small.insns.len(),
+            describe(&small, &kernel, &ours)
+        );
     }
     assert!(
         mismatches.is_empty(),
-        "{} of {count} programs differ between the kernel and the interpreter (first seeds: {:x?})",
+        "{} of {count} programs differ between the kernel and our engines (first seeds: {:x?})",
         mismatches.len(),
         mismatches
             .iter()
@@ -502,15 +535,15 @@ fn wrapper_returns_each_body_r0_in_full() {
         echo,
         length,
     ];
-    let map = Map::create(MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1)).unwrap();
     let refs: Vec<&Generated> = bodies.iter().collect();
-    let results = match run_in_kernel(&map, &refs) {
-        Ok(run) => run.results,
-        Err(KernelFailure::Rejected(e)) => panic!("{}", rejection_report(&map, &refs, &e)),
-        Err(KernelFailure::Other(e)) => panic!("{e}"),
+    let run = run_batch(&refs);
+    let kernel = match &run.comparison.kernel {
+        Ok(outcome) => outcome,
+        Err(e) => panic!("{}", rejection_report(&refs, e)),
     };
+    assert_eq!(kernel.run.retval, MARK as u32);
     assert_eq!(
-        results,
+        results(kernel, refs.len()),
         [
             0x8877_6655_4433_2211,
             u64::MAX,
@@ -729,22 +762,18 @@ fn edge_cases_agree() {
         })
         .collect();
     let refs: Vec<&Generated> = bodies.iter().collect();
-    let map = Map::create(MapDef::new(MapType::ARRAY, 4, VALUE_SIZE as u32, 1)).unwrap();
-    let results = match run_in_kernel(&map, &refs) {
-        Ok(run) => run.results,
-        Err(KernelFailure::Rejected(e)) => panic!("{}", rejection_report(&map, &refs, &e)),
-        Err(KernelFailure::Other(e)) => panic!("{e}"),
-    };
+    let run = run_batch(&refs);
+    if let Err(e) = &run.comparison.kernel {
+        panic!("{}", rejection_report(&refs, e));
+    }
+    if run.comparison.agree() {
+        return;
+    }
     let mut failures = Vec::new();
-    for (((name, _), body), kernel) in cases.iter().zip(&bodies).zip(results) {
-        for engine in ENGINES {
-            let ours = run_on(engine, body);
-            if ours != Ok(kernel) {
-                failures.push(format!(
-                    "{name}:\n{}",
-                    describe(body, kernel, engine, &ours)
-                ));
-            }
+    for ((name, _), body) in cases.iter().zip(&bodies) {
+        let (kernel, ours, agree) = run_alone(body);
+        if !agree {
+            failures.push(format!("{name}:\n{}", describe(body, &kernel, &ours)));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -761,15 +790,18 @@ fn generation_is_deterministic() {
     assert_ne!(generate(1).insns, generate(2).insns);
 }
 
-/// Both results, the input and the program.
-fn describe(body: &Generated, kernel: u64, engine: Engine, ours: &Result<u64, String>) -> String {
-    format!(
-        "  kernel:      {kernel:#018x}\n  {engine:?}: {}\n  input: {}\n  \
-         to reproduce: echo {} | bpfkit plugin {}\nprogram (LLVM dialect):\n{}",
-        match ours {
-            Ok(v) => format!("{v:#018x}"),
-            Err(e) => e.clone(),
-        },
+/// Every result, the input and the program.
+fn describe(body: &Generated, kernel: &Outcome, ours: &[(String, Outcome)]) -> String {
+    let show = |r: &Outcome| match r {
+        Ok(v) => format!("{v:#018x}"),
+        Err(e) => e.clone(),
+    };
+    let mut out = format!("  kernel:      {}\n", show(kernel));
+    for (name, result) in ours {
+        out += &format!("  {name:<12} {}\n", show(result));
+    }
+    out + &format!(
+        "  input: {}\n  to reproduce: echo {} | bpfkit plugin {}\nprogram (LLVM dialect):\n{}",
         hex(&body.input),
         hex(&bpfkit_isa::encode(&body.insns)),
         hex(&body.input),
@@ -778,8 +810,8 @@ fn describe(body: &Generated, kernel: u64, engine: Engine, ours: &Result<u64, St
 }
 
 /// The smallest program found, by deleting instructions, that the kernel accepts and that still
-/// gives a different result in the interpreter.
-fn shrink_mismatch(map: &Map, body: &Generated, engine: Engine) -> Generated {
+/// gives a different outcome on one of our engines.
+fn shrink_mismatch(body: &Generated) -> Generated {
     let with = |insns: &[Insn]| Generated {
         insns: insns.to_vec(),
         ..body.clone()
@@ -788,15 +820,91 @@ fn shrink_mismatch(map: &Map, body: &Generated, engine: Engine) -> Generated {
         if !shrink::well_defined(insns) {
             return false;
         }
-        let candidate = with(insns);
-        match run_in_kernel(map, &[&candidate]) {
-            Ok(kernel) => run_on(engine, &candidate) != Ok(kernel.results[0]),
-            Err(_) => false,
-        }
+        let (kernel, _, agree) = run_alone(&with(insns));
+        kernel.is_ok() && !agree
     });
     with(&insns)
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The harness on a compiled object: the kernel's outcome carries the packet and every map
+/// (global data included) after the run, and an engine that gets anything wrong is caught.
+#[test]
+fn harness_compares_packets_and_global_data() {
+    require!(Need::Kernel);
+    let spec = bpfkit_loader::ObjectSpec::open_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/obj/global_data.v3.g.o"
+    ))
+    .unwrap();
+    let image = spec.image("xdp_globals").unwrap();
+    let mut packet = vec![0u8; 60];
+    packet[12..14].copy_from_slice(&[0x08, 0x00]);
+    let input = Input::packet(packet.clone());
+
+    /// Replays the kernel's outcome, with one thing changed.
+    struct Replay {
+        outcome: diff::Outcome,
+        wrong: &'static str,
+    }
+    impl Engine for Replay {
+        fn name(&self) -> String {
+            format!("replay-with-wrong-{}", self.wrong)
+        }
+        fn run(&mut self, _: &ProgramImage, _: &Input) -> Result<RunOutput, String> {
+            let mut run = self.outcome.run.clone();
+            match self.wrong {
+                "retval" => run.retval ^= 1,
+                "data_out" => run.data_out.as_mut().unwrap()[0] ^= 1,
+                _ => {}
+            }
+            Ok(run)
+        }
+        fn lookup(&mut self, map: MapSlot, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+            let dump = self.outcome.maps.iter().find(|m| m.map == map).unwrap();
+            let mut value = dump
+                .entries
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone());
+            if self.wrong == dump.name
+                && let Some(v) = &mut value
+            {
+                v[0] ^= 1;
+            }
+            Ok(value)
+        }
+    }
+
+    let comparison = diff::compare(&image, &input, &mut []);
+    let kernel = comparison.kernel.as_ref().unwrap();
+    assert_eq!(kernel.run.retval, 2, "XDP_PASS");
+    assert_eq!(kernel.run.data_out.as_deref(), Some(&packet[..]));
+    let bss = kernel.maps.iter().find(|m| m.name == ".bss").unwrap();
+    // `last_len` (offset 8 in .bss after the u64 `bytes_total`) is the packet's length.
+    assert_eq!(&bss.entries[0].1[8..12], &60u32.to_ne_bytes());
+    let data = kernel.maps.iter().find(|m| m.name == ".data").unwrap();
+    assert_eq!(
+        &data.entries[0].1[..4],
+        &2i32.to_ne_bytes(),
+        "packets: 1 + 1"
+    );
+
+    for wrong in ["nothing", "retval", "data_out", ".bss", ".data.counters"] {
+        let mut replay = Replay {
+            outcome: kernel.clone(),
+            wrong,
+        };
+        let again = diff::compare(&image, &input, &mut [&mut replay]);
+        let differences = again.differences();
+        if wrong == "nothing" {
+            assert!(differences.is_empty(), "{again}");
+        } else {
+            assert_eq!(differences.len(), 1, "{wrong}: {again}");
+            assert!(differences[0].what.contains(wrong), "{wrong}: {again}");
+        }
+    }
 }
