@@ -10,7 +10,10 @@
 //! | [`uapi`] | `bpfkit-uapi` | the kernel's UAPI as data: types, helpers, contexts |
 //! | [`relo`] | `bpfkit-relo` | linking and CO-RE: an object's program as a `ProgramImage` |
 //! | [`vm`] | `bpfkit-vm` | the userspace runtime: interpreter, maps, helpers, test runs |
-//! | [`sys`] | `bpfkit-sys` | the `bpf(2)` loader (feature `sys`, on by default) |
+//! | [`jit`] | `bpfkit-jit` | the JIT for x86_64 and aarch64, on the runtime of `vm` |
+//! | [`verifier`] | `bpfkit-verifier` | the kernel verifier's verdict, offline, with explanations |
+//! | [`loader`] | `bpfkit-loader` | objects into the kernel: BTF, maps, programs, attach (feature `sys`) |
+//! | [`sys`] | `bpfkit-sys` | the `bpf(2)` system calls (feature `sys`, on by default) |
 //!
 //! # Testing a BPF program without root
 //!
@@ -77,6 +80,41 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The same program compiled by the JIT runs on the same runtime, with the same checks:
+//!
+//! ```
+//! # #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))] {
+//! use bpfkit::asm::assemble;
+//! use bpfkit::isa::Dialect;
+//! use bpfkit::jit::Jit;
+//! use bpfkit::vm::Vm;
+//!
+//! let prog = assemble("r0 = *(u8 *)(r1 + 2)\nr0 += r2\nexit", Dialect::Llvm)?;
+//! let mut jit = Jit::new(Vm::new(&prog)?)?;
+//! assert_eq!(jit.run(&mut [1, 2, 3])?, 3 + 3);
+//! assert!(jit.run(&mut [1]).is_err());
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Checking a program offline
+//!
+//! For CI pipelines that lint BPF code: the kernel verifier's verdict without root, with the
+//! instruction, the path and a hint when it would reject.
+//!
+//! ```
+//! use bpfkit::asm::assemble;
+//! use bpfkit::isa::Dialect;
+//! use bpfkit::uapi::ProgType;
+//! use bpfkit::verifier::{Program, verify};
+//!
+//! let insns = assemble("r2 = *(u32 *)(r1 + 0)\nr0 = *(u8 *)(r2 + 0)\nexit", Dialect::Llvm)?;
+//! let verdict = verify(&Program::new(&insns, ProgType::XDP));
+//! let diag = verdict.error.unwrap();
+//! assert_eq!(diag.message.to_string(), "R2 offset is outside of the packet");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Reading objects and BTF
 //!
 //! For tools (what `bpfkit objdump` and `bpfkit btf dump` are built on): the programs, maps
@@ -125,6 +163,25 @@
 //!
 //! # The kernel
 //!
+//! With the `sys` feature, [`loader`] hands a whole object to the running kernel as libbpf
+//! would (BTF fixed up, maps created, globals, CO-RE, programs with their line info) and
+//! attaches its programs; the verifier's log comes back with a rejection:
+//!
+//! ```
+//! # #[cfg(feature = "sys")] {
+//! use bpfkit::loader::ObjectSpec;
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/obj/xdp_parse.v3.g.o");
+//! let spec = ObjectSpec::open_file(path)?;
+//! if bpfkit::sys::probe().is_ok() {
+//!     let loaded = spec.load()?;
+//!     let counts = loaded.map("proto_count")?;
+//!     assert_eq!(counts.map.get(&6u32.to_ne_bytes()).unwrap(), Some(vec![0; 8]));
+//! }
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! With the `sys` feature: load programs into the running kernel and test-run them there,
 //! the oracle every userspace result is checked against (needs root).
 //!
@@ -153,10 +210,13 @@ pub use bpfkit_asm as asm;
 pub use bpfkit_btf as btf;
 pub use bpfkit_elf as elf;
 pub use bpfkit_isa as isa;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub use bpfkit_jit as jit;
 #[cfg(feature = "sys")]
 pub use bpfkit_loader as loader;
 pub use bpfkit_relo as relo;
 #[cfg(feature = "sys")]
 pub use bpfkit_sys as sys;
 pub use bpfkit_uapi as uapi;
+pub use bpfkit_verifier as verifier;
 pub use bpfkit_vm as vm;
