@@ -550,12 +550,23 @@ fn globals(object: &Object<'_>, shared: &ObjectImage) -> Vec<Global> {
     let mut out = Vec::new();
     for (slot, spec) in shared.maps.iter().enumerate() {
         let map = MapId(slot as u32);
+        // A symbol past the end of its section (a malformed object) names no variable: every
+        // global kept lies inside its map's single value.
+        let inside = |offset: u64, size: u64| {
+            offset
+                .checked_add(size)
+                .is_some_and(|end| end <= u64::from(spec.def.value_size))
+        };
         match spec.origin {
             MapOrigin::Data(i) => {
                 let Some(section) = object.data_sections().get(i.0) else {
                     continue;
                 };
-                for v in &section.variables {
+                for v in section
+                    .variables
+                    .iter()
+                    .filter(|v| inside(v.offset, v.size))
+                {
                     out.push(Global {
                         name: v.name.to_string(),
                         section: spec.name.clone(),
@@ -567,7 +578,9 @@ fn globals(object: &Object<'_>, shared: &ObjectImage) -> Vec<Global> {
             }
             MapOrigin::Kconfig => {
                 for e in &shared.externs {
-                    if let ExternSpecKind::Kconfig { offset, size, .. } = e.kind {
+                    if let ExternSpecKind::Kconfig { offset, size, .. } = e.kind
+                        && inside(offset.into(), size.into())
+                    {
                         out.push(Global {
                             name: e.name.clone(),
                             section: spec.name.clone(),

@@ -493,3 +493,32 @@ fn a_program_type_given_by_the_test_overrides_the_section() {
     // len, pkt_type and mark there, all readable), so it loads.
     assert_eq!(p.error(), None);
 }
+
+/// A fuzzer-found object (testdata/regressions/global_past_section.o) whose symbol table puts a
+/// variable past the end of its data section: opening it and reading every global must not
+/// panic, and the variable outside its section is not offered as a global.
+#[test]
+fn a_symbol_past_its_section_names_no_global() {
+    let path = format!(
+        "{}/../../testdata/regressions/global_past_section.o",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let Ok(o) = TestObject::builder(&bytes)
+        .core_target(&empty_btf())
+        .build()
+    else {
+        panic!("the object opens (only its symbol is out of place)");
+    };
+    for g in o.globals() {
+        let value = o.global(&g.name).expect("every global offered can be read");
+        assert_eq!(value.len(), g.size as usize, "{}", g.name);
+    }
+}
+
+/// A BTF blob with no types, so the test needs no vmlinux.
+fn empty_btf() -> Vec<u8> {
+    let mut b = vec![0x9f, 0xeb, 1, 0, 24, 0, 0, 0];
+    b.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    b
+}
