@@ -1,0 +1,333 @@
+//! The verdict corpus: every program of a set of BPF objects, linked by bpfkit-relo, with the
+//! kernel's verdict, final message and verification time for the same program.
+//!
+//! Shared by `tests/kernel_corpus.rs` (verdicts) and `benches/src/bin/verifier-report.rs`
+//! (speed, which includes this file with `#[path]`), so that both judge the same programs
+//! loaded the same way. It needs only bpfkit crates both have: btf, elf, isa, relo, sys.
+//!
+//! The kernel's verdict comes from loading each program alone with Debian's libbpf.so.1
+//! (`tests/libbpf_verdicts.py`), which creates the maps, fills and freezes global data and
+//! applies CO-RE. Objects libbpf 1.1 refuses before the verifier runs (iproute2-style map
+//! definitions, old sections) are loaded through bpfkit-sys with our own image instead.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bpfkit_elf::Object;
+use bpfkit_relo::{CoreTarget, Linker, ProgramImage};
+
+/// The kernel's verdict on one program.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    /// The program's name.
+    pub program: String,
+    /// `accepted`, `rejected` or `unloadable` (the verifier never ran).
+    pub verdict: String,
+    /// The kernel's final error line (rejections).
+    pub message: String,
+    /// `verification time N usec` (the median over the repeats), when the log has it.
+    pub usec: Option<u64>,
+}
+
+impl Kernel {
+    /// Whether the kernel accepted the program.
+    pub fn accepts(&self) -> bool {
+        self.verdict == "accepted"
+    }
+}
+
+/// One program of the corpus with the kernel's verdict on it.
+pub struct Case {
+    /// `OBJECT:PROGRAM`.
+    pub what: String,
+    /// The program, linked (and CO-RE-relocated against the running kernel).
+    pub image: ProgramImage,
+    /// The kernel's verdict.
+    pub kernel: Kernel,
+}
+
+/// How to ask the kernel.
+#[derive(Clone, Copy, Debug)]
+pub struct Load {
+    /// The verifier's log level: 1|4 for messages and statistics, 4 alone to time the
+    /// verifier without the cost of printing every instruction.
+    pub log_level: u32,
+    /// Loads per program; the reported time is their median.
+    pub repeat: u32,
+}
+
+impl Default for Load {
+    fn default() -> Load {
+        Load {
+            log_level: 1 | 4,
+            repeat: 1,
+        }
+    }
+}
+
+/// The workspace root (the directory holding `testdata/`), from the including crate's manifest.
+pub fn workspace() -> PathBuf {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    while !dir.join("testdata/build.sh").exists() {
+        if !dir.pop() {
+            break;
+        }
+    }
+    dir
+}
+
+/// Every file under `dir` (recursively) whose name `keep` accepts, sorted.
+pub fn objects_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if keep(&p.file_name().unwrap().to_string_lossy()) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The programs of our own `testdata/obj`.
+pub fn testdata_objects() -> Vec<PathBuf> {
+    objects_in(&workspace().join("testdata/obj"), |n| n.ends_with(".o"))
+}
+
+/// Every program of `objects` with the kernel's verdict, and a line saying why for each one
+/// that could not be compared (not parsed, not linked, not loadable by either loader).
+pub fn cases(objects: &[PathBuf], target: &CoreTarget<'_>, load: Load) -> (Vec<Case>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut not_compared = Vec::new();
+    for path in objects {
+        let kernel = kernel_verdicts(path, load);
+        let bytes = std::fs::read(path).unwrap();
+        let object = Object::parse(&bytes);
+        for k in kernel {
+            let what = format!("{}:{}", path.display(), k.program);
+            let object = match &object {
+                Ok(o) => o,
+                Err(e) => {
+                    not_compared.push(format!("{what}: bpfkit-elf cannot parse the object: {e}"));
+                    continue;
+                }
+            };
+            let image = match Linker::new(object)
+                .with_core_target(target)
+                .link(&k.program)
+            {
+                Ok(i) => i,
+                Err(e) => {
+                    not_compared.push(format!("{what}: bpfkit-relo cannot link it: {e}"));
+                    continue;
+                }
+            };
+            let mut kernel = k;
+            if kernel.verdict == "unloadable" {
+                match own_load(&image, load) {
+                    Ok(k) => {
+                        kernel = Kernel {
+                            program: kernel.program,
+                            ..k
+                        }
+                    }
+                    Err(why) => {
+                        not_compared.push(format!(
+                            "{what}: neither libbpf nor bpfkit-sys loads it before the verifier runs: {why}"
+                        ));
+                        continue;
+                    }
+                }
+            }
+            out.push(Case {
+                what,
+                image,
+                kernel,
+            });
+        }
+    }
+    (out, not_compared)
+}
+
+/// Pulls a string or number field out of one JSON line of the script (flat objects only).
+fn field(line: &str, name: &str) -> Option<String> {
+    let key = format!("\"{name}\": ");
+    let at = line.find(&key)? + key.len();
+    let rest = &line[at..];
+    if let Some(s) = rest.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => match chars.next()? {
+                    'n' => out.push('\n'),
+                    'u' => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        out.push(
+                            char::from_u32(u32::from_str_radix(&hex, 16).ok()?).unwrap_or('?'),
+                        );
+                    }
+                    c => out.push(c),
+                },
+                c => out.push(c),
+            }
+        }
+        None
+    } else {
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        let v = rest[..end].trim();
+        (v != "null").then(|| v.to_string())
+    }
+}
+
+/// The kernel's verdict on every program of `object`, through libbpf.
+fn kernel_verdicts(object: &Path, load: Load) -> Vec<Kernel> {
+    let script = workspace().join("crates/bpfkit-verifier/tests/libbpf_verdicts.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["--log-level", &load.log_level.to_string()])
+        .args(["--repeat", &load.repeat.to_string()])
+        .arg(object)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "libbpf_verdicts.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| Kernel {
+            program: field(l, "program").unwrap_or_default(),
+            verdict: field(l, "verdict").unwrap_or_default(),
+            message: field(l, "message").unwrap_or_default(),
+            usec: field(l, "kernel_usec").and_then(|v| v.parse().ok()),
+        })
+        .collect()
+}
+
+/// `verification time N usec` of a log at level 4.
+fn usec(log: &str) -> Option<u64> {
+    let rest = &log[log.find("verification time ")? + "verification time ".len()..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// Loads `image` into the kernel with bpfkit-sys: maps created from the image's table, map
+/// references rewritten to their file descriptors. The kernel's verdict, final message and
+/// verification time.
+fn own_load(image: &ProgramImage, load: Load) -> Result<Kernel, String> {
+    use bpfkit_isa::{Kind, Opcode, Pseudo};
+    use std::os::fd::{AsFd, AsRawFd};
+    let plain = image.refs.iter().all(|r| {
+        matches!(
+            r.target,
+            bpfkit_relo::RefTarget::Map(_) | bpfkit_relo::RefTarget::MapValue { .. }
+        )
+    });
+    if !plain {
+        return Err("kernel symbols or kfuncs".into());
+    }
+    let mut maps = Vec::new();
+    for spec in &image.object.maps {
+        if spec.frozen || spec.inner.is_some() {
+            return Err(format!("map {} needs freezing or an inner map", spec.name));
+        }
+        let map =
+            bpfkit_sys::Map::create(spec.def).map_err(|e| format!("map {}: {e}", spec.name))?;
+        if !spec.data.is_empty() {
+            map.update(&0u32.to_le_bytes(), &spec.data, bpfkit_sys::UpdateMode::Any)
+                .map_err(|e| e.to_string())?;
+        }
+        maps.push(map);
+    }
+    let mut insns = image.insns.clone();
+    for i in insns.iter_mut() {
+        match i.kind() {
+            Kind::LoadImm64 {
+                pseudo: Pseudo::MapIdx,
+            } => {
+                i.opcode = Opcode::LdMapFd;
+                i.imm = maps[i.imm as usize].as_fd().as_raw_fd();
+            }
+            Kind::LoadImm64 {
+                pseudo: Pseudo::MapIdxValue,
+            } => {
+                i.opcode = Opcode::LdMapValue;
+                i.imm = maps[i.imm as usize].as_fd().as_raw_fd();
+            }
+            _ => {}
+        }
+    }
+    let license = if image.object.license.is_empty() {
+        "GPL".to_string()
+    } else {
+        image.object.license.clone()
+    };
+    let mut times = Vec::new();
+    let mut first = None;
+    for _ in 0..load.repeat.max(1) {
+        let mut attempt = bpfkit_sys::ProgramLoad::new(image.prog_type, &insns)
+            .license(&license)
+            .log_level(load.log_level);
+        if let Some(a) = image.expected_attach_type {
+            attempt = attempt.expected_attach_type(a);
+        }
+        let (accepted, log) = match attempt.load_with_log() {
+            Ok((_, log)) => (true, log),
+            Err(bpfkit_sys::Error::Verifier { log, .. }) => (false, log),
+            Err(e) => return Err(e.to_string()),
+        };
+        times.extend(usec(&log));
+        first.get_or_insert(Kernel {
+            program: image.name.clone(),
+            verdict: if accepted { "accepted" } else { "rejected" }.to_string(),
+            message: if accepted {
+                String::new()
+            } else {
+                final_line(&log)
+            },
+            usec: None,
+        });
+    }
+    times.sort_unstable();
+    let mut kernel = first.unwrap();
+    kernel.usec = times.get(times.len() / 2).copied();
+    Ok(kernel)
+}
+
+/// The kernel's final error line (as the libbpf script extracts it): the last line before
+/// `processed ...` that is not a statistic, or, where the kernel dumps states after its message
+/// (an infinite loop), the message line.
+pub fn final_line(log: &str) -> String {
+    for marker in [
+        "infinite loop detected at insn",
+        "BPF program is too large.",
+    ] {
+        if let Some(line) = log.lines().rev().find(|l| l.contains(marker)) {
+            return line[line.find(marker).unwrap_or(0)..].trim().to_string();
+        }
+    }
+    let lines: Vec<&str> = log.lines().collect();
+    let end = lines
+        .iter()
+        .rposition(|l| l.starts_with("processed "))
+        .unwrap_or(lines.len());
+    lines[..end]
+        .iter()
+        .rev()
+        .filter(|l| !l.starts_with("verification time") && !l.starts_with("stack depth"))
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
+        .unwrap_or_default()
+}
