@@ -6,8 +6,10 @@
  * One program takes and releases a lock correctly; each of the others breaks
  * one rule of the kernel's process_spin_lock and do_check: two locks at once,
  * an unlock without a lock, a helper call inside the locked region, an exit
- * with the lock held, a lock at the wrong offset, and a lock in a map whose
- * value has none.
+ * with the lock held, a lock at the wrong offset, a lock in a map whose
+ * value has none, and a global function called inside the locked region
+ * (check_func_call; a static function is allowed there, which
+ * static_call_while_locked shows).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -135,6 +137,45 @@ int lock_without_lock_field(struct __sk_buff *skb)
 	bpf_spin_lock((struct bpf_spin_lock *)&p->counter);
 	p->pad = 1;
 	bpf_spin_unlock((struct bpf_spin_lock *)&p->counter);
+	return 0;
+}
+
+/* Global: verified on its own, so the kernel cannot tell what it does with
+ * the lock held. */
+__attribute__((noinline)) int global_double(int x)
+{
+	return x * 2;
+}
+
+/* Static: verified in the caller's state, lock included. */
+static __attribute__((noinline)) int static_double(int x)
+{
+	return x * 2;
+}
+
+SEC("tc")
+int global_call_while_locked(struct __sk_buff *skb)
+{
+	struct locked *l = slot(0);
+
+	if (!l)
+		return 0;
+	bpf_spin_lock(&l->lock);
+	l->counter = global_double(l->counter);
+	bpf_spin_unlock(&l->lock);
+	return 0;
+}
+
+SEC("tc")
+int static_call_while_locked(struct __sk_buff *skb)
+{
+	struct locked *l = slot(0);
+
+	if (!l)
+		return 0;
+	bpf_spin_lock(&l->lock);
+	l->counter = static_double(l->counter);
+	bpf_spin_unlock(&l->lock);
 	return 0;
 }
 

@@ -190,6 +190,15 @@ fn explain(m: &Message, state: Option<&State>) -> (String, Option<String>) {
             None,
         ),
         FramePointerReadOnly => ("r10 cannot be written".into(), None),
+        UseStaticFunction => (
+            "a global function is called while a bpf_spin_lock is held: the kernel verifies a \
+             global function on its own, without its callers' lock, so it cannot allow it inside \
+             the locked region"
+                .into(),
+            Some(
+                "make the function static (`static __noinline`), or call it after bpf_spin_unlock",
+            ),
+        ),
         Unsupported(_) => (
             "bpfkit's verifier does not model this yet; it rejects rather than guess".into(),
             None,

@@ -184,6 +184,10 @@ pub enum Message {
     LdAbsR6,
     /// An atomic operation on memory that does not allow it.
     AtomicNotAllowed { reg: u8, type_str: String },
+    /// A global function called with a `bpf_spin_lock` held (the first of two lines).
+    GlobalCallLocked,
+    /// The second line after [`Message::GlobalCallLocked`].
+    UseStaticFunction,
     /// `callx`, kfuncs, or another feature this verifier does not model.
     Unsupported(String),
     /// Any other kernel message, verbatim.
@@ -369,6 +373,10 @@ impl fmt::Display for Message {
                 write!(f, "func {name}#{id} reference has not been acquired before")
             }
             RefLeak(what) => write!(f, "{what} would lead to reference leak"),
+            GlobalCallLocked => {
+                f.write_str("global function calls are not allowed while holding a lock,")
+            }
+            UseStaticFunction => f.write_str("use static function instead"),
             UnreleasedRef { id, insn } => {
                 write!(f, "Unreleased reference id={id} alloc_insn={insn}")
             }

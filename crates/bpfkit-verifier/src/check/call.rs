@@ -189,6 +189,14 @@ impl<'p> Checker<'p> {
     /// A bpf-to-bpf call.
     fn check_func_call(&mut self, state: &mut State, pc: usize, target: usize) -> R<Next> {
         let sub = self.cfg.subprog_at(target).unwrap_or(0);
+        // check_func_call: a global function is verified apart from its callers, without their
+        // lock, so it may not run inside a locked region (a static one may).
+        if self.cfg.subprogs[sub].global && state.active_lock.is_some() {
+            return Err(super::Fail {
+                msg: Message::UseStaticFunction,
+                notes: vec![Message::GlobalCallLocked],
+            });
+        }
         if state.frames.len() >= MAX_CALL_FRAMES {
             return Err(Message::Other(format!(
                 "the call stack of {} frames is too deep",

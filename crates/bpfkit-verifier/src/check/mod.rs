@@ -610,7 +610,9 @@ impl<'p> Checker<'p> {
                 });
             }
         }
-        if state.active_lock.is_some() {
+        // check_resource_leak checks the lock at the main program's exit only: a static
+        // subprogram may return into the caller's locked region.
+        if !in_sub && state.active_lock.is_some() {
             return Err(Message::Other(format!(
                 "{what} cannot be used inside bpf_spin_lock-ed region"
             ))
