@@ -163,9 +163,15 @@ pub fn build(prog: &Program<'_>) -> Result<Cfg, (usize, Message)> {
     while let Some(pc) = work.pop() {
         let insn = code[pc].expect("slot starts an instruction");
         let (fall, jump) = successors(pc, &insn);
-        let mut targets = Vec::new();
+        // At most three: fall-through, jump, callee (a fixed array: this runs per instruction).
+        let mut targets = [usize::MAX; 3];
+        let mut n_targets = 0;
+        let mut add = |t: usize| {
+            targets[n_targets] = t;
+            n_targets += 1;
+        };
         if let Some(n) = fall {
-            targets.push(n);
+            add(n);
         }
         if let Some(t) = jump {
             let t = t as usize;
@@ -176,7 +182,7 @@ pub fn build(prog: &Program<'_>) -> Result<Cfg, (usize, Message)> {
             if t <= pc {
                 loop_head[t] = true;
             }
-            targets.push(t);
+            add(t);
         }
         match insn.kind() {
             Kind::Jump { .. } => prune_point[pc] = true,
@@ -184,8 +190,7 @@ pub fn build(prog: &Program<'_>) -> Result<Cfg, (usize, Message)> {
                 target: CallTarget::Local,
             } => {
                 prune_point[pc] = true;
-                let t = (pc as i64 + 1 + insn.imm as i64) as usize;
-                targets.push(t);
+                add((pc as i64 + 1 + insn.imm as i64) as usize);
             }
             Kind::Call {
                 target: CallTarget::Helper,
@@ -199,13 +204,10 @@ pub fn build(prog: &Program<'_>) -> Result<Cfg, (usize, Message)> {
             }
             Kind::LoadImm64 {
                 pseudo: Pseudo::Func,
-            } => {
-                let t = (pc as i64 + 1 + insn.imm as i64) as usize;
-                targets.push(t);
-            }
+            } => add((pc as i64 + 1 + insn.imm as i64) as usize),
             _ => {}
         }
-        for t in targets {
+        for &t in &targets[..n_targets] {
             if t >= len {
                 return Err((pc, Message::JumpOutOfRange { from: pc, to: t }));
             }
@@ -310,25 +312,41 @@ fn uses_defs(insn: &Insn) -> (u16, u16) {
 /// read before writing them. `r10` is always live.
 fn compute_liveness(cfg: &mut Cfg) {
     let len = cfg.code.len();
+    // Each instruction's uses, definitions and successors, decoded once: the fixpoint below
+    // visits every instruction at least twice.
+    let facts: Vec<Option<(u16, u16, usize, usize)>> = cfg
+        .code
+        .iter()
+        .enumerate()
+        .map(|(pc, insn)| {
+            let insn = insn.as_ref()?;
+            let (fall, jump) = successors(pc, insn);
+            let fall = match fall {
+                Some(n) if n < len && !matches!(insn.kind(), Kind::Exit) => n,
+                _ => usize::MAX,
+            };
+            let jump = jump
+                .filter(|&t| (t as usize) < len)
+                .map_or(usize::MAX, |t| t as usize);
+            let (uses, defs) = uses_defs(insn);
+            Some((uses, defs, fall, jump))
+        })
+        .collect();
     let mut live = vec![0u16; len];
     let mut changed = true;
     while changed {
         changed = false;
         for pc in (0..len).rev() {
-            let Some(insn) = cfg.code[pc] else { continue };
-            let (fall, jump) = successors(pc, &insn);
+            let Some((uses, defs, fall, jump)) = facts[pc] else {
+                continue;
+            };
             let mut out = 0u16;
-            if let Some(n) = fall {
-                if n < len && !matches!(insn.kind(), Kind::Exit) {
-                    out |= live[n];
-                }
+            if fall != usize::MAX {
+                out |= live[fall];
             }
-            if let Some(t) = jump {
-                if (t as usize) < len {
-                    out |= live[t as usize];
-                }
+            if jump != usize::MAX {
+                out |= live[jump];
             }
-            let (uses, defs) = uses_defs(&insn);
             let inn = uses | (out & !defs) | 1 << 10;
             if inn != live[pc] {
                 live[pc] = inn;

@@ -23,6 +23,12 @@ pub struct ImageInputs {
 
 /// Derives the verifier's inputs from `image`.
 pub fn image_inputs(image: &ProgramImage) -> ImageInputs {
+    inputs(image, true)
+}
+
+/// The inputs, with the source lines only when `with_lines` ([`verify_image`] looks up the one
+/// line a rejection needs afterwards instead of copying them all).
+fn inputs(image: &ProgramImage, with_lines: bool) -> ImageInputs {
     let btf_bytes = image.object.btf.as_deref();
     let btf = btf_bytes.and_then(|b| Btf::parse(b).ok());
     let maps = image
@@ -54,17 +60,11 @@ pub fn image_inputs(image: &ProgramImage) -> ImageInputs {
             }
         })
         .collect();
-    let lines = image
-        .line_info
-        .iter()
-        .map(|l| LineInfo {
-            insn: l.insn,
-            file: l.file.clone(),
-            line: l.line,
-            col: l.column,
-            text: l.text.clone(),
-        })
-        .collect();
+    let lines = if with_lines {
+        image.line_info.iter().map(line_info).collect()
+    } else {
+        Vec::new()
+    };
     let ksyms = image
         .refs
         .iter()
@@ -79,6 +79,16 @@ pub fn image_inputs(image: &ProgramImage) -> ImageInputs {
     }
 }
 
+fn line_info(l: &bpfkit_relo::LineInfo) -> LineInfo {
+    LineInfo {
+        insn: l.insn,
+        file: l.file.clone(),
+        line: l.line,
+        col: l.column,
+        text: l.text.clone(),
+    }
+}
+
 /// Verifies `image` as a `prog_type` program (its section's type when `None`). `kernel_btf`
 /// (the target kernel's BTF, e.g. `/sys/kernel/btf/vmlinux`) describes the attach targets of
 /// BTF-typed tracing programs.
@@ -88,7 +98,7 @@ pub fn verify_image(
     kernel_btf: Option<&Btf<'_>>,
     opts: Options,
 ) -> Verdict {
-    let inputs = image_inputs(image);
+    let inputs = inputs(image, false);
     let attach = image.expected_attach_type.unwrap_or(AttachType(0));
     let tracing_args = match (kernel_btf, image.attach_target.as_deref()) {
         (Some(btf), Some(target)) => tracing_arg_count(btf, attach, target),
@@ -107,7 +117,17 @@ pub fn verify_image(
         gpl: gpl_compatible(&image.object.license),
         sleepable: image.prog_flags.contains(ProgFlags::SLEEPABLE),
     };
-    verify_with(&program, opts)
+    let mut verdict = verify_with(&program, opts);
+    if let Some(e) = &mut verdict.error {
+        // The source line of the instruction at fault, as `Diagnostic::new` picks it.
+        e.line = image
+            .line_info
+            .iter()
+            .filter(|l| l.insn <= e.pc)
+            .max_by_key(|l| l.insn)
+            .map(line_info);
+    }
+    verdict
 }
 
 /// The number of u64 context slots a BTF-typed tracing program attached to `target` may read.

@@ -224,9 +224,8 @@ impl Checker<'_> {
             }
             .into());
         }
-        let type_str = ptr.type_str();
-        check_sane_offset(&off, &type_str, false)?;
-        check_sane_offset(&ptr, &type_str, true)?;
+        check_sane_offset(&off, &ptr, false)?;
+        check_sane_offset(&ptr, &ptr, true)?;
         let mut out = ptr;
         out.s.mark32_unbounded();
         match op {
@@ -300,7 +299,7 @@ impl Checker<'_> {
                 .into());
             }
         }
-        check_sane_offset(&out, &type_str, true)?;
+        check_sane_offset(&out, &ptr, true)?;
         out.s.sync();
         *state.reg_mut(d as usize) = out;
         Ok(())
@@ -346,31 +345,33 @@ impl Checker<'_> {
     }
 }
 
-/// `check_reg_sane_offset`.
-fn check_sane_offset(reg: &Reg, type_str: &str, is_ptr: bool) -> R<()> {
+/// `check_reg_sane_offset`; messages name `ptr`'s type (formatted only on failure: this runs on
+/// every pointer arithmetic instruction).
+fn check_sane_offset(reg: &Reg, ptr: &Reg, is_ptr: bool) -> R<()> {
+    let type_str = || ptr.type_str();
     let known = reg.s.is_const();
     let val = reg.s.var_off.value as i64;
     if known && (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) {
         return Err(Message::PtrMathConst {
-            type_str: type_str.to_string(),
+            type_str: type_str(),
             val,
         }
         .into());
     }
     if is_ptr && (reg.off as i64 >= MAX_VAR_OFF || reg.off as i64 <= -MAX_VAR_OFF) {
         return Err(Message::PtrOffsetNotAllowed {
-            type_str: type_str.to_string(),
+            type_str: type_str(),
             off: reg.off,
         }
         .into());
     }
     if reg.s.smin == i64::MIN {
-        return Err(Message::PtrMathUnboundedMin(type_str.to_string()).into());
+        return Err(Message::PtrMathUnboundedMin(type_str()).into());
     }
     if reg.s.smin >= MAX_VAR_OFF || reg.s.smin <= -MAX_VAR_OFF {
         return Err(Message::PtrOutOfBounds {
             val: reg.s.smin,
-            type_str: type_str.to_string(),
+            type_str: type_str(),
         }
         .into());
     }

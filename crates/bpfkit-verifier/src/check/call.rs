@@ -311,15 +311,21 @@ impl<'p> Checker<'p> {
         if imm < 0 || id.0 >= HelperId::MAX_ID || id == HelperId::UNSPEC {
             return Err(Message::InvalidFunc(imm).into());
         }
-        let name = id.c_name().unwrap_or_default();
+        // The helper's name, for messages only (formatted on failure: this runs on every call).
+        let name = || id.c_name().unwrap_or_default();
         let Some(proto) = helper_proto(id) else {
             return Err(Message::Unsupported(format!(
-                "helper {name}#{imm} is not in bpfkit's helper table yet"
+                "helper {}#{imm} is not in bpfkit's helper table yet",
+                name()
             ))
             .into());
         };
         if !proto.allowed_in(self.prog.prog_type) {
-            return Err(Message::HelperNotAllowed { name, id: imm }.into());
+            return Err(Message::HelperNotAllowed {
+                name: name(),
+                id: imm,
+            }
+            .into());
         }
         if proto.gpl_only && !self.prog.gpl {
             return Err(Message::GplOnly.into());
@@ -334,11 +340,15 @@ impl<'p> Checker<'p> {
             if meta.ref_obj_id != 0 {
                 self.release_reference(state, meta.ref_obj_id)
                     .map_err(|_| Message::RefNotAcquired {
-                        name: name.clone(),
+                        name: name(),
                         id: imm,
                     })?;
             } else if !(reg.is_scalar() && reg.s.is_zero()) {
-                return Err(Message::RefNotAcquired { name, id: imm }.into());
+                return Err(Message::RefNotAcquired {
+                    name: name(),
+                    id: imm,
+                }
+                .into());
             }
         }
         let mut callback = None;
@@ -428,7 +438,8 @@ impl<'p> Checker<'p> {
             },
             RetType::MemOrBtfId | RetType::MemOrBtfIdOrNull => {
                 return Err(Message::Unsupported(format!(
-                    "{name} returns a kernel variable typed by the kernel's BTF, which this verifier does not read yet"
+                    "{} returns a kernel variable typed by the kernel's BTF, which this verifier does not read yet",
+                    name()
                 ))
                 .into());
             }

@@ -344,26 +344,28 @@ impl<'p> Checker<'p> {
         self.stats.jumps += 1;
     }
 
-    /// The live-register masks for each frame of `state` at `pc`.
-    fn live_masks(&self, state: &State, pc: usize) -> Vec<u16> {
+    /// The live-register masks for each frame of `state` at `pc` (an array, not a `Vec`: this
+    /// runs at every prune point).
+    fn live_masks(&self, state: &State, pc: usize) -> [u16; MAX_CALL_FRAMES] {
         let n = state.frames.len();
-        (0..n)
-            .map(|i| {
-                if i + 1 == n {
-                    self.cfg.live_in[pc]
-                } else {
-                    let ret = state.frames[i + 1].callsite + 1;
-                    let after = self.cfg.live_in.get(ret).copied().unwrap_or(u16::MAX);
-                    after & !0b11_1111
-                }
-            })
-            .collect()
+        let mut masks = [u16::MAX; MAX_CALL_FRAMES];
+        for (i, mask) in masks.iter_mut().enumerate().take(n) {
+            *mask = if i + 1 == n {
+                self.cfg.live_in[pc]
+            } else {
+                let ret = state.frames[i + 1].callsite + 1;
+                let after = self.cfg.live_in.get(ret).copied().unwrap_or(u16::MAX);
+                after & !0b11_1111
+            };
+        }
+        masks
     }
 
     /// `is_state_visited`: whether a stored state covers `state` (prune), after checking for an
     /// infinite loop; stores `state` as a new checkpoint when worthwhile.
     fn visit(&mut self, pc: usize, state: &State) -> Result<bool, Message> {
-        let live = self.live_masks(state, pc);
+        let masks = self.live_masks(state, pc);
+        let live = &masks[..state.frames.len().min(MAX_CALL_FRAMES)];
         let mut add = self.insns_since_checkpoint >= 8 && self.jumps_since_checkpoint >= 2;
         let force = self.cfg.loop_head[pc]
             || matches!(self.cfg.code[pc].map(|i| i.kind()), Some(Kind::Call { .. }));
@@ -376,7 +378,7 @@ impl<'p> Checker<'p> {
             let cp = &self.checkpoints[i];
             if cp.branches > 0 && calls_callback {
                 // Callbacks run again from the call: a covering state ends the iteration.
-                if subsumes(&cp.state, state, &live) {
+                if subsumes(&cp.state, state, live) {
                     self.stats.pruned += 1;
                     return Ok(true);
                 }
@@ -384,7 +386,7 @@ impl<'p> Checker<'p> {
             }
             if cp.branches > 0 {
                 // A state on an unfinished path: the same state again is a loop.
-                if exact_equal(&cp.state, state, &live) {
+                if exact_equal(&cp.state, state, live) {
                     return Err(Message::InfiniteLoop(pc));
                 }
                 if self.jumps_since_checkpoint < 20 && self.insns_since_checkpoint < 100 {
@@ -392,7 +394,7 @@ impl<'p> Checker<'p> {
                 }
                 continue;
             }
-            if subsumes(&cp.state, state, &live) {
+            if subsumes(&cp.state, state, live) {
                 self.stats.pruned += 1;
                 return Ok(true);
             }
