@@ -521,7 +521,9 @@ pub static HELPER_PROTOS: &[HelperProto] = &[
     proto(H::SKB_UNDER_CGROUP, R::Integer, [CTX, MAP, A, D, D], false, TC_LWT_XMIT).maps(&[MapType::CGROUP_ARRAY]),
     proto(H::GET_HASH_RECALC, R::Integer, [CTX, D, D, D, D], false, TC_LWT_XMIT),
     proto(H::GET_CURRENT_TASK, R::Integer, [D; 5], true, ALL),
-    proto(H::PROBE_WRITE_USER, R::Integer, [A, RO, SIZE, D, D], true, TRACING),
+    // Refused under kernel lockdown (LOCKDOWN_BPF_WRITE_USER: integrity and above), which the
+    // modelled 6.18 kernel runs with: `program of this type cannot use helper`.
+    proto(H::PROBE_WRITE_USER, R::Integer, [A, RO, SIZE, D, D], true, ProgTypes::NONE),
     proto(H::CURRENT_TASK_UNDER_CGROUP, R::Integer, [MAP, A, D, D, D], false, TRACING).maps(&[MapType::CGROUP_ARRAY]),
     proto(H::SKB_CHANGE_TAIL, R::Integer, [CTX, A, A, D, D], false, TC.union(pt(&[ProgType::SK_SKB]))).changes_pkt(),
     proto(H::SKB_PULL_DATA, R::Integer, [CTX, A, D, D, D], false, TC.union(ProgTypes::LWT).union(pt(&[ProgType::SK_SKB]))).changes_pkt(),

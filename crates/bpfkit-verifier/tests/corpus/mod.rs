@@ -3,12 +3,12 @@
 //!
 //! Shared by `tests/kernel_corpus.rs` (verdicts) and `benches/src/bin/verifier-report.rs`
 //! (speed, which includes this file with `#[path]`), so that both judge the same programs
-//! loaded the same way. It needs only bpfkit crates both have: btf, elf, isa, relo, sys.
+//! loaded the same way. It needs only bpfkit crates both have: btf, elf, loader, relo.
 //!
 //! The kernel's verdict comes from loading each program alone with Debian's libbpf.so.1
 //! (`tests/libbpf_verdicts.py`), which creates the maps, fills and freezes global data and
-//! applies CO-RE. Objects libbpf 1.1 refuses before the verifier runs (iproute2-style map
-//! definitions, old sections) are loaded through bpfkit-sys with our own image instead.
+//! applies CO-RE. Programs libbpf 1.1 refuses before the verifier runs (iproute2-style map
+//! definitions, old sections, objects it cannot open) are loaded with bpfkit-loader instead.
 
 #![allow(dead_code)]
 
@@ -110,9 +110,24 @@ pub fn cases(objects: &[PathBuf], target: &CoreTarget<'_>, load: Load) -> (Vec<C
     let mut out = Vec::new();
     let mut not_compared = Vec::new();
     for path in objects {
-        let kernel = kernel_verdicts(path, load);
+        let mut kernel = kernel_verdicts(path, load);
         let bytes = std::fs::read(path).unwrap();
         let object = Object::parse(&bytes);
+        // libbpf could not open the object: every program we can name goes to bpfkit-loader.
+        if kernel.iter().any(|k| k.program.is_empty()) {
+            if let Ok(o) = &object {
+                kernel = o
+                    .programs()
+                    .iter()
+                    .map(|p| Kernel {
+                        program: p.name().to_string(),
+                        verdict: "unloadable".into(),
+                        message: String::new(),
+                        usec: None,
+                    })
+                    .collect();
+            }
+        }
         for k in kernel {
             let what = format!("{}:{}", path.display(), k.program);
             let object = match &object {
@@ -134,7 +149,7 @@ pub fn cases(objects: &[PathBuf], target: &CoreTarget<'_>, load: Load) -> (Vec<C
             };
             let mut kernel = k;
             if kernel.verdict == "unloadable" {
-                match own_load(&image, load) {
+                match loader_verdict(path, &kernel.program, load) {
                     Ok(k) => {
                         kernel = Kernel {
                             program: kernel.program,
@@ -143,7 +158,7 @@ pub fn cases(objects: &[PathBuf], target: &CoreTarget<'_>, load: Load) -> (Vec<C
                     }
                     Err(why) => {
                         not_compared.push(format!(
-                            "{what}: neither libbpf nor bpfkit-sys loads it before the verifier runs: {why}"
+                            "{what}: neither libbpf nor bpfkit-loader loads it before the verifier runs: {why}"
                         ));
                         continue;
                     }
@@ -223,74 +238,31 @@ fn usec(log: &str) -> Option<u64> {
     rest.split_whitespace().next()?.parse().ok()
 }
 
-/// Loads `image` into the kernel with bpfkit-sys: maps created from the image's table, map
-/// references rewritten to their file descriptors. The kernel's verdict, final message and
-/// verification time.
-fn own_load(image: &ProgramImage, load: Load) -> Result<Kernel, String> {
-    use bpfkit_isa::{Kind, Opcode, Pseudo};
-    use std::os::fd::{AsFd, AsRawFd};
-    let plain = image.refs.iter().all(|r| {
-        matches!(
-            r.target,
-            bpfkit_relo::RefTarget::Map(_) | bpfkit_relo::RefTarget::MapValue { .. }
-        )
-    });
-    if !plain {
-        return Err("kernel symbols or kfuncs".into());
-    }
-    let mut maps = Vec::new();
-    for spec in &image.object.maps {
-        if spec.frozen || spec.inner.is_some() {
-            return Err(format!("map {} needs freezing or an inner map", spec.name));
-        }
-        let map =
-            bpfkit_sys::Map::create(spec.def).map_err(|e| format!("map {}: {e}", spec.name))?;
-        if !spec.data.is_empty() {
-            map.update(&0u32.to_le_bytes(), &spec.data, bpfkit_sys::UpdateMode::Any)
-                .map_err(|e| e.to_string())?;
-        }
-        maps.push(map);
-    }
-    let mut insns = image.insns.clone();
-    for i in insns.iter_mut() {
-        match i.kind() {
-            Kind::LoadImm64 {
-                pseudo: Pseudo::MapIdx,
-            } => {
-                i.opcode = Opcode::LdMapFd;
-                i.imm = maps[i.imm as usize].as_fd().as_raw_fd();
-            }
-            Kind::LoadImm64 {
-                pseudo: Pseudo::MapIdxValue,
-            } => {
-                i.opcode = Opcode::LdMapValue;
-                i.imm = maps[i.imm as usize].as_fd().as_raw_fd();
-            }
-            _ => {}
-        }
-    }
-    let license = if image.object.license.is_empty() {
-        "GPL".to_string()
-    } else {
-        image.object.license.clone()
+/// Loads program `name` of the object at `path` alone with bpfkit-loader (its BTF fixed up,
+/// maps created, global data filled and frozen, kernel symbols bound) `load.repeat` times: the
+/// kernel's verdict, final message and median verification time.
+fn loader_verdict(path: &Path, name: &str, load: Load) -> Result<Kernel, String> {
+    let options = bpfkit_loader::LoadOptions {
+        log_level: load.log_level,
+        ..Default::default()
     };
+    let spec = bpfkit_loader::ObjectSpec::open_file(path).map_err(|e| e.to_string())?;
+    let image = spec.image(name).map_err(|e| e.to_string())?;
     let mut times = Vec::new();
     let mut first = None;
     for _ in 0..load.repeat.max(1) {
-        let mut attempt = bpfkit_sys::ProgramLoad::new(image.prog_type, &insns)
-            .license(&license)
-            .log_level(load.log_level);
-        if let Some(a) = image.expected_attach_type {
-            attempt = attempt.expected_attach_type(a);
-        }
-        let (accepted, log) = match attempt.load_with_log() {
-            Ok((_, log)) => (true, log),
-            Err(bpfkit_sys::Error::Verifier { log, .. }) => (false, log),
-            Err(e) => return Err(e.to_string()),
+        let loaded =
+            bpfkit_loader::LoadedObject::from_images(std::slice::from_ref(&image), &options);
+        let (accepted, log) = match loaded {
+            Ok(o) => (true, o.programs()[0].log.clone()),
+            Err(e) => match e.verifier_log() {
+                Some(log) => (false, log.to_string()),
+                None => return Err(e.to_string()),
+            },
         };
         times.extend(usec(&log));
         first.get_or_insert(Kernel {
-            program: image.name.clone(),
+            program: name.to_string(),
             verdict: if accepted { "accepted" } else { "rejected" }.to_string(),
             message: if accepted {
                 String::new()
