@@ -79,6 +79,7 @@ fn main() -> ExitCode {
     let load = corpus::Load {
         log_level: 4,
         repeat: kernel_runs,
+        untyped: None,
     };
     let (cases, not_compared) = corpus::cases(&objects, &target, load);
     let rows: Vec<Row> = cases

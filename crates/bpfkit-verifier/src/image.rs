@@ -274,9 +274,12 @@ fn global_args(btf: &Btf<'_>, func: TypeId) -> (Vec<GlobalArg>, bool) {
                 return GlobalArg::Ctx;
             }
             let size = btf.size_of(target).unwrap_or(0) as u32;
+            // btf_prepare_func_args: a pointer to sized memory may be NULL (PTR_TO_MEM |
+            // PTR_MAYBE_NULL) unless tagged `__arg_nonnull`, which is not read here: the function
+            // must check it, or be rejected as the kernel rejects it.
             GlobalArg::Mem {
                 size,
-                nullable: false,
+                nullable: true,
             }
         })
         .collect();

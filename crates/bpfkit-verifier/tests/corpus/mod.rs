@@ -3,7 +3,7 @@
 //!
 //! Shared by `tests/kernel_corpus.rs` (verdicts) and `benches/src/bin/verifier-report.rs`
 //! (speed, which includes this file with `#[path]`), so that both judge the same programs
-//! loaded the same way. It needs only bpfkit crates both have: btf, elf, loader, relo.
+//! loaded the same way. It needs only bpfkit crates both have: btf, elf, loader, relo, uapi.
 //!
 //! The kernel's verdict comes from loading each program alone with Debian's libbpf.so.1
 //! (`tests/libbpf_verdicts.py`), which creates the maps, fills and freezes global data and
@@ -17,6 +17,7 @@ use std::process::Command;
 
 use bpfkit_elf::Object;
 use bpfkit_relo::{CoreTarget, Linker, ProgramImage};
+use bpfkit_uapi::ProgType;
 
 /// The kernel's verdict on one program.
 #[derive(Clone, Debug)]
@@ -56,6 +57,9 @@ pub struct Load {
     pub log_level: u32,
     /// Loads per program; the reported time is their median.
     pub repeat: u32,
+    /// The type both verifiers judge a program as whose section names none (cilium's `2/7`,
+    /// old samples' `xdp1`), from the object's path; `None`: such programs are not compared.
+    pub untyped: Option<fn(&Path) -> ProgType>,
 }
 
 impl Default for Load {
@@ -63,6 +67,7 @@ impl Default for Load {
         Load {
             log_level: 1 | 4,
             repeat: 1,
+            untyped: None,
         }
     }
 }
@@ -147,9 +152,15 @@ pub fn cases(objects: &[PathBuf], target: &CoreTarget<'_>, load: Load) -> (Vec<C
                     continue;
                 }
             };
+            let mut image = image;
+            let mut retyped = None;
+            if let (ProgType::UNSPEC, Some(f)) = (image.prog_type, load.untyped) {
+                image.prog_type = f(path);
+                retyped = Some(image.prog_type);
+            }
             let mut kernel = k;
             if kernel.verdict == "unloadable" {
-                match loader_verdict(path, &kernel.program, load) {
+                match loader_verdict(path, &kernel.program, retyped, load) {
                     Ok(k) => {
                         kernel = Kernel {
                             program: kernel.program,
@@ -239,14 +250,23 @@ fn usec(log: &str) -> Option<u64> {
 }
 
 /// Loads program `name` of the object at `path` alone with bpfkit-loader (its BTF fixed up,
-/// maps created, global data filled and frozen, kernel symbols bound) `load.repeat` times: the
+/// maps created, global data filled and frozen, kernel symbols bound; as `prog_type` if given) `load.repeat` times: the
 /// kernel's verdict, final message and median verification time.
-fn loader_verdict(path: &Path, name: &str, load: Load) -> Result<Kernel, String> {
+fn loader_verdict(
+    path: &Path,
+    name: &str,
+    prog_type: Option<ProgType>,
+    load: Load,
+) -> Result<Kernel, String> {
     let options = bpfkit_loader::LoadOptions {
         log_level: load.log_level,
         ..Default::default()
     };
-    let spec = bpfkit_loader::ObjectSpec::open_file(path).map_err(|e| e.to_string())?;
+    let mut spec = bpfkit_loader::ObjectSpec::open_file(path).map_err(|e| e.to_string())?;
+    if let Some(t) = prog_type {
+        spec.set_prog_type(name, t, None)
+            .map_err(|e| e.to_string())?;
+    }
     let image = spec.image(name).map_err(|e| e.to_string())?;
     let mut times = Vec::new();
     let mut first = None;
