@@ -81,6 +81,9 @@ pub fn kernel_program(program: &Program) -> Result<RawProgram, String> {
     })
 }
 
+/// The size of the large program whose compile time the JIT bench measures.
+pub const LARGE: usize = 4096;
+
 /// A straight-line program of about `insns` instructions for timing compiles of big programs:
 /// blocks of eight instructions in the proportions of compiled C (a checked byte load from the
 /// input, ALU, a store and a load through the frame, a forward branch), then `exit`. It runs on
