@@ -190,9 +190,10 @@ pub static PROGRAMS: [Program; 8] = [
 /// (`benches/programs/bounded/*.s`), for the JIT bench's kernel column: the same algorithms,
 /// inputs and native references, but each load and store goes through an index compared with
 /// the length (a scalar the verifier bounds) instead of a cursor compared with an end pointer
-/// (two pointers, which it cannot), and `checksum`'s carry fold has a bound. `packet`, whose
-/// offsets come from the data, has no such version yet.
-pub static BOUNDED: [Program; 7] = [
+/// (two pointers, which it cannot), and `checksum`'s carry fold has a bound; `packet` forms
+/// each header's address from the batch's address and an offset only after checking the
+/// offset.
+pub static BOUNDED: [Program; 8] = [
     Program {
         name: "sieve-bounded",
         summary: "sieve, through indexes the kernel's verifier bounds",
@@ -245,6 +246,15 @@ pub static BOUNDED: [Program; 7] = [
         input: inputs::checksum,
         edge_inputs: inputs::checksum_edges,
         native: native::checksum,
+        engines: EVERYWHERE,
+    },
+    Program {
+        name: "packet-bounded",
+        summary: "packet, through offsets the kernel's verifier bounds",
+        source: include_str!("../programs/bounded/packet.s"),
+        input: inputs::packet,
+        edge_inputs: inputs::packet_edges,
+        native: native::packet,
         engines: EVERYWHERE,
     },
     Program {
