@@ -6,7 +6,9 @@
  * with the function's BTF id. Exercises: a tc program calling conntrack kfuncs
  * (bpf_skb_ct_lookup, bpf_ct_release), a tp_btf program acquiring and releasing
  * a task, a __weak kfunc that does not exist (its call removed as dead code
- * once bpf_ksym_exists is 0) and a __weak one that exists. Built with -g only
+ * once bpf_ksym_exists is 0) and a __weak one that exists; and programs the
+ * kernel rejects: a leaked reference, a release before the NULL check, a
+ * double release, a conntrack kfunc from a socket filter. Built with -g only
  * (externs need BTF).
  */
 #include <linux/bpf.h>
@@ -73,6 +75,48 @@ int kfunc_weak(void *ctx)
 	if (mask)
 		bpf_cpumask_release(mask);
 	return 1;
+}
+
+/* Rejected: the acquired task is never released. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(kfunc_leak, struct task_struct *task, __u64 clone_flags)
+{
+	return bpf_task_acquire(task) != 0;
+}
+
+/* Rejected: released before checking for NULL. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(kfunc_release_unchecked, struct task_struct *task, __u64 clone_flags)
+{
+	bpf_task_release(bpf_task_acquire(task));
+	return 0;
+}
+
+/* Rejected: released twice. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(kfunc_double_release, struct task_struct *task, __u64 clone_flags)
+{
+	struct task_struct *acquired = bpf_task_acquire(task);
+
+	if (!acquired)
+		return 0;
+	bpf_task_release(acquired);
+	bpf_task_release(acquired);
+	return 1;
+}
+
+/* Rejected: the conntrack kfuncs are registered for XDP and tc only. */
+SEC("socket")
+int kfunc_ct_socket(struct __sk_buff *skb)
+{
+	struct bpf_ct_opts opts = {};
+	struct bpf_sock_tuple tuple = {};
+	struct nf_conn *ct;
+
+	ct = bpf_skb_ct_lookup(skb, &tuple, 0, &opts, 0);
+	if (ct)
+		bpf_ct_release(ct);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -30,6 +30,9 @@ pub struct Btf<'data> {
     base: Option<&'data Btf<'data>>,
     /// Pointer size for sizes and alignments, decided on first use (see `Btf::ptr_size`).
     ptr_size: OnceLock<u32>,
+    /// Every named type by name, built on the first [`Btf::find_indexed`].
+    /// (hash of the name, id) of every named type, sorted: owned, so `Btf` stays covariant.
+    names: OnceLock<Vec<(u64, TypeId)>>,
 }
 
 impl<'data> Btf<'data> {
@@ -63,7 +66,12 @@ impl<'data> Btf<'data> {
             first_id,
             base,
             ptr_size: OnceLock::new(),
+            names: OnceLock::new(),
         })
+    }
+
+    pub(crate) fn names_cell(&self) -> &OnceLock<Vec<(u64, TypeId)>> {
+        &self.names
     }
 
     pub(crate) fn ptr_size_cell(&self) -> &OnceLock<u32> {
