@@ -84,7 +84,11 @@ fn compatible(reg: &Reg, arg: &ArgType) -> bool {
         ArgKind::SpinLock | ArgKind::ConstStr | ArgKind::Timer => reg.kind == RegKind::MapValue,
         ArgKind::SockCommon => reg.kind.is_sock(),
         ArgKind::Socket => reg.kind == RegKind::Socket,
-        ArgKind::BtfIdSockCommon => reg.kind.is_sock() || reg.kind == RegKind::BtfId,
+        // A BTF pointer of a known struct (aux: its id, from tracing arguments and kfuncs) is
+        // not checked against sock_common's family here: refused, the safe side.
+        ArgKind::BtfIdSockCommon => {
+            reg.kind.is_sock() || (reg.kind == RegKind::BtfId && reg.aux == 0)
+        }
         ArgKind::Func => reg.kind == RegKind::Func,
         ArgKind::Stack => reg.kind == RegKind::Stack,
         ArgKind::Int(_) => matches!(
