@@ -45,6 +45,7 @@ maps:g
 tracing:g
 core:g
 externs:g
+kfuncs:v3g
 core_tracing:v3g
 core_reloc_flavors:v3g
 core_reloc_nesting:v3g

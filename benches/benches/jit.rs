@@ -1,6 +1,9 @@
 //! JIT throughput and compile time side by side with peers, on the interpreter bench's corpus
 //! (`benches/programs/*.s`): one criterion group per program (`jit-<program>`), one function
-//! per engine (see [`JitEngine`]), and `jit-compile/<engine>/<program>` for compile times.
+//! per engine (see [`JitEngine`]), and `jit-compile/<engine>/<program>` for compile times (the
+//! corpus, and a generated program of `LARGE` instructions). The corpus's bounded versions
+//! (`BOUNDED`, which the kernel's verifier accepts) run on every engine too, so that the kernel
+//! has a column.
 //!
 //! Before timing, every engine's result is checked against the native one; an engine that
 //! gives a wrong result (rbpf's JIT on `calls`) or cannot run a program (the kernel's
@@ -11,8 +14,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bpfkit_benches::engines::{self, RbpfJit, Sbpf};
-use bpfkit_benches::jit::{JitEngine, kernel_program, trusted_jit};
-use bpfkit_benches::{PROGRAMS, Program};
+use bpfkit_benches::jit::{JitEngine, LARGE, kernel_program, large_program, trusted_jit};
+use bpfkit_benches::{BOUNDED, PROGRAMS, Program};
 use bpfkit_jit::Jit;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -139,11 +142,21 @@ fn bench_compile(c: &mut Criterion) {
             )
         });
     }
+    // A large program: what compiling costs per instruction once the fixed cost is spread
+    // (bpfkit only: rbpf 0.4.1's JIT panics on it, its code buffer has a fixed size).
+    let large = large_program(LARGE);
+    group.bench_function(format!("bpfkit-jit/large-{LARGE}"), |b| {
+        b.iter_batched(
+            || bpfkit_vm::Vm::new(&large).unwrap(),
+            |vm| Jit::new(vm).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
 }
 
 fn bench(c: &mut Criterion) {
-    for program in &PROGRAMS {
+    for program in PROGRAMS.iter().chain(&BOUNDED) {
         bench_program(c, program);
     }
     bench_compile(c);

@@ -80,3 +80,46 @@ pub fn kernel_program(program: &Program) -> Result<RawProgram, String> {
         e => e.to_string(),
     })
 }
+
+/// The size of the large program whose compile time the JIT bench measures.
+pub const LARGE: usize = 4096;
+
+/// A straight-line program of about `insns` instructions for timing compiles of big programs:
+/// blocks of eight instructions in the proportions of compiled C (a checked byte load from the
+/// input, ALU, a store and a load through the frame, a forward branch), then `exit`. It runs on
+/// an input of at least 64 bytes.
+pub fn large_program(insns: usize) -> Vec<bpfkit_isa::Insn> {
+    use bpfkit_isa::{Insn, Opcode, Reg};
+    let mut prog = Vec::with_capacity(insns + 1);
+    for k in 0..insns.div_ceil(8) as i32 {
+        let slot = -8 * (1 + k % 32) as i16;
+        prog.extend([
+            Insn::new(Opcode::LdxB)
+                .with_dst(Reg::R3)
+                .with_src(Reg::R1)
+                .with_off((k % 64) as i16),
+            Insn::new(Opcode::Add64Reg)
+                .with_dst(Reg::R0)
+                .with_src(Reg::R3),
+            Insn::new(Opcode::StxDW)
+                .with_dst(Reg::R10)
+                .with_src(Reg::R0)
+                .with_off(slot),
+            Insn::new(Opcode::LdxDW)
+                .with_dst(Reg::R4)
+                .with_src(Reg::R10)
+                .with_off(slot),
+            Insn::new(Opcode::JgtImm)
+                .with_dst(Reg::R4)
+                .with_imm(1000)
+                .with_off(1),
+            Insn::new(Opcode::Xor64Imm).with_dst(Reg::R0).with_imm(k),
+            Insn::new(Opcode::Mov64Reg)
+                .with_dst(Reg::R5)
+                .with_src(Reg::R0),
+            Insn::new(Opcode::Lsh64Imm).with_dst(Reg::R5).with_imm(3),
+        ]);
+    }
+    prog.push(Insn::new(Opcode::Exit));
+    prog
+}

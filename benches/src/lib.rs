@@ -26,4 +26,4 @@ pub mod jit;
 pub mod native;
 pub mod report;
 
-pub use corpus::{Engine, PROGRAMS, Program};
+pub use corpus::{BOUNDED, Engine, PROGRAMS, Program};

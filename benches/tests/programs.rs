@@ -3,7 +3,7 @@
 //! the native reference leaves it, run after run. The native references are checked against
 //! facts that do not come from them (prime counts, `ilog2`, RFC 1071's own verification).
 
-use bpfkit_benches::{Engine, PROGRAMS, Program, engines, inputs, native};
+use bpfkit_benches::{BOUNDED, Engine, PROGRAMS, Program, engines, inputs, native};
 
 fn inputs(program: &Program) -> Vec<Vec<u8>> {
     let mut all = vec![(program.input)()];
@@ -13,7 +13,7 @@ fn inputs(program: &Program) -> Vec<Vec<u8>> {
 
 #[test]
 fn every_engine_matches_native() {
-    for program in &PROGRAMS {
+    for program in PROGRAMS.iter().chain(&BOUNDED) {
         for (i, input) in inputs(program).into_iter().enumerate() {
             let mut expected_mem = input.clone();
             let expected = (program.native)(&mut expected_mem);
@@ -32,7 +32,7 @@ fn every_engine_matches_native() {
 /// must give the same result.
 #[test]
 fn reruns_give_the_same_result() {
-    for program in &PROGRAMS {
+    for program in PROGRAMS.iter().chain(&BOUNDED) {
         let input = (program.input)();
         let expected = (program.native)(&mut input.clone());
         let name = program.name;
@@ -68,7 +68,7 @@ fn reruns_give_the_same_result() {
 
 #[test]
 fn every_program_runs_on_bpfkit_and_native() {
-    for program in &PROGRAMS {
+    for program in PROGRAMS.iter().chain(&BOUNDED) {
         assert!(program.runs_on(Engine::Bpfkit), "{}", program.name);
         assert!(program.runs_on(Engine::Native), "{}", program.name);
         assert!(Program::by_name(program.name).is_some());
@@ -77,7 +77,7 @@ fn every_program_runs_on_bpfkit_and_native() {
 
 #[test]
 fn instruction_counts_are_what_a_bench_needs() {
-    for program in &PROGRAMS {
+    for program in PROGRAMS.iter().chain(&BOUNDED) {
         let count = engines::instruction_count(program).unwrap();
         // Long enough to measure the interpreter more than the set-up of a run (memcpy, the
         // shortest, copies 1 KiB in 366), short enough for criterion's samples.

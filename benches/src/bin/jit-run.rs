@@ -4,7 +4,9 @@
 //! Usage: `jit-run PROGRAM ENGINE [RUNS]`, ENGINE one of `bpfkit-jit`, `bpfkit-jit-trusted`,
 //! `rbpf-jit`, `solana-sbpf-jit`. Prints `r0`, the runs and the time per run. With
 //! `jit-run PROGRAM compile [TIMES]`, compiles the program with bpfkit's JIT that many times
-//! instead (for profiling the compiler).
+//! instead (code generation only, the VM loaded once: for profiling the compiler);
+//! `jit-run large-N compile [TIMES]` does the same for a generated straight-line program of
+//! about N instructions.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -12,7 +14,7 @@ use std::time::Instant;
 
 use bpfkit_benches::Program;
 use bpfkit_benches::engines::{self, RbpfJit, Sbpf};
-use bpfkit_benches::jit::{JitEngine, trusted_jit};
+use bpfkit_benches::jit::{JitEngine, large_program, trusted_jit};
 use bpfkit_jit::Jit;
 
 fn run(program: &Program, engine: JitEngine, runs: u64) -> Result<u64, String> {
@@ -53,21 +55,67 @@ fn run(program: &Program, engine: JitEngine, runs: u64) -> Result<u64, String> {
 }
 
 fn compile(program: &Program, times: u64) -> ExitCode {
+    let vm = engines::bpfkit_vm(program).expect("the corpus loads");
+    let options = Jit::new(engines::bpfkit_vm(program).expect("the corpus loads"))
+        .expect("the corpus compiles")
+        .code()
+        .options();
     let start = Instant::now();
     for _ in 0..times {
-        let vm = engines::bpfkit_vm(program).expect("the corpus loads");
-        black_box(Jit::new(vm).expect("the corpus compiles"));
+        black_box(compile_code(&vm, options).expect("the corpus compiles"));
     }
     let ns = start.elapsed().as_nanos() as f64 / times as f64;
+    println!("{}: {times} compiles, {ns:.0} ns each", program.name);
+    ExitCode::SUCCESS
+}
+
+#[cfg(target_arch = "x86_64")]
+fn compile_code(
+    vm: &bpfkit_vm::Vm,
+    options: bpfkit_jit::lower::Options,
+) -> Result<bpfkit_jit::Code, bpfkit_jit::JitError> {
+    bpfkit_jit::compile::compile::<bpfkit_jit::x86::X86>(vm, options, vm.program_count())
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn compile_code(
+    vm: &bpfkit_vm::Vm,
+    options: bpfkit_jit::lower::Options,
+) -> Result<bpfkit_jit::Code, bpfkit_jit::JitError> {
+    bpfkit_jit::compile::compile::<bpfkit_jit::aarch64::Aarch64>(vm, options, vm.program_count())
+}
+
+/// `jit-run large-N compile TIMES`: compile times of [`large_program`]`(N)`.
+fn compile_large(insns: usize, times: u64) -> ExitCode {
+    let load = || bpfkit_vm::Vm::new(&large_program(insns)).expect("the large program loads");
+    let vm = load();
+    let options = Jit::new(load()).expect("it compiles").code().options();
+    let start = Instant::now();
+    for _ in 0..times {
+        black_box(compile_code(&vm, options).expect("it compiles"));
+    }
+    let ns = start.elapsed().as_nanos() as f64 / times as f64;
+    let count = vm.program(bpfkit_vm::ProgId(0)).map_or(0, |p| p.len());
     println!(
-        "{}: {times} compiles (with the VM's load), {ns:.0} ns each",
-        program.name
+        "large-{insns} ({count} slots): {times} compiles, {ns:.0} ns each, {:.1} ns/insn",
+        ns / count as f64
     );
     ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let (Some(insns), Some("compile")) = (
+        args.first()
+            .and_then(|n| n.strip_prefix("large-"))
+            .and_then(|n| n.parse().ok()),
+        args.get(1).map(String::as_str),
+    ) {
+        return compile_large(
+            insns,
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
+        );
+    }
     if let (Some(program), Some("compile")) = (
         args.first().and_then(|n| Program::by_name(n)),
         args.get(1).map(String::as_str),

@@ -76,6 +76,9 @@ fn main() -> ExitCode {
         }
     };
     let target = CoreTarget::new(&btf);
+    // Kfuncs and attach targets are found through a name index of vmlinux's BTF built on first
+    // use (the kernel's own BTF is indexed at boot): build it before anything is timed.
+    btf.find_indexed("task_struct", bpfkit_btf::Kind::Struct);
     let load = corpus::Load {
         log_level: 4,
         repeat: kernel_runs,

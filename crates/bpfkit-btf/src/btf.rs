@@ -30,6 +30,9 @@ pub struct Btf<'data> {
     base: Option<&'data Btf<'data>>,
     /// Pointer size for sizes and alignments, decided on first use (see `Btf::ptr_size`).
     ptr_size: OnceLock<u32>,
+    /// Every named type by name, built on the first [`Btf::find_indexed`].
+    /// (hash of the name, id) of every named type, sorted: owned, so `Btf` stays covariant.
+    names: OnceLock<Vec<(u64, TypeId)>>,
 }
 
 impl<'data> Btf<'data> {
@@ -63,7 +66,12 @@ impl<'data> Btf<'data> {
             first_id,
             base,
             ptr_size: OnceLock::new(),
+            names: OnceLock::new(),
         })
+    }
+
+    pub(crate) fn names_cell(&self) -> &OnceLock<Vec<(u64, TypeId)>> {
+        &self.names
     }
 
     pub(crate) fn ptr_size_cell(&self) -> &OnceLock<u32> {
@@ -134,6 +142,21 @@ impl<'data> Btf<'data> {
     /// The string at `off` as text.
     pub fn str(&self, off: u32) -> Result<&'data str, BtfError> {
         self.strings.text(off)
+    }
+
+    /// The kind and name offset of type `id` alone: what an index by name reads of every
+    /// type, without building a [`Type`].
+    #[inline]
+    pub fn kind_and_name_off(&self, id: TypeId) -> Option<(Kind, u32)> {
+        if id.0 < self.first_id {
+            return self.base?.kind_and_name_off(id);
+        }
+        let start = *self.offsets.get((id.0 - self.first_id) as usize)? as usize;
+        let head = self.types.get(start..start + 8)?;
+        let e = self.header.endian;
+        let info = e.u32([head[4], head[5], head[6], head[7]]);
+        let kind = Kind::from_u8(((info >> 24) & 0x7f) as u8)?;
+        Some((kind, e.u32([head[0], head[1], head[2], head[3]])))
     }
 
     /// The type with this id; `None` for void and ids past the end.
@@ -288,10 +311,54 @@ fn parse_strings<'data>(
 }
 
 /// The one pass over the type section: offsets of each record, everything checked.
+///
+/// This pass runs over all of vmlinux (5 MB, 150 000 types, about a million members) whenever
+/// a kernel's BTF is opened, so it is written for speed: the byte order is a type parameter, and
+/// the elements of a record (members, enumerators, parameters) are checked by their largest
+/// string offset and type id, the offending element being looked for only on failure.
 fn index_types(
     types: &[u8],
     abs: usize,
     e: Endian,
+    first_id: u32,
+    str_end: u32,
+) -> Result<Vec<u32>, BtfError> {
+    match e {
+        Endian::Little => index_types_in::<false>(types, abs, first_id, str_end),
+        Endian::Big => index_types_in::<true>(types, abs, first_id, str_end),
+    }
+}
+
+/// The `u32` at the start of `b` (at least four bytes), big-endian when `BIG`.
+#[inline(always)]
+fn read_u32<const BIG: bool>(b: &[u8]) -> u32 {
+    let w = [b[0], b[1], b[2], b[3]];
+    if BIG {
+        u32::from_be_bytes(w)
+    } else {
+        u32::from_le_bytes(w)
+    }
+}
+
+/// The largest `u32` at byte `at` of the `step`-byte elements of `elems`, and the index of
+/// the first element holding it (`(0, 0)` when there are none).
+#[inline(always)]
+fn max_u32<const BIG: bool>(elems: &[u8], step: usize, at: usize) -> (u32, usize) {
+    let mut max = 0;
+    let mut which = 0;
+    for (i, el) in elems.chunks_exact(step).enumerate() {
+        let v = read_u32::<BIG>(&el[at..]);
+        if v > max {
+            max = v;
+            which = i;
+        }
+    }
+    (max, which)
+}
+
+fn index_types_in<const BIG: bool>(
+    types: &[u8],
+    abs: usize,
     first_id: u32,
     str_end: u32,
 ) -> Result<Vec<u32>, BtfError> {
@@ -330,9 +397,10 @@ fn index_types(
                 have: left as u64,
             });
         }
-        let name_off = e.u32_at(types, off);
-        let info = e.u32_at(types, off + 4);
-        let size_or_type = e.u32_at(types, off + 8);
+        let head = &types[off..];
+        let name_off = read_u32::<BIG>(head);
+        let info = read_u32::<BIG>(&head[4..]);
+        let size_or_type = read_u32::<BIG>(&head[8..]);
         check_str(name_off, at)?;
         let kind_num = ((info >> 24) & 0x7f) as u8;
         let kind = Kind::from_u8(kind_num).ok_or(BtfError::UnknownKind {
@@ -374,11 +442,11 @@ fn index_types(
                 }
             });
         }
-        let rec = off + TYPE_HEADER_LEN;
+        let rec = &types[off + TYPE_HEADER_LEN..off + need as usize];
         let rec_at = at + TYPE_HEADER_LEN;
-        let n = vlen as usize;
-        match kind {
-            Kind::Int if e.u32_at(types, rec) & 0xf000_ff00 != 0 => {
+        // Elements: each one's string offset at `name`, type id at `ty` (when it has them).
+        let (step, name_at, type_at): (usize, Option<usize>, Option<usize>) = match kind {
+            Kind::Int if read_u32::<BIG>(rec) & 0xf000_ff00 != 0 => {
                 return Err(BtfError::ReservedBits {
                     offset: rec_at,
                     type_id: id,
@@ -393,35 +461,29 @@ fn index_types(
                 });
             }
             Kind::Array => {
-                note_ref(e.u32_at(types, rec), rec_at);
-                note_ref(e.u32_at(types, rec + 4), rec_at + 4);
+                note_ref(read_u32::<BIG>(rec), rec_at);
+                note_ref(read_u32::<BIG>(&rec[4..]), rec_at + 4);
+                (0, None, None)
             }
-            Kind::Struct | Kind::Union => {
-                for i in 0..n {
-                    let m = rec + i * 12;
-                    check_str(e.u32_at(types, m), rec_at + i * 12)?;
-                    note_ref(e.u32_at(types, m + 4), rec_at + i * 12 + 4);
+            Kind::Struct | Kind::Union => (12, Some(0), Some(4)),
+            Kind::Enum | Kind::Enum64 => (layout.elem_size as usize, Some(0), None),
+            Kind::FuncProto => (8, Some(0), Some(4)),
+            Kind::Datasec => (12, None, Some(0)),
+            _ => (0, None, None),
+        };
+        if step != 0 {
+            if let Some(name_at) = name_at {
+                if max_u32::<BIG>(rec, step, name_at).0 >= str_end {
+                    // Report the first bad one.
+                    for (i, el) in rec.chunks_exact(step).enumerate() {
+                        check_str(read_u32::<BIG>(&el[name_at..]), rec_at + i * step + name_at)?;
+                    }
                 }
             }
-            Kind::Enum | Kind::Enum64 => {
-                let step = layout.elem_size as usize;
-                for i in 0..n {
-                    check_str(e.u32_at(types, rec + i * step), rec_at + i * step)?;
-                }
+            if let Some(type_at) = type_at {
+                let (max, i) = max_u32::<BIG>(rec, step, type_at);
+                note_ref(max, rec_at + i * step + type_at);
             }
-            Kind::FuncProto => {
-                for i in 0..n {
-                    let p = rec + i * 8;
-                    check_str(e.u32_at(types, p), rec_at + i * 8)?;
-                    note_ref(e.u32_at(types, p + 4), rec_at + i * 8 + 4);
-                }
-            }
-            Kind::Datasec => {
-                for i in 0..n {
-                    note_ref(e.u32_at(types, rec + i * 12), rec_at + i * 12);
-                }
-            }
-            _ => {}
         }
         if kind.has_type() {
             note_ref(size_or_type, at + 8);

@@ -320,6 +320,31 @@ impl<'data> Btf<'data> {
             .map(|t| t.id())
     }
 
+    /// [`Btf::find_by_name_kind`] through an index of every name, built on the first call and
+    /// kept: for callers that look up many names in one BTF (a verifier binding kfuncs and
+    /// attach targets in vmlinux for program after program).
+    pub fn find_indexed(&self, name: &str, kind: Kind) -> Option<TypeId> {
+        let names = self.names_cell().get_or_init(|| {
+            let mut v: Vec<(u64, TypeId)> = self
+                .all_types()
+                .filter(|t| t.name_offset() != 0)
+                .map(|t| (name_hash(t.name_bytes()), t.id()))
+                .collect();
+            v.sort_unstable();
+            v
+        });
+        let h = name_hash(name.as_bytes());
+        let start = names.partition_point(|&(x, _)| x < h);
+        names[start..]
+            .iter()
+            .take_while(|&&(x, _)| x == h)
+            .map(|&(_, id)| id)
+            .find(|&id| {
+                self.get(id)
+                    .is_some_and(|t| t.kind() == kind && t.name_bytes() == name.as_bytes())
+            })
+    }
+
     /// The first type (lowest id, base first) named `name`, of any kind.
     pub fn find_by_name(&self, name: &str) -> Option<TypeId> {
         self.all_types()
@@ -377,4 +402,11 @@ impl<'data> Btf<'data> {
         }
         NameIndex { ids }
     }
+}
+
+/// A 64-bit hash of a name (FNV-1a): the index keeps hashes, not borrowed names.
+fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

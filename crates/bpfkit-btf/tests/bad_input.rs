@@ -167,6 +167,17 @@ fn string_offsets_past_the_end() {
     let mut data = good.clone();
     put(&mut data, HDR + 40, u32::MAX);
     assert!(matches!(err(&data), BtfError::StringOutOfRange { offset, .. } if offset == HDR + 40));
+    // Members are checked by their largest offset first: the error still names the first bad
+    // member, not the largest offset (members at HDR + 40 and HDR + 52).
+    let mut data = good.clone();
+    put(&mut data, HDR + 40, str_len);
+    put(&mut data, HDR + 52, u32::MAX);
+    assert!(
+        matches!(err(&data), BtfError::StringOutOfRange { offset, str_off, .. } if offset == HDR + 40 && str_off == str_len)
+    );
+    let mut data = good.clone();
+    put(&mut data, HDR + 52, str_len);
+    assert!(matches!(err(&data), BtfError::StringOutOfRange { offset, .. } if offset == HDR + 52));
 }
 
 #[test]
@@ -188,6 +199,15 @@ fn type_ids_out_of_range() {
     put(&mut data, HDR + 44, 1000);
     assert!(
         matches!(err(&data), BtfError::TypeIdOutOfRange { offset, type_id: 1000, .. } if offset == HDR + 44)
+    );
+    // Of equal ids out of range, the first is named; of different ones, the largest.
+    put(&mut data, HDR + 56, 1000);
+    assert!(
+        matches!(err(&data), BtfError::TypeIdOutOfRange { offset, type_id: 1000, .. } if offset == HDR + 44)
+    );
+    put(&mut data, HDR + 56, 2000);
+    assert!(
+        matches!(err(&data), BtfError::TypeIdOutOfRange { offset, type_id: 2000, .. } if offset == HDR + 56)
     );
     // Ids the caller passes in.
     let btf = Btf::parse(&good).unwrap();

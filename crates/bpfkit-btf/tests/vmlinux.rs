@@ -61,12 +61,12 @@ fn name_index_agrees_with_linear_search() {
         ("bpf_prog_type", Kind::Enum),
         ("int", Kind::Int),
         ("no_such_type_here", Kind::Struct),
+        ("bpf_task_acquire", Kind::Func),
+        ("btf_trace_task_newtask", Kind::Typedef),
     ] {
-        assert_eq!(
-            index.find(&btf, name, kind),
-            btf.find_by_name_kind(name, kind),
-            "{name}"
-        );
+        let linear = btf.find_by_name_kind(name, kind);
+        assert_eq!(index.find(&btf, name, kind), linear, "{name}");
+        assert_eq!(btf.find_indexed(name, kind), linear, "{name}");
     }
 }
 

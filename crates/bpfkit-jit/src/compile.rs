@@ -1,20 +1,20 @@
-//! The driver: lowers every program of a VM and feeds a backend, then maps the code into
-//! executable memory (written while not executable, then made executable and never again
-//! writable).
+//! The driver: lowers every program of a VM and feeds a backend, then publishes the code in
+//! executable memory (written while not executable, then made executable and not writable
+//! again until the code is dropped; see `pool.rs`).
 
 use std::time::{Duration, Instant};
 
 use bpfkit_vm::memory::MAP_VALUE_REGION;
 use bpfkit_vm::{MapId, ProgId, Vm};
-use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 
 use crate::JitError;
 use crate::backend::NewBackend;
 use crate::lower::{Lir, Options, instructions, is_branch, lower};
+use crate::pool::{Pooled, publish};
 
 /// Compiled code for every program of a VM, with where each program and instruction starts.
 pub struct Code {
-    buffer: ExecutableBuffer,
+    buffer: Pooled,
     /// Host address of each program's first instruction, by program id.
     entries: Vec<usize>,
     /// For each program, the code offset of each instruction (by slot index).
@@ -140,7 +140,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
     }
     let out_of_line = backend.offset();
     let bytes = backend.finish().map_err(JitError::Emit)?;
-    let buffer = executable(&bytes).map_err(|e| JitError::Memory(e.to_string()))?;
+    let buffer = publish(&bytes).map_err(|e| JitError::Memory(e.to_string()))?;
     let base = buffer.as_ptr() as usize;
     let entries = entries.into_iter().map(|offset| base + offset).collect();
     Ok(Code {
@@ -151,15 +151,4 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         options,
         compile_time: started.elapsed(),
     })
-}
-
-/// Maps `bytes` into fresh memory, writable while they are copied, then executable only.
-fn executable(bytes: &[u8]) -> std::io::Result<ExecutableBuffer> {
-    let mut buffer = MutableBuffer::new(bytes.len())?;
-    buffer.set_len(bytes.len());
-    buffer.copy_from_slice(bytes);
-    #[cfg(target_arch = "aarch64")]
-    return crate::aarch64::cache::publish(buffer);
-    #[cfg(not(target_arch = "aarch64"))]
-    buffer.make_exec()
 }

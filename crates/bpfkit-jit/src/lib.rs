@@ -13,8 +13,9 @@
 //! - **Trusted** ([`Jit::new_trusted`], `unsafe`): host pointers and no checks, as the kernel's
 //!   JIT runs programs its verifier accepted. The contract is on that function.
 //!
-//! Generated code is written into fresh anonymous memory, which is then made executable and is
-//! never writable again (W^X).
+//! Generated code is written into memory that is writable and not executable, which is then
+//! made executable and not writable (W^X); when the code is dropped its memory is made
+//! non-executable and kept for the next compile.
 //!
 //! ```
 //! use bpfkit_isa::{Insn, Opcode, Reg};
@@ -70,6 +71,7 @@ mod dump;
 mod error;
 mod jit;
 pub mod lower;
+mod pool;
 mod run;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;

@@ -37,14 +37,24 @@ struct RunState<'r, 'v, 'a> {
 /// every call into the runtime, so the host pointers generated code uses are always derived
 /// after the runtime's last use of the memory.
 fn fill_table(ctx: &mut [u64], memory: &mut Memory<'_>) {
-    for (i, span) in memory.spans().enumerate() {
-        let entry = TABLE + i * ENTRY_WORDS;
-        ctx[entry + ENTRY_BASE] = span.ptr as u64;
-        ctx[entry + ENTRY_LEN] = span.len as u64;
-        for k in 0..4 {
-            let last = span.len as i64 - (1i64 << k);
-            ctx[entry + ENTRY_READ_LAST + k] = last as u64;
-            ctx[entry + ENTRY_WRITE_LAST + k] = if span.writable { last } else { -1 } as u64;
+    let table = ctx[TABLE..].chunks_exact_mut(ENTRY_WORDS);
+    for (entry, span) in table.zip(memory.spans()) {
+        let len = span.len as i64;
+        let write_last = if span.writable { len - 1 } else { -1 };
+        // Most regions are where they were on the last run (or before the call): the entry
+        // is rewritten only when the region moved, changed length or changed access.
+        if entry[ENTRY_BASE] == span.ptr as u64
+            && entry[ENTRY_LEN] == len as u64
+            && entry[ENTRY_WRITE_LAST] == write_last as u64
+        {
+            continue;
+        }
+        let last = [len - 1, len - 2, len - 4, len - 8];
+        entry[ENTRY_BASE] = span.ptr as u64;
+        entry[ENTRY_LEN] = len as u64;
+        for (k, last) in last.into_iter().enumerate() {
+            entry[ENTRY_READ_LAST + k] = last as u64;
+            entry[ENTRY_WRITE_LAST + k] = if span.writable { last } else { -1 } as u64;
         }
     }
 }
@@ -199,9 +209,13 @@ unsafe extern "C" fn packet_trampoline(ctx: *mut u64) -> u64 {
 pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Vec<u64>) -> Result<u64, Fault> {
     let entry = rt.entry();
     let count = rt.memory().region_count();
-    ctx.clear();
+    // Every word generated code or this function reads is written below before it is read
+    // (the registers and the status here, the table by `fill_table`, the `ARG_*` words by the
+    // code before a fault or a call), so the context is reused as it is, not cleared.
     ctx.resize(TABLE + count * ENTRY_WORDS, 0);
     let ctx = &mut ctx[..];
+    ctx[REGS..REGS + 11].fill(0);
+    ctx[STATUS] = STATUS_OK;
     ctx[REGION_COUNT] = count as u64;
     fill_table(ctx, rt.memory());
     let stack_base = ctx[TABLE + STACK_REGION as usize * ENTRY_WORDS + ENTRY_BASE];

@@ -352,6 +352,14 @@ impl<'data> Build<'_, '_, 'data> {
                     let t = func.first_insn() as i64 + slot as i64 + i64::from(insn.imm) + 1;
                     ("call", (func.section, t.max(0) as u64))
                 }
+                // clang writes a kfunc call as a local call with a relocation against the
+                // extern; it becomes a kfunc call with the externs below.
+                (
+                    Kind::Call {
+                        target: CallTarget::Local,
+                    },
+                    Some(RelocTarget::ExternCall(_)),
+                ) => continue,
                 (
                     Kind::Call {
                         target: CallTarget::Local,
@@ -464,11 +472,13 @@ impl<'data> Build<'_, '_, 'data> {
                 set_lddw(insn, Opcode::LdMapIdxValue, map.0 as i32, offset as i32);
                 RefTarget::MapValue { map, offset }
             }
-            Some(ExternSpecKind::Ksym { typed: true }) => {
+            // Typed ksyms, and kfuncs whose address is taken (`bpf_ksym_exists`): a BTF id
+            // for the executor, as libbpf writes them.
+            Some(ExternSpecKind::Ksym { typed: true } | ExternSpecKind::Kfunc) => {
                 set_lddw(insn, Opcode::LdBtfId, 0, 0);
                 RefTarget::Ksym(e)
             }
-            // Typeless ksyms, and kfuncs whose address is taken: an address for the executor.
+            // Typeless ksyms: an address for the executor.
             _ => {
                 set_lddw(insn, Opcode::LdImm64, 0, 0);
                 RefTarget::Ksym(e)

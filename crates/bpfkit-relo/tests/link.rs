@@ -173,3 +173,43 @@ fn a_missing_strong_kconfig_extern_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+/// clang writes a kfunc call as a local call (`src_reg` 1) with a relocation against the extern:
+/// the image must carry a kfunc call and a reference naming the extern, not a local call.
+/// `bpf_ksym_exists(kfunc)` takes a kfunc's address: a BTF-id `lddw`, as libbpf writes it.
+#[test]
+fn kfunc_calls_link_as_kfunc_references() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/obj/kfuncs.v3.g.o");
+    let bytes = std::fs::read(path).unwrap();
+    let object = Object::parse(&bytes).unwrap();
+    let extern_name = |target: &RefTarget| match target {
+        RefTarget::Ksym(e) | RefTarget::Kfunc(e) => object.externs()[e.0].name.to_string(),
+        other => panic!("not an extern: {other:?}"),
+    };
+    let image = Linker::new(&object).link("kfunc_task_acquire").unwrap();
+    check_image("kfunc_task_acquire", &image);
+    let calls: Vec<String> = image
+        .refs
+        .iter()
+        .filter(|r| matches!(r.target, RefTarget::Kfunc(_)))
+        .map(|r| extern_name(&r.target))
+        .collect();
+    assert_eq!(calls, ["bpf_task_acquire", "bpf_task_release"]);
+    assert!(
+        image.slots().all(|(_, i)| i.opcode != Opcode::CallLocal),
+        "a kfunc call was left as a local call"
+    );
+
+    let image = Linker::new(&object).link("kfunc_weak").unwrap();
+    check_image("kfunc_weak", &image);
+    let addresses: Vec<String> = image
+        .refs
+        .iter()
+        .filter(|r| matches!(r.target, RefTarget::Ksym(_)))
+        .map(|r| extern_name(&r.target))
+        .collect();
+    assert_eq!(
+        addresses,
+        ["bpf_kfunc_that_does_not_exist", "bpf_cpumask_create"]
+    );
+}

@@ -120,6 +120,13 @@ fn linked_programs_match_libbpf_byte_for_byte() {
                 }
                 core_slots += width;
             }
+            if ours != theirs {
+                for (i, (a, b)) in ours.chunks(8).zip(theirs.chunks(8)).enumerate() {
+                    if a != b {
+                        eprintln!("  slot {i}: ours {a:02x?} libbpf {b:02x?}");
+                    }
+                }
+            }
             assert_eq!(
                 ours,
                 theirs,

@@ -35,6 +35,7 @@ mod ctx;
 mod flags;
 mod helper_id;
 mod helper_proto;
+mod kfunc;
 mod macros;
 mod map_def;
 mod map_type;
@@ -55,6 +56,7 @@ pub use helper_id::HelperId;
 pub use helper_proto::{
     ArgFlags, ArgKind, ArgType, HELPER_PROTOS, HelperProto, RetType, helper_proto,
 };
+pub use kfunc::{KfuncFlags, KfuncInfo, kfunc_info};
 pub use map_def::MapDef;
 pub use map_type::MapType;
 pub use prog_type::ProgType;

@@ -2,10 +2,10 @@
 //! map table, global functions and source lines become the verifier's [`Program`] inputs.
 
 use bpfkit_btf::{Btf, Kind, TypeId};
-use bpfkit_relo::{MapSpec, ProgramImage, RefTarget};
-use bpfkit_uapi::{AttachType, ProgFlags, ProgType};
+use bpfkit_relo::{ExternSpecKind, MapSpec, ProgramImage, RefTarget};
+use bpfkit_uapi::{AttachType, ProgFlags, ProgType, ctx_layout, kfunc_info};
 
-use crate::program::{FuncInfo, GlobalArg, LineInfo, MapInfo, Program};
+use crate::program::{FuncInfo, GlobalArg, Kfunc, KfuncType, Ksym, LineInfo, MapInfo, Program};
 use crate::{Options, Verdict, verify_with};
 
 /// The verifier's inputs derived from an image, owned so a [`Program`] can borrow them.
@@ -99,20 +99,65 @@ pub fn verify_image(
     opts: Options,
 ) -> Verdict {
     let inputs = inputs(image, false);
+    let prog_type = prog_type.unwrap_or(image.prog_type);
     let attach = image.expected_attach_type.unwrap_or(AttachType(0));
-    let tracing_args = match (kernel_btf, image.attach_target.as_deref()) {
-        (Some(btf), Some(target)) => tracing_arg_count(btf, attach, target),
+    let tracing = match (kernel_btf, image.attach_target.as_deref()) {
+        (Some(btf), Some(target)) => tracing_arg_types(btf, attach, target),
         _ => None,
     };
+    let tracing_args = tracing.as_ref().map(|slots| slots.len() as u32);
+    let tracing_ptr_args: Vec<(u32, u32)> = tracing
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(slot, s)| s.map(|id| (slot as u32, id)))
+        .collect();
+    let mut ksyms = Vec::new();
+    let mut kfuncs = Vec::new();
+    for r in &image.refs {
+        let (RefTarget::Ksym(e) | RefTarget::Kfunc(e)) = r.target else {
+            continue;
+        };
+        let Some(ext) = image.object.externs.get(e.0) else {
+            continue;
+        };
+        let in_kernel = kernel_btf.and_then(|btf| btf.find_indexed(&ext.name, Kind::Func));
+        match r.target {
+            RefTarget::Ksym(_) => ksyms.push((
+                r.insn,
+                match (ext.kind, in_kernel, kernel_btf) {
+                    (ExternSpecKind::Kfunc, Some(_), _) => Ksym::Func,
+                    (ExternSpecKind::Kfunc, None, Some(_)) if ext.weak => Ksym::MissingWeak,
+                    _ => Ksym::Var,
+                },
+            )),
+            _ => kfuncs.push((
+                r.insn,
+                match (kernel_btf, in_kernel) {
+                    (Some(btf), Some(func)) => kfunc(btf, func, &ext.name, prog_type),
+                    (Some(_), None) => Err(format!(
+                        "kernel function '{}' is not in the kernel's BTF (vmlinux); kfuncs of modules are not modelled yet",
+                        ext.name
+                    )),
+                    (None, _) => Err(format!(
+                        "the call of kernel function '{}' needs the kernel's BTF",
+                        ext.name
+                    )),
+                },
+            )),
+        }
+    }
     let program = Program {
         insns: &image.insns,
-        prog_type: prog_type.unwrap_or(image.prog_type),
+        prog_type,
         attach_type: image.expected_attach_type.unwrap_or(AttachType(0)),
         maps: &inputs.maps,
         funcs: &inputs.funcs,
         lines: &inputs.lines,
         btf_func_info: !image.func_info.is_empty(),
-        ksyms: &inputs.ksyms,
+        ksyms: &ksyms,
+        kfuncs: &kfuncs,
+        tracing_ptr_args: &tracing_ptr_args,
         tracing_args,
         gpl: gpl_compatible(&image.object.license),
         sleepable: image.prog_flags.contains(ProgFlags::SLEEPABLE),
@@ -130,19 +175,35 @@ pub fn verify_image(
     verdict
 }
 
-/// The number of u64 context slots a BTF-typed tracing program attached to `target` may read.
-fn tracing_arg_count(btf: &Btf<'_>, attach: AttachType, target: &str) -> Option<u32> {
-    let params = |proto: TypeId| -> Option<u32> {
+/// The u64 context slots a BTF-typed tracing program attached to `target` may read, each with
+/// the kernel struct it points to when it is a pointer to one (`btf_ctx_access`).
+fn tracing_arg_types(btf: &Btf<'_>, attach: AttachType, target: &str) -> Option<Vec<Option<u32>>> {
+    let slots = |proto: TypeId, skip: usize, with_ret: bool| -> Option<Vec<Option<u32>>> {
         let t = btf.type_by_id(btf.resolve(proto).ok()?).ok()?;
-        (t.kind() == Kind::FuncProto).then(|| t.params().count() as u32)
+        if t.kind() != Kind::FuncProto {
+            return None;
+        }
+        let mut out: Vec<Option<u32>> = t
+            .params()
+            .skip(skip)
+            .map(|p| struct_pointee(btf, p.type_id()).map(|(id, _)| id))
+            .collect();
+        if with_ret {
+            out.push(
+                t.ref_type()
+                    .and_then(|r| struct_pointee(btf, r))
+                    .map(|(id, _)| id),
+            );
+        }
+        Some(out)
     };
     match attach {
         AttachType::TRACE_RAW_TP => {
             // tp_btf/X: `typedef void (*btf_trace_X)(void *__data, args...)`.
-            let td = btf.find_by_name_kind(&format!("btf_trace_{target}"), Kind::Typedef)?;
+            let td = btf.find_indexed(&format!("btf_trace_{target}"), Kind::Typedef)?;
             let ptr = btf.type_by_id(td).ok()?.ref_type()?;
             let proto = btf.type_by_id(btf.resolve(ptr).ok()?).ok()?.ref_type()?;
-            params(proto).map(|n| n.saturating_sub(1))
+            slots(proto, 1, false)
         }
         AttachType::TRACE_FENTRY
         | AttachType::TRACE_FEXIT
@@ -153,16 +214,83 @@ fn tracing_arg_count(btf: &Btf<'_>, attach: AttachType, target: &str) -> Option<
             } else {
                 target.to_string()
             };
-            let func = btf.find_by_name_kind(&name, Kind::Func)?;
-            let n = params(btf.type_by_id(func).ok()?.ref_type()?)?;
+            let func = btf.find_indexed(&name, Kind::Func)?;
             // fexit and fmod_ret also see the return value after the arguments.
-            Some(if attach == AttachType::TRACE_FENTRY {
-                n
-            } else {
-                n + 1
-            })
+            slots(
+                btf.type_by_id(func).ok()?.ref_type()?,
+                0,
+                attach != AttachType::TRACE_FENTRY,
+            )
         }
         _ => None,
+    }
+}
+
+/// The struct `ty` points to (through modifiers and typedefs), with its name.
+fn struct_pointee(btf: &Btf<'_>, ty: TypeId) -> Option<(u32, String)> {
+    let t = btf.type_by_id(btf.resolve(ty).ok()?).ok()?;
+    if t.kind() != Kind::Ptr {
+        return None;
+    }
+    let target = btf.resolve(t.ref_type()?).ok()?;
+    let s = btf.type_by_id(target).ok()?;
+    (s.kind() == Kind::Struct).then(|| {
+        (
+            target.0,
+            String::from_utf8_lossy(s.name_bytes()).into_owned(),
+        )
+    })
+}
+
+/// Kernel function `func` (a `FUNC` of the kernel's BTF) as the verifier checks its calls.
+fn kfunc(btf: &Btf<'_>, func: TypeId, name: &str, prog_type: ProgType) -> Result<Kfunc, String> {
+    let Some(info) = kfunc_info(name) else {
+        return Err(format!(
+            "kernel function '{name}' is not in bpfkit's kfunc table yet (its flags are not in BTF)"
+        ));
+    };
+    let proto = btf
+        .type_by_id(func)
+        .ok()
+        .and_then(|f| f.ref_type())
+        .and_then(|p| btf.type_by_id(p).ok())
+        .filter(|p| p.kind() == Kind::FuncProto)
+        .ok_or_else(|| format!("kernel function '{name}' has no prototype in the kernel's BTF"))?;
+    let ctx_name = ctx_layout(prog_type).map(|l| l.name);
+    let params: Vec<_> = proto.params().collect();
+    let mut types = Vec::new();
+    for (i, p) in params.iter().enumerate() {
+        let next_is_size = params
+            .get(i + 1)
+            .is_some_and(|n| n.name_bytes().ends_with(b"__sz"));
+        types.push(kfunc_type(btf, p.type_id(), ctx_name, next_is_size));
+    }
+    let ret = match proto.ref_type() {
+        None | Some(TypeId(0)) => KfuncType::Void,
+        Some(r) => kfunc_type(btf, r, None, false),
+    };
+    Ok(Kfunc {
+        name: name.to_string(),
+        info: *info,
+        params: types,
+        ret,
+    })
+}
+
+/// One kfunc parameter or return type.
+fn kfunc_type(btf: &Btf<'_>, ty: TypeId, ctx_name: Option<&str>, sized: bool) -> KfuncType {
+    let Some(t) = btf.resolve(ty).ok().and_then(|id| btf.type_by_id(id).ok()) else {
+        return KfuncType::Other(format!("type {}", ty.0));
+    };
+    match t.kind() {
+        Kind::Int | Kind::Enum | Kind::Enum64 => KfuncType::Scalar,
+        Kind::Ptr => match struct_pointee(btf, ty) {
+            Some((_, n)) if ctx_name == Some(n.as_str()) => KfuncType::Ctx,
+            _ if sized => KfuncType::MemSized,
+            Some((id, name)) => KfuncType::Struct { id, name },
+            None => KfuncType::Other("a pointer to something other than a struct".into()),
+        },
+        other => KfuncType::Other(format!("a {}", other.name())),
     }
 }
 

@@ -50,7 +50,7 @@ mod tnum;
 pub use diag::Diagnostic;
 pub use image::{ImageInputs, gpl_compatible, image_inputs, verify_image};
 pub use msg::Message;
-pub use program::{FuncInfo, GlobalArg, LineInfo, MapInfo, Program};
+pub use program::{FuncInfo, GlobalArg, Kfunc, KfuncType, Ksym, LineInfo, MapInfo, Program};
 pub use reg::{Reg, RegFlags, RegKind};
 pub use scalar::{Scalar, Test};
 pub use state::{Frame, RefState, StackByte, StackSlot, State};

@@ -109,8 +109,14 @@ pub struct Program<'a> {
     pub lines: &'a [LineInfo],
     /// The program comes with BTF func_info (callbacks need it).
     pub btf_func_info: bool,
-    /// Slots of `lddw` instructions that load a kernel symbol (`__ksym`).
-    pub ksyms: &'a [usize],
+    /// Slots of `lddw` instructions that load a kernel symbol (`__ksym`), and what it is.
+    pub ksyms: &'a [(usize, Ksym)],
+    /// Kfunc calls, by slot: the kernel function as its BTF and registration describe it, or
+    /// why it cannot be checked.
+    pub kfuncs: &'a [(usize, Result<Kfunc, String>)],
+    /// BTF-typed tracing programs: the context slots (8-byte arguments) that hold pointers to
+    /// kernel structs, with the struct's id in the kernel's BTF.
+    pub tracing_ptr_args: &'a [(u32, u32)],
     /// BTF-typed tracing programs (fentry, fexit, tp_btf, lsm): how many 8-byte arguments the
     /// attach target passes in the context (from the kernel's BTF); `None` when unknown.
     pub tracing_args: Option<u32>,
@@ -132,6 +138,8 @@ impl<'a> Program<'a> {
             lines: &[],
             btf_func_info: false,
             ksyms: &[],
+            kfuncs: &[],
+            tracing_ptr_args: &[],
             tracing_args: None,
             gpl: true,
             sleepable: false,
@@ -143,4 +151,52 @@ impl<'a> Program<'a> {
         self.maps = maps;
         self
     }
+}
+
+/// What a `__ksym` an `lddw` loads is, in the kernel the program is verified for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ksym {
+    /// A kernel variable (typed or typeless): not modelled yet.
+    Var,
+    /// A kernel function that exists (`bpf_ksym_exists(kfunc)`): a read-only pointer of size 0
+    /// that is never NULL.
+    Func,
+    /// A `__weak` symbol the kernel lacks: libbpf loads 0.
+    MissingWeak,
+}
+
+/// A kernel function a program calls, from the kernel's BTF prototype and bpfkit-uapi's table
+/// of what the kernel registers for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kfunc {
+    /// Its name.
+    pub name: String,
+    /// Flags and program types.
+    pub info: bpfkit_uapi::KfuncInfo,
+    /// Its parameters.
+    pub params: Vec<KfuncType>,
+    /// What it returns.
+    pub ret: KfuncType,
+}
+
+/// A kfunc parameter or return type, as the verifier checks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KfuncType {
+    /// `void` (returns only).
+    Void,
+    /// An integer, enum or bool.
+    Scalar,
+    /// A pointer to the program's context struct.
+    Ctx,
+    /// A pointer to memory whose size the next parameter (`name__sz`) gives.
+    MemSized,
+    /// A pointer to a kernel struct: its id in the kernel's BTF and its name.
+    Struct {
+        /// The struct's type id in the kernel's BTF.
+        id: u32,
+        /// Its name.
+        name: String,
+    },
+    /// Anything else, described: refused as not modelled.
+    Other(String),
 }

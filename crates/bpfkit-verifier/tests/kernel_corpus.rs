@@ -43,6 +43,9 @@ fn run_corpus(name: &str, objects: &[PathBuf], load: Load) -> Tally {
     let vmlinux = std::fs::read(VMLINUX).expect("read vmlinux BTF");
     let target_btf = Btf::parse(&vmlinux).expect("parse vmlinux BTF");
     let target = CoreTarget::new(&target_btf);
+    // The kernel looks its own BTF up by id; we bind kfuncs and attach targets by name, through
+    // an index built on first use. Build it before any program is timed.
+    target_btf.find_indexed("task_struct", bpfkit_btf::Kind::Struct);
     let (cases, not_compared) = corpus::cases(objects, &target, load);
     let mut t = Tally {
         not_compared,

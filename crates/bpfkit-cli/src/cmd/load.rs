@@ -103,7 +103,13 @@ pub fn describe(program: &LoadedProgram) -> Result<String, CliError> {
 /// instruction with its source line.
 fn rejection(spec: &ObjectSpec, name: &str, error: LoadError) -> CliError {
     let Some(log) = error.verifier_log() else {
-        return CliError::judged(format!("program '{name}': {error}"));
+        // Most of the loader's errors about one program name it already.
+        let text = error.to_string();
+        return CliError::judged(if text.starts_with(&format!("program '{name}'")) {
+            text
+        } else {
+            format!("program '{name}': {text}")
+        });
     };
     let errno = error
         .errno()

@@ -76,6 +76,45 @@ impl NewBackend for X86 {
     }
 }
 
+/// The boundary branches must not cross or end at (see [`X86::branch`]).
+const BRANCH_BOUNDARY: usize = 32;
+
+/// Byte lengths of the branch forms the backend emits (dynasmrt always encodes a REX prefix
+/// for a dynamic register, a 32-bit immediate for a dynamic immediate, a 32-bit displacement
+/// for a dynamic one, and `rel32` for a jump to a dynamic label); `branch` checks each in debug
+/// builds.
+mod len {
+    /// `cmp`/`test` register, register.
+    pub const CMP_REG: usize = 3;
+    /// `cmp`/`test` register, imm32.
+    pub const CMP_IMM: usize = 7;
+    /// `jcc rel32`.
+    pub const JCC: usize = 6;
+    /// `jmp rel32`.
+    pub const JMP: usize = 5;
+    /// `cmp` register, `[r12 + disp32]` or `[r12 + rcx + disp32]`.
+    pub const CMP_MEM: usize = 8;
+    /// `sub QWORD [r12 + disp32], imm32`.
+    pub const SUB_MEM: usize = 12;
+    /// `test al, imm8`.
+    pub const TEST_AL: usize = 2;
+    /// `test eax, eax`.
+    pub const TEST_EAX: usize = 2;
+}
+
+/// The recommended multi-byte NOPs, by length (Intel SDM, "NOP").
+const NOPS: [&[u8]; 9] = [
+    &[0x90],
+    &[0x66, 0x90],
+    &[0x0f, 0x1f, 0x00],
+    &[0x0f, 0x1f, 0x40, 0x00],
+    &[0x0f, 0x1f, 0x44, 0x00, 0x00],
+    &[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+    &[0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
+    &[0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+    &[0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+];
+
 /// A source operand once it is in a host register or an immediate.
 #[derive(Clone, Copy)]
 enum Src {
@@ -86,6 +125,34 @@ enum Src {
 impl X86 {
     fn checked(&self) -> bool {
         self.options.mode == Mode::Checked
+    }
+
+    /// Emits a branch of `len` bytes (a jump, or a compare and the jump it fuses with) with
+    /// `emit`, first padding with NOPs so that it neither crosses nor ends at a 32-byte
+    /// boundary. Skylake-derived CPUs (with the JCC erratum's microcode) do not keep such
+    /// branches in the decoded-instruction cache, and a loop holding one runs several times
+    /// slower: a loop of the corpus ran 3.5x slower or not depending on where it fell.
+    fn branch(&mut self, len: usize, emit: impl FnOnce(&mut X86)) {
+        let at = self.ops.offset().0 % BRANCH_BOUNDARY;
+        if at + len >= BRANCH_BOUNDARY {
+            self.nops(BRANCH_BOUNDARY - at);
+        }
+        let start = self.ops.offset().0;
+        emit(self);
+        debug_assert_eq!(
+            self.ops.offset().0 - start,
+            len,
+            "a branch's predicted length"
+        );
+    }
+
+    /// `n` bytes of NOPs, in as few instructions as the recommended encodings allow.
+    fn nops(&mut self, mut n: usize) {
+        while n > 0 {
+            let k = n.min(NOPS.len());
+            self.ops.extend(NOPS[k - 1]);
+            n -= k;
+        }
     }
 
     /// `scratch = r10`, the virtual frame pointer `(1 + depth) << 32 | 512`: the host frame
@@ -171,10 +238,12 @@ impl X86 {
                         FAULT_MISALIGNED_READ
                     };
                     let misaligned = self.stub(pc, kind, n, StubAddr::Access(base, off));
-                    asm!(self.ops
-                        ; test al, (n - 1) as i8
-                        ; jnz =>misaligned
-                    );
+                    self.branch(len::TEST_AL + len::JCC, |x| {
+                        asm!(x.ops
+                            ; test al, (n - 1) as i8
+                            ; jnz =>misaligned
+                        )
+                    });
                 }
                 let first = self.stub(
                     pc,
@@ -194,32 +263,35 @@ impl X86 {
                 } + k;
                 // rcx = the region index (the high half), checked against the table's size.
                 if self.bmi2 {
-                    asm!(self.ops
-                        ; rorx rcx, rax, 32
+                    asm!(self.ops ; rorx rcx, rax, 32);
+                } else {
+                    asm!(self.ops ; mov rcx, rax ; shr rcx, 32);
+                }
+                self.branch(len::CMP_MEM + len::JCC, |x| {
+                    asm!(x.ops
                         ; cmp ecx, DWORD [r12 + at(REGION_COUNT)]
                         ; jae =>first
-                    );
-                } else {
-                    asm!(self.ops
-                        ; mov rcx, rax
-                        ; shr rcx, 32
-                        ; cmp rcx, [r12 + at(REGION_COUNT)]
-                        ; jae =>first
-                    );
-                }
+                    )
+                });
                 // rdx = the offset (the low half), at most the last one the access fits at.
                 asm!(self.ops
                     ; shl ecx, (ENTRY_WORDS * 8).trailing_zeros() as i8
                     ; mov edx, eax
-                    ; cmp rdx, [r12 + rcx + at(TABLE + last)]
-                    ; jg =>first
                 );
+                self.branch(len::CMP_MEM + len::JCC, |x| {
+                    asm!(x.ops
+                        ; cmp rdx, [r12 + rcx + at(TABLE + last)]
+                        ; jg =>first
+                    )
+                });
                 if read_write {
                     let second = self.stub(pc, FAULT_WRITE, n, StubAddr::Access(base, off));
-                    asm!(self.ops
-                        ; cmp rdx, [r12 + rcx + at(TABLE + ENTRY_WRITE_LAST + k)]
-                        ; jg =>second
-                    );
+                    self.branch(len::CMP_MEM + len::JCC, |x| {
+                        asm!(x.ops
+                            ; cmp rdx, [r12 + rcx + at(TABLE + ENTRY_WRITE_LAST + k)]
+                            ; jg =>second
+                        )
+                    });
                 }
                 asm!(self.ops ; add rdx, [r12 + rcx + at(TABLE + ENTRY_BASE)]);
                 Addr { base: RDX, disp: 0 }
@@ -525,34 +597,41 @@ impl X86 {
 
     fn jump(&mut self, cond: Option<(Cond, bool, u8, Operand)>, target: DynamicLabel) {
         let Some((cond, wide, dst, src)) = cond else {
-            asm!(self.ops ; jmp =>target);
+            self.branch(len::JMP, |x| asm!(x.ops ; jmp =>target));
             return;
         };
         let d = self.value(dst, RAX);
         let test = cond == Cond::Set;
-        match (wide, test, self.src(src, RCX)) {
-            (true, false, Src::Reg(s)) => asm!(self.ops ; cmp Rq(d), Rq(s)),
-            (false, false, Src::Reg(s)) => asm!(self.ops ; cmp Rd(d), Rd(s)),
-            (true, false, Src::Imm(i)) => asm!(self.ops ; cmp Rq(d), i),
-            (false, false, Src::Imm(i)) => asm!(self.ops ; cmp Rd(d), i),
-            (true, true, Src::Reg(s)) => asm!(self.ops ; test Rq(d), Rq(s)),
-            (false, true, Src::Reg(s)) => asm!(self.ops ; test Rd(d), Rd(s)),
-            (true, true, Src::Imm(i)) => asm!(self.ops ; test Rq(d), i),
-            (false, true, Src::Imm(i)) => asm!(self.ops ; test Rd(d), i),
-        }
-        match cond {
-            Cond::Eq => asm!(self.ops ; je =>target),
-            Cond::Ne => asm!(self.ops ; jne =>target),
-            Cond::Set => asm!(self.ops ; jnz =>target),
-            Cond::Gt => asm!(self.ops ; ja =>target),
-            Cond::Ge => asm!(self.ops ; jae =>target),
-            Cond::Lt => asm!(self.ops ; jb =>target),
-            Cond::Le => asm!(self.ops ; jbe =>target),
-            Cond::SGt => asm!(self.ops ; jg =>target),
-            Cond::SGe => asm!(self.ops ; jge =>target),
-            Cond::SLt => asm!(self.ops ; jl =>target),
-            Cond::SLe => asm!(self.ops ; jle =>target),
-        }
+        let src = self.src(src, RCX);
+        let compare = match src {
+            Src::Reg(_) => len::CMP_REG,
+            Src::Imm(_) => len::CMP_IMM,
+        };
+        self.branch(compare + len::JCC, |x| {
+            match (wide, test, src) {
+                (true, false, Src::Reg(s)) => asm!(x.ops ; cmp Rq(d), Rq(s)),
+                (false, false, Src::Reg(s)) => asm!(x.ops ; cmp Rd(d), Rd(s)),
+                (true, false, Src::Imm(i)) => asm!(x.ops ; cmp Rq(d), i),
+                (false, false, Src::Imm(i)) => asm!(x.ops ; cmp Rd(d), i),
+                (true, true, Src::Reg(s)) => asm!(x.ops ; test Rq(d), Rq(s)),
+                (false, true, Src::Reg(s)) => asm!(x.ops ; test Rd(d), Rd(s)),
+                (true, true, Src::Imm(i)) => asm!(x.ops ; test Rq(d), i),
+                (false, true, Src::Imm(i)) => asm!(x.ops ; test Rd(d), i),
+            }
+            match cond {
+                Cond::Eq => asm!(x.ops ; je =>target),
+                Cond::Ne => asm!(x.ops ; jne =>target),
+                Cond::Set => asm!(x.ops ; jnz =>target),
+                Cond::Gt => asm!(x.ops ; ja =>target),
+                Cond::Ge => asm!(x.ops ; jae =>target),
+                Cond::Lt => asm!(x.ops ; jb =>target),
+                Cond::Le => asm!(x.ops ; jbe =>target),
+                Cond::SGt => asm!(x.ops ; jg =>target),
+                Cond::SGe => asm!(x.ops ; jge =>target),
+                Cond::SLt => asm!(x.ops ; jl =>target),
+                Cond::SLe => asm!(x.ops ; jle =>target),
+            }
+        });
     }
 
     /// A bpf-to-bpf call: at most 8 frames; `r6`-`r9` saved on the host stack (with 8 bytes of
@@ -560,9 +639,13 @@ impl X86 {
     /// frame is the next 512 bytes of the run's stack.
     fn call_local(&mut self, pc: usize, target: DynamicLabel) {
         let depth = self.stub(pc, FAULT_CALL_DEPTH, 0, StubAddr::Value(0));
+        self.branch(len::CMP_MEM + len::JCC, |x| {
+            asm!(x.ops
+                ; cmp rbp, [r12 + at(STACK_LIMIT)]
+                ; jae =>depth
+            )
+        });
         asm!(self.ops
-            ; cmp rbp, [r12 + at(STACK_LIMIT)]
-            ; jae =>depth
             ; push r11
             ; push r13
             ; push r14
@@ -585,9 +668,13 @@ impl X86 {
         asm!(self.ops
             ; mov rax, [r12 + at(function)]
             ; call ->runtime
-            ; test eax, eax
-            ; jnz ->after_call
         );
+        self.branch(len::TEST_EAX + len::JCC, |x| {
+            asm!(x.ops
+                ; test eax, eax
+                ; jnz ->after_call
+            )
+        });
     }
 
     fn helper_call(&mut self, pc: usize, id: Option<u32>, reg: u8) {
@@ -689,10 +776,12 @@ impl Backend for X86 {
 
     fn meter(&mut self, pc: usize) {
         let spent = self.stub(pc, FAULT_BUDGET, 0, StubAddr::Value(0));
-        asm!(self.ops
-            ; sub QWORD [r12 + at(REMAINING)], 1
-            ; jb =>spent
-        );
+        self.branch(len::SUB_MEM + len::JCC, |x| {
+            asm!(x.ops
+                ; sub QWORD [r12 + at(REMAINING)], 1
+                ; jb =>spent
+            )
+        });
     }
 
     fn emit(&mut self, pc: usize, lir: Lir<DynamicLabel>) {
@@ -712,7 +801,7 @@ impl Backend for X86 {
                 asm!(self.ops ; jmp =>kfunc);
             }
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
-            Lir::Exit => asm!(self.ops ; ret),
+            Lir::Exit => self.branch(1, |x| asm!(x.ops ; ret)),
         }
     }
 

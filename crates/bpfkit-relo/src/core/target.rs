@@ -26,13 +26,18 @@ struct KindIndex {
 }
 
 impl KindIndex {
-    fn insert(&mut self, id: TypeId, name: &[u8]) {
+    fn with_capacity(n: usize) -> KindIndex {
+        KindIndex {
+            heads: HashMap::with_capacity_and_hasher(n, Default::default()),
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// Adds type `id`, whose essential name hashes to `hash`, after the ids added before.
+    fn insert(&mut self, id: TypeId, hash: u64) {
         let at = self.entries.len() as u32;
         self.entries.push((id, u32::MAX));
-        let (_, tail) = self
-            .heads
-            .entry(name_hash(essential_name(name)))
-            .or_insert((at, at));
+        let (_, tail) = self.heads.entry(hash).or_insert((at, at));
         if *tail != at {
             self.entries[*tail as usize].1 = at;
             *tail = at;
@@ -78,21 +83,43 @@ impl<'t> Searched<'t> {
     }
 
     /// One pass over the types, indexing the named ones of `kinds`.
+    ///
+    /// This runs once per target over all of vmlinux (150 000 types) on the first CO-RE lookup,
+    /// so it reads only each type's kind and name offset, and a name only for the kinds asked.
+    /// Names are hashed in the pass and inserted afterwards into tables sized for them.
     fn build(&self, kinds: &[Kind]) -> Vec<KindIndex> {
-        let mut indexes: Vec<KindIndex> = kinds.iter().map(|_| KindIndex::default()).collect();
+        // Which index each kind goes to (a table: this is asked 150 000 times).
+        let mut slot = [u8::MAX; 32];
+        for (i, &kind) in kinds.iter().enumerate() {
+            slot[kind as usize] = i as u8;
+        }
+        let mut found: Vec<(u8, TypeId, u64)> = Vec::new();
         for id in self.first.0..self.btf.type_cnt() {
-            let Some(t) = self.btf.get(TypeId(id)) else {
+            let id = TypeId(id);
+            let Some((kind, name_off)) = self.btf.kind_and_name_off(id) else {
                 continue;
             };
-            if t.is_anon() {
+            if name_off == 0 {
                 continue;
             }
-            if let Some(i) = kinds.iter().position(|&k| k == t.kind()) {
-                let name = t.name_bytes();
-                if !name.is_empty() {
-                    indexes[i].insert(t.id(), name);
-                }
+            let i = slot[kind as usize & 31];
+            if i == u8::MAX {
+                continue;
             }
+            if let Some(name) = self.btf.str_bytes(name_off).filter(|n| !n.is_empty()) {
+                found.push((i, id, name_hash(essential_name(name))));
+            }
+        }
+        let mut counts = vec![0usize; kinds.len()];
+        for &(i, _, _) in &found {
+            counts[usize::from(i)] += 1;
+        }
+        let mut indexes: Vec<KindIndex> = counts
+            .iter()
+            .map(|&n| KindIndex::with_capacity(n))
+            .collect();
+        for (i, id, hash) in found {
+            indexes[usize::from(i)].insert(id, hash);
         }
         indexes
     }

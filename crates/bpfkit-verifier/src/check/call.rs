@@ -84,7 +84,11 @@ fn compatible(reg: &Reg, arg: &ArgType) -> bool {
         ArgKind::SpinLock | ArgKind::ConstStr | ArgKind::Timer => reg.kind == RegKind::MapValue,
         ArgKind::SockCommon => reg.kind.is_sock(),
         ArgKind::Socket => reg.kind == RegKind::Socket,
-        ArgKind::BtfIdSockCommon => reg.kind.is_sock() || reg.kind == RegKind::BtfId,
+        // A BTF pointer of a known struct (aux: its id, from tracing arguments and kfuncs) is
+        // not checked against sock_common's family here: refused, the safe side.
+        ArgKind::BtfIdSockCommon => {
+            reg.kind.is_sock() || (reg.kind == RegKind::BtfId && reg.aux == 0)
+        }
         ArgKind::Func => reg.kind == RegKind::Func,
         ArgKind::Stack => reg.kind == RegKind::Stack,
         ArgKind::Int(_) => matches!(
@@ -177,12 +181,10 @@ impl<'p> Checker<'p> {
     ) -> R<Next> {
         match target {
             CallTarget::Helper => self.check_helper_call(state, pc, insn.imm),
-            CallTarget::Local => self.check_func_call(state, pc, (pc as i64 + 1 + insn.imm as i64) as usize),
-            CallTarget::Kfunc => Err(Message::Unsupported(format!(
-                "kernel function calls (kfunc BTF id {}) need the kernel's BTF, which this verifier does not read yet",
-                insn.imm
-            ))
-            .into()),
+            CallTarget::Local => {
+                self.check_func_call(state, pc, (pc as i64 + 1 + insn.imm as i64) as usize)
+            }
+            CallTarget::Kfunc => self.check_kfunc_call(state, pc),
         }
     }
 
@@ -777,7 +779,7 @@ impl<'p> Checker<'p> {
     }
 
     /// `release_reference`: drops the reference; pointers holding it become unknown numbers.
-    fn release_reference(&mut self, state: &mut State, id: u32) -> Result<(), ()> {
+    pub(super) fn release_reference(&mut self, state: &mut State, id: u32) -> Result<(), ()> {
         let before = state.refs.len();
         state.refs.retain(|r| r.id != id);
         if state.refs.len() == before {

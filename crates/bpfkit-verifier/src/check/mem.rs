@@ -233,9 +233,7 @@ impl Checker<'_> {
                 ) =>
             {
                 check_ptr_off(&reg, regno, false)?;
-                // btf_ctx_access: u64 arguments of the attach target. Pointer arguments are
-                // BTF-typed kernel pointers in the kernel; here they are numbers, so using them
-                // as pointers is refused (the safe side).
+                // btf_ctx_access: u64 arguments of the attach target.
                 let Some(n) = self.prog.tracing_args else {
                     return Err(Message::Unsupported(
                         "the context of this tracing program is typed by its attach target's BTF, which is unknown here".into(),
@@ -244,6 +242,25 @@ impl Checker<'_> {
                 };
                 if write || off < 0 || off % 8 != 0 || size != 8 || off / 8 >= n as i64 {
                     return Err(Message::InvalidCtxAccess { off, size }.into());
+                }
+                // A pointer to a kernel struct is PTR_TO_BTF_ID, trusted for tp_btf and
+                // iterators (`prog_args_trusted`).
+                if let Some(&(_, id)) = self
+                    .prog
+                    .tracing_ptr_args
+                    .iter()
+                    .find(|(slot, _)| i64::from(*slot) == off / 8)
+                {
+                    loaded = Reg {
+                        aux: id,
+                        ..Reg::pointer(RegKind::BtfId)
+                    };
+                    if matches!(
+                        self.prog.attach_type,
+                        bpfkit_uapi::AttachType::TRACE_RAW_TP | bpfkit_uapi::AttachType::TRACE_ITER
+                    ) {
+                        loaded.flags = RegFlags::TRUSTED;
+                    }
                 }
             }
             RegKind::Ctx => {

@@ -5,6 +5,7 @@
 mod alu;
 mod call;
 mod jmp;
+mod kfunc;
 mod mem;
 
 use std::rc::Rc;
@@ -479,11 +480,25 @@ impl<'p> Checker<'p> {
         pseudo: Pseudo,
     ) -> R<()> {
         self.check_reg_write(insn.dst.index())?;
-        if self.prog.ksyms.contains(&pc) {
-            return Err(Message::Unsupported(
-                "ldimm64 of a kernel symbol (__ksym) needs the kernel's BTF, which this verifier does not read yet".into(),
-            )
-            .into());
+        if let Some(&(_, ksym)) = self.prog.ksyms.iter().find(|(slot, _)| *slot == pc) {
+            let reg = match ksym {
+                // libbpf loads a missing weak symbol as a plain 0.
+                crate::program::Ksym::MissingWeak => Reg::known(0),
+                // check_pseudo_btf_id: a function is PTR_TO_MEM | MEM_RDONLY of size 0.
+                crate::program::Ksym::Func => Reg {
+                    flags: RegFlags::RDONLY,
+                    range: 0,
+                    ..Reg::pointer(RegKind::Mem)
+                },
+                crate::program::Ksym::Var => {
+                    return Err(Message::Unsupported(
+                        "ldimm64 of a kernel variable (__ksym) is not modelled by bpfkit's verifier yet".into(),
+                    )
+                    .into());
+                }
+            };
+            *state.reg_mut(insn.dst.index() as usize) = reg;
+            return Ok(());
         }
         let reg = match pseudo {
             Pseudo::Imm64 => Reg::known(insn.imm64()),
