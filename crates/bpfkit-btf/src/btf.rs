@@ -144,6 +144,31 @@ impl<'data> Btf<'data> {
         self.strings.text(off)
     }
 
+    /// Calls `f` with the id, kind and name offset of every type from `from` on (the base's
+    /// first for split BTF), in id order: the walk an index by name makes over all of vmlinux,
+    /// reading two words of each record and building no [`Type`].
+    pub fn for_each_kind_and_name_off(&self, from: TypeId, f: &mut impl FnMut(TypeId, Kind, u32)) {
+        if from.0 < self.first_id {
+            if let Some(base) = self.base {
+                base.for_each_kind_and_name_off(from, f);
+            }
+        }
+        let e = self.header.endian;
+        let skip = from.0.saturating_sub(self.first_id) as usize;
+        for (i, &start) in self.offsets.iter().enumerate().skip(skip) {
+            let Some(head) = self.types.get(start as usize..start as usize + 8) else {
+                continue;
+            };
+            let info = e.u32([head[4], head[5], head[6], head[7]]);
+            // The parser accepted only known kinds.
+            let Some(kind) = Kind::from_u8(((info >> 24) & 0x7f) as u8) else {
+                continue;
+            };
+            let name_off = e.u32([head[0], head[1], head[2], head[3]]);
+            f(TypeId(self.first_id + i as u32), kind, name_off);
+        }
+    }
+
     /// The kind and name offset of type `id` alone: what an index by name reads of every
     /// type, without building a [`Type`].
     #[inline]

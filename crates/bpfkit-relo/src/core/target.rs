@@ -94,22 +94,16 @@ impl<'t> Searched<'t> {
             slot[kind as usize] = i as u8;
         }
         let mut found: Vec<(u8, TypeId, u64)> = Vec::new();
-        for id in self.first.0..self.btf.type_cnt() {
-            let id = TypeId(id);
-            let Some((kind, name_off)) = self.btf.kind_and_name_off(id) else {
-                continue;
-            };
-            if name_off == 0 {
-                continue;
-            }
-            let i = slot[kind as usize & 31];
-            if i == u8::MAX {
-                continue;
-            }
-            if let Some(name) = self.btf.str_bytes(name_off).filter(|n| !n.is_empty()) {
-                found.push((i, id, name_hash(essential_name(name))));
-            }
-        }
+        self.btf
+            .for_each_kind_and_name_off(self.first, &mut |id, kind, name_off| {
+                let i = slot[kind as usize & 31];
+                if name_off == 0 || i == u8::MAX {
+                    return;
+                }
+                if let Some(name) = self.btf.str_bytes(name_off).filter(|n| !n.is_empty()) {
+                    found.push((i, id, name_hash(essential_name(name))));
+                }
+            });
         let mut counts = vec![0usize; kinds.len()];
         for &(i, _, _) in &found {
             counts[usize::from(i)] += 1;
