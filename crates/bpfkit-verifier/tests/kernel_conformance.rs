@@ -87,7 +87,10 @@ fn conformance_programs_as_socket_filters_match_the_kernel() {
     for line in &skipped {
         println!("  skipped {line}");
     }
-    assert!(compared >= 300, "only {compared} conformance programs compared");
+    assert!(
+        compared >= 300,
+        "only {compared} conformance programs compared"
+    );
     assert!(
         we_accept_kernel_rejects.is_empty(),
         "we accepted programs the kernel rejects"
