@@ -16,7 +16,7 @@ use crate::scalar::Scalar;
 use crate::state::{Frame, RefState, State};
 
 /// Largest size argument (`BPF_MAX_VAR_SIZ`).
-const MAX_VAR_SIZ: u64 = 1 << 29;
+pub(super) const MAX_VAR_SIZ: u64 = 1 << 29;
 /// `aux` of a map pointer taken out of a map-in-map: the outer map's index with this bit.
 pub(crate) const INNER_MAP: u32 = 1 << 31;
 

@@ -5,15 +5,13 @@
 
 use bpfkit_uapi::KfuncFlags;
 
+use super::call::MAX_VAR_SIZ;
 use super::mem::Access;
 use super::{Checker, Next, R};
 use crate::msg::Message;
 use crate::program::{Kfunc, KfuncType};
 use crate::reg::{Reg, RegFlags, RegKind};
 use crate::state::{RefState, State};
-
-/// Largest size argument (`BPF_MAX_VAR_SIZ`).
-const MAX_VAR_SIZ: u64 = 1 << 29;
 
 impl Checker<'_> {
     /// A call of a kernel function (`BPF_PSEUDO_KFUNC_CALL`).
