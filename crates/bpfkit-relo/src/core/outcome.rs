@@ -34,12 +34,7 @@ pub struct CoreSpec {
 impl CoreSpec {
     pub(crate) fn of(spec: &Spec<'_>) -> CoreSpec {
         let t = btfx::ty(spec.btf, spec.root);
-        let full = spec::path_str(spec);
-        // path_str gives the high-level path followed by " (raw @ offset)" for field kinds.
-        let path = match full.find(" (") {
-            Some(i) if spec.kind.is_field_based() => full[..i].to_string(),
-            _ => full,
-        };
+        let path = spec::path_str(spec);
         CoreSpec {
             kind: spec.kind,
             type_id: spec.root,

@@ -236,12 +236,12 @@ pub(crate) fn kind_str(kind: CoreReloKind) -> &'static str {
     }
 }
 
-/// The part after the root: `.a[3].b (0:1:2:3 @ offset 12)`, `::VALUE = 3`, or nothing.
+/// The high-level path as libbpf's debug log prints it after the root type: `.a[3].b` for
+/// fields, `::NAME = 3` for enumerators, empty for type-based kinds. Relocating a record
+/// prints two of these (local and target), so it writes into one pre-sized string and
+/// formats nothing it does not keep.
 pub(crate) fn path_str(spec: &Spec<'_>) -> String {
     let mut out = String::new();
-    if spec.kind.is_type_based() {
-        return out;
-    }
     if spec.kind.is_enumval_based() {
         let Ok((_, t)) = btfx::skip_mods_typedefs(spec.btf, spec.root) else {
             return out;
@@ -250,7 +250,7 @@ pub(crate) fn path_str(spec: &Spec<'_>) -> String {
         let Some(e) = t.as_ref().and_then(|t| t.enum_values().nth(idx as usize)) else {
             return out;
         };
-        let name = btfx::text(e.name_bytes());
+        let name = String::from_utf8_lossy(e.name_bytes());
         let signed = t.as_ref().is_some_and(|t| t.kind_flag());
         let _ = match (btfx::kind(&t), signed) {
             (Some(Kind::Enum), true) => write!(out, "::{name} = {}", e.lo32() as i32),
@@ -258,30 +258,21 @@ pub(crate) fn path_str(spec: &Spec<'_>) -> String {
             (_, true) => write!(out, "::{name} = {}", e.bits() as i64),
             (_, false) => write!(out, "::{name} = {}", e.bits()),
         };
-        return out;
-    }
-    if spec.kind.is_field_based() {
+    } else if spec.kind.is_field_based() {
+        out.reserve(
+            spec.acc
+                .iter()
+                .map(|a| a.name.map_or(6, |n| n.len() + 1))
+                .sum(),
+        );
         for (i, a) in spec.acc.iter().enumerate() {
             if let Some(name) = a.name {
-                let _ = write!(out, ".{}", btfx::text(name));
+                out.push('.');
+                out.push_str(&String::from_utf8_lossy(name));
             } else if i > 0 || a.idx > 0 {
                 let _ = write!(out, "[{}]", a.idx);
             }
         }
-        out.push_str(" (");
-        for (i, r) in spec.raw.iter().enumerate() {
-            let _ = write!(out, "{}{}", if i == 0 { "" } else { ":" }, r);
-        }
-        let _ = if spec.bit_offset % 8 != 0 {
-            write!(
-                out,
-                " @ offset {}.{})",
-                spec.bit_offset / 8,
-                spec.bit_offset % 8
-            )
-        } else {
-            write!(out, " @ offset {})", spec.bit_offset / 8)
-        };
     }
     out
 }
