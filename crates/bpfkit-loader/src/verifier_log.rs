@@ -47,13 +47,31 @@ fn is_trailer(line: &str) -> bool {
         || line.starts_with("-- END PROG LOAD LOG --")
 }
 
+/// Reasons after which the kernel prints more than statistics (the states it compared for an
+/// infinite loop; the instruction count for a program too large), so the reason is not the
+/// last line: the reason starts at the marker.
+const REASONS_BEFORE_DUMPS: [&str; 2] = [
+    "infinite loop detected at insn",
+    "BPF program is too large.",
+];
+
 /// Finds where the verifier stopped and why.
 pub fn summarize(log: &str) -> Summary<'_> {
     let trimmed = log.trim_end();
-    // The reason: the last line that is not a trailer.
     let mut end = trimmed.len();
     let mut message = None;
-    for line in trimmed.lines().rev() {
+    for marker in REASONS_BEFORE_DUMPS {
+        if let Some(line) = trimmed.lines().rev().find(|l| l.contains(marker)) {
+            let start = line.as_ptr() as usize - trimmed.as_ptr() as usize;
+            let at = line.find(marker).unwrap_or(0);
+            message = Some(line[at..].trim_end());
+            end = start + line.len();
+            break;
+        }
+    }
+    // Otherwise the reason is the last line that is not a trailer.
+    let lines = if message.is_some() { "" } else { trimmed };
+    for line in lines.lines().rev() {
         let start = line.as_ptr() as usize - trimmed.as_ptr() as usize;
         if line.trim().is_empty() || is_trailer(line) {
             end = start;
@@ -75,6 +93,18 @@ pub fn summarize(log: &str) -> Summary<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_infinite_loop_reason_comes_before_the_states() {
+        // The kernel prints the two states it compared after the reason (verifier.c,
+        // is_state_visited), then its statistics.
+        let log = "3: (05) goto pc-2\ninfinite loop detected at insn 2\ncur state: R1=ctx() \
+                   R10=fp0\nold state: R1=ctx() R10=fp0\nprocessed 5 insns (limit 1000000)";
+        let summary = summarize(log);
+        assert_eq!(summary.message, Some("infinite loop detected at insn 2"));
+        assert_eq!(summary.failing_insn, Some(3));
+        assert!(summary.up_to_message.ends_with("insn 2"));
+    }
 
     #[test]
     fn a_log_without_instructions_has_only_a_reason() {

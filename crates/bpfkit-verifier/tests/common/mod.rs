@@ -35,31 +35,6 @@ pub fn create_maps(maps: &[MapInfo]) -> Vec<Map> {
         .collect()
 }
 
-/// The kernel's final error line of a verifier log: the last line before `processed ...`, or,
-/// where the kernel dumps states after its message (an infinite loop), the message line.
-pub fn final_line(log: &str) -> String {
-    for marker in [
-        "infinite loop detected at insn",
-        "BPF program is too large.",
-    ] {
-        if let Some(line) = log.lines().rev().find(|l| l.contains(marker)) {
-            let at = line.find(marker).unwrap_or(0);
-            return line[at..].trim().to_string();
-        }
-    }
-    let lines: Vec<&str> = log.lines().collect();
-    let end = lines
-        .iter()
-        .rposition(|l| l.starts_with("processed "))
-        .unwrap_or(lines.len());
-    lines[..end]
-        .iter()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim().to_string())
-        .unwrap_or_default()
-}
-
 /// Loads `insns` (map references by index into `fds`) as a `prog_type` program.
 pub fn kernel_verdict(prog_type: ProgType, insns: &[Insn], fds: &[Map]) -> KernelVerdict {
     let mut insns = insns.to_vec();
@@ -84,7 +59,11 @@ pub fn kernel_verdict(prog_type: ProgType, insns: &[Insn], fds: &[Map]) -> Kerne
         },
         Err(bpfkit_sys::Error::Verifier { log, .. }) => KernelVerdict {
             accepted: false,
-            message: final_line(&log),
+            message: bpfkit_loader::verifier_log::summarize(&log)
+                .message
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
             log,
         },
         Err(e) => KernelVerdict {

@@ -287,7 +287,11 @@ fn loader_verdict(
             message: if accepted {
                 String::new()
             } else {
-                final_line(&log)
+                bpfkit_loader::verifier_log::summarize(&log)
+                    .message
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
             },
             usec: None,
         });
@@ -296,30 +300,4 @@ fn loader_verdict(
     let mut kernel = first.unwrap();
     kernel.usec = times.get(times.len() / 2).copied();
     Ok(kernel)
-}
-
-/// The kernel's final error line (as the libbpf script extracts it): the last line before
-/// `processed ...` that is not a statistic, or, where the kernel dumps states after its message
-/// (an infinite loop), the message line.
-pub fn final_line(log: &str) -> String {
-    for marker in [
-        "infinite loop detected at insn",
-        "BPF program is too large.",
-    ] {
-        if let Some(line) = log.lines().rev().find(|l| l.contains(marker)) {
-            return line[line.find(marker).unwrap_or(0)..].trim().to_string();
-        }
-    }
-    let lines: Vec<&str> = log.lines().collect();
-    let end = lines
-        .iter()
-        .rposition(|l| l.starts_with("processed "))
-        .unwrap_or(lines.len());
-    lines[..end]
-        .iter()
-        .rev()
-        .filter(|l| !l.starts_with("verification time") && !l.starts_with("stack depth"))
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim().to_string())
-        .unwrap_or_default()
 }
