@@ -34,23 +34,7 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// All files under `dir` (recursively) whose name ends with `suffix`, sorted.
 pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(suffix) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    bpfkit_test_support::files_under(dir, |name| name.ends_with(suffix))
 }
 
 /// Checks that a command succeeded and returns its stdout.

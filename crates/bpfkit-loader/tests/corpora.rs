@@ -27,27 +27,9 @@ const DEBIAN_CILIUM: &str = "/usr/share/gocode/src/github.com/cilium/ebpf";
 
 /// The little-endian BPF objects under `dir`: `*-el.elf`, `*bpfel.o`, or (`all_o`) any `.o`.
 fn objects(dir: &Path, all_o: bool) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if p.is_dir() {
-                stack.push(p);
-            } else if name.ends_with("-el.elf")
-                || name.ends_with("bpfel.o")
-                || (all_o && name.ends_with(".o"))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    bpfkit_test_support::files_under(dir, |name| {
+        name.ends_with("-el.elf") || name.ends_with("bpfel.o") || (all_o && name.ends_with(".o"))
+    })
 }
 
 /// What happened to each object and program, and the counts.

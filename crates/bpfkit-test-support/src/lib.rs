@@ -140,6 +140,39 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// Every file under `dir` (recursively, following no order of the file system) whose file name
+/// `keep` accepts, sorted: how the corpus tests list their objects.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("files-under-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("sub")).unwrap();
+/// for name in ["b.o", "sub/a.o", "c.txt"] {
+///     std::fs::write(dir.join(name), b"").unwrap();
+/// }
+/// let found = bpfkit_test_support::files_under(&dir, |name| name.ends_with(".o"));
+/// assert_eq!(found, [dir.join("b.o"), dir.join("sub/a.o")]);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn files_under(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if keep(&p.file_name().unwrap_or_default().to_string_lossy()) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The directory of an outside corpus named by environment variable `var`, for a test marked
 /// `#[ignore = "needs VAR=<dir ...>"]`.
 ///

@@ -21,7 +21,7 @@ use bpfkit_relo::CoreTarget;
 use bpfkit_test_support::{Need, VMLINUX, require};
 use bpfkit_uapi::ProgType;
 use bpfkit_verifier::{Options, verify_image};
-use corpus::{Load, objects_in};
+use corpus::Load;
 
 const CILIUM_DEBIAN: &str = "/usr/share/gocode/src/github.com/cilium/ebpf/testdata";
 
@@ -167,7 +167,7 @@ fn cilium_testdata_matches_the_kernel() {
     // Little-endian objects only: the big-endian twins cannot load on x86_64.
     let t = run_corpus(
         "cilium/ebpf testdata",
-        &objects_in(Path::new(&dir), |n| n.ends_with("-el.elf")),
+        &bpfkit_test_support::files_under(Path::new(&dir), |n| n.ends_with("-el.elf")),
         Load::default(),
     );
     assert!(
@@ -198,7 +198,7 @@ fn ebpf_samples_match_the_kernel() {
     };
     let t = run_corpus(
         "vbpf/ebpf-samples",
-        &objects_in(Path::new(&dir), |n| n.ends_with(".o")),
+        &bpfkit_test_support::files_under(Path::new(&dir), |n| n.ends_with(".o")),
         load,
     );
     assert!(

@@ -36,25 +36,9 @@ fn pin_to_cpu0() {
 }
 
 fn objects(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "o")
-                || p.to_string_lossy().ends_with("-el.elf")
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    bpfkit_test_support::files_under(dir, |name| {
+        name.ends_with(".o") || name.ends_with("-el.elf")
+    })
 }
 
 #[derive(Default)]

@@ -83,30 +83,9 @@ pub fn workspace() -> PathBuf {
     dir
 }
 
-/// Every file under `dir` (recursively) whose name `keep` accepts, sorted.
-pub fn objects_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if keep(&p.file_name().unwrap().to_string_lossy()) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The programs of our own `testdata/obj`.
 pub fn testdata_objects() -> Vec<PathBuf> {
-    objects_in(&workspace().join("testdata/obj"), |n| n.ends_with(".o"))
+    bpfkit_test_support::files_under(&workspace().join("testdata/obj"), |n| n.ends_with(".o"))
 }
 
 /// Every program of `objects` with the kernel's verdict, and a line saying why for each one
