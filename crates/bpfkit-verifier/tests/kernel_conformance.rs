@@ -7,6 +7,7 @@
 //! negative cases of the suite's own parser) are skipped and counted.
 
 mod common;
+mod tally;
 
 use std::path::Path;
 
@@ -25,10 +26,8 @@ fn conformance_programs_as_socket_filters_match_the_kernel() {
         .filter(|p| p.extension().is_some_and(|e| e == "data"))
         .collect();
     paths.sort();
-    let (mut compared, mut agree, mut kernel_rejects, mut messages_equal) = (0, 0, 0, 0);
+    let mut tally = tally::Tally::default();
     let mut skipped = Vec::new();
-    let mut we_accept_kernel_rejects = Vec::new();
-    let mut we_reject_kernel_accepts = Vec::new();
     for path in &paths {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).unwrap();
@@ -47,56 +46,29 @@ fn conformance_programs_as_socket_filters_match_the_kernel() {
                 continue;
             }
         };
-        compared += 1;
         let kernel = common::kernel_verdict(ProgType::SOCKET_FILTER, &insns, &[]);
         let ours = verify(&Program::new(&insns, ProgType::SOCKET_FILTER));
-        let our_msg = ours
-            .error
-            .as_ref()
-            .map(|e| e.message.to_string())
-            .unwrap_or_default();
-        if ours.accepted() == kernel.accepted {
-            agree += 1;
-        } else if ours.accepted() {
-            we_accept_kernel_rejects.push(format!("{name}: kernel: {}", kernel.message));
-        } else {
-            we_reject_kernel_accepts.push(format!("{name}: ours: {our_msg}"));
-        }
-        if !kernel.accepted {
-            kernel_rejects += 1;
-            if our_msg == kernel.message {
-                messages_equal += 1;
-            }
-        }
+        tally.add(&name, "", &ours, kernel.accepted, &kernel.message);
     }
     println!(
-        "conformance as socket filters: {compared} programs compared, {agree} verdicts agree \
-         ({:.2}%); we accept / kernel rejects: {}; we reject / kernel accepts: {}; messages \
-         equal on {messages_equal} of {kernel_rejects} kernel rejections; {} files skipped",
-        agree as f64 * 100.0 / compared.max(1) as f64,
-        we_accept_kernel_rejects.len(),
-        we_reject_kernel_accepts.len(),
+        "{}; {} files skipped",
+        tally.summary("conformance as socket filters"),
         skipped.len()
     );
-    for line in we_accept_kernel_rejects
-        .iter()
-        .chain(&we_reject_kernel_accepts)
-    {
+    for line in tally.disagreements() {
         println!("  disagree {line}");
     }
     for line in &skipped {
         println!("  skipped {line}");
     }
     assert!(
-        compared >= 300,
-        "only {compared} conformance programs compared"
+        tally.compared >= 300,
+        "only {} conformance programs compared",
+        tally.compared
     );
     assert!(
-        we_accept_kernel_rejects.is_empty(),
+        tally.we_accept_kernel_rejects.is_empty(),
         "we accepted programs the kernel rejects"
     );
-    assert!(
-        agree as f64 >= compared as f64 * 0.995,
-        "agreement below 99.5%"
-    );
+    assert!(tally.agree_percent() >= 99.5, "agreement below 99.5%");
 }

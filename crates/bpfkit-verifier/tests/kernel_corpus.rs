@@ -12,6 +12,7 @@
 //! - `BPFKIT_VERIFIER_REPORT=FILE`: where to write every disagreement.
 
 mod corpus;
+mod tally;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,21 +26,16 @@ use corpus::Load;
 
 const CILIUM_DEBIAN: &str = "/usr/share/gocode/src/github.com/cilium/ebpf/testdata";
 
-/// One corpus's results.
+/// A corpus run: the verdict tally, and what could not be compared, and the timings.
 #[derive(Default)]
-struct Tally {
-    compared: usize,
-    agree: usize,
-    messages_equal: usize,
-    kernel_rejects: usize,
-    we_accept_kernel_rejects: Vec<String>,
-    we_reject_kernel_accepts: Vec<String>,
+struct Run {
+    tally: tally::Tally,
     not_compared: Vec<String>,
     timing: Vec<String>,
     slower_than_kernel: usize,
 }
 
-fn run_corpus(name: &str, objects: &[PathBuf], load: Load) -> Tally {
+fn run_corpus(name: &str, objects: &[PathBuf], load: Load) -> Run {
     let vmlinux = std::fs::read(VMLINUX).expect("read vmlinux BTF");
     let target_btf = Btf::parse(&vmlinux).expect("parse vmlinux BTF");
     let target = CoreTarget::new(&target_btf);
@@ -47,39 +43,16 @@ fn run_corpus(name: &str, objects: &[PathBuf], load: Load) -> Tally {
     // an index built on first use. Build it before any program is timed.
     target_btf.find_indexed("task_struct", bpfkit_btf::Kind::Struct);
     let (cases, not_compared) = corpus::cases(objects, &target, load);
-    let mut t = Tally {
+    let mut t = Run {
         not_compared,
-        ..Tally::default()
+        ..Run::default()
     };
     for case in &cases {
         let (what, image, k) = (&case.what, &case.image, &case.kernel);
         let start = Instant::now();
         let ours = verify_image(image, None, Some(&target_btf), Options::default());
         let ours_usec = start.elapsed().as_micros() as u64;
-        t.compared += 1;
-        let kernel_accepts = k.accepts();
-        let our_msg = ours
-            .error
-            .as_ref()
-            .map(|e| e.message.to_string())
-            .unwrap_or_default();
-        if ours.accepted() == kernel_accepts {
-            t.agree += 1;
-        } else if ours.accepted() {
-            t.we_accept_kernel_rejects
-                .push(format!("{what}: kernel: {}", k.message));
-        } else {
-            t.we_reject_kernel_accepts.push(format!(
-                "{what}: ours: {our_msg} (insn {})",
-                ours.error.as_ref().unwrap().pc
-            ));
-        }
-        if !kernel_accepts {
-            t.kernel_rejects += 1;
-            if our_msg == k.message {
-                t.messages_equal += 1;
-            }
-        }
+        t.tally.add(what, "", &ours, k.accepts(), &k.message);
         if let Some(ku) = k.usec {
             if ours_usec > ku {
                 t.slower_than_kernel += 1;
@@ -91,33 +64,22 @@ fn run_corpus(name: &str, objects: &[PathBuf], load: Load) -> Tally {
         }
     }
     println!(
-        "{name}: {} programs compared, {} verdicts agree ({:.2}%); we accept / kernel rejects: {}; we reject / kernel accepts: {}; \
-         messages equal on {} of {} kernel rejections; {} not compared; slower than the kernel on {} of {}",
-        t.compared,
-        t.agree,
-        t.agree as f64 * 100.0 / t.compared.max(1) as f64,
-        t.we_accept_kernel_rejects.len(),
-        t.we_reject_kernel_accepts.len(),
-        t.messages_equal,
-        t.kernel_rejects,
+        "{}; {} not compared; slower than the kernel on {} of {}",
+        t.tally.summary(name),
         t.not_compared.len(),
         t.slower_than_kernel,
         t.timing.len(),
     );
-    for line in t
-        .we_accept_kernel_rejects
-        .iter()
-        .chain(&t.we_reject_kernel_accepts)
-    {
+    for line in t.tally.disagreements() {
         println!("  disagree {line}");
     }
     if let Ok(path) = std::env::var("BPFKIT_VERIFIER_REPORT") {
         let text = [
             format!("# {name}"),
             "## we accept, kernel rejects".into(),
-            t.we_accept_kernel_rejects.join("\n"),
+            t.tally.we_accept_kernel_rejects.join("\n"),
             "## we reject, kernel accepts".into(),
-            t.we_reject_kernel_accepts.join("\n"),
+            t.tally.we_reject_kernel_accepts.join("\n"),
             "## not compared".into(),
             t.not_compared.join("\n"),
             "## timing".into(),
@@ -146,13 +108,13 @@ fn testdata_matches_the_kernel() {
         return;
     }
     let t = run_corpus("testdata", &corpus::testdata_objects(), Load::default());
-    assert!(t.compared > 0);
+    assert!(t.tally.compared > 0);
     assert!(
-        t.we_accept_kernel_rejects.is_empty(),
+        t.tally.we_accept_kernel_rejects.is_empty(),
         "we accepted programs the kernel rejects"
     );
     assert!(
-        t.agree as f64 >= t.compared as f64 * 0.995 - 1.0,
+        t.tally.agree as f64 >= t.tally.compared as f64 * 0.995 - 1.0,
         "agreement below 99.5%"
     );
 }
@@ -171,7 +133,7 @@ fn cilium_testdata_matches_the_kernel() {
         Load::default(),
     );
     assert!(
-        t.we_accept_kernel_rejects.is_empty(),
+        t.tally.we_accept_kernel_rejects.is_empty(),
         "we accepted programs the kernel rejects"
     );
 }
@@ -202,7 +164,7 @@ fn ebpf_samples_match_the_kernel() {
         load,
     );
     assert!(
-        t.we_accept_kernel_rejects.is_empty(),
+        t.tally.we_accept_kernel_rejects.is_empty(),
         "we accepted programs the kernel rejects"
     );
 }

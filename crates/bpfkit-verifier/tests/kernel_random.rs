@@ -5,6 +5,7 @@
 //! `BPFKIT_VERIFIER_REPORT=FILE` writes every disagreement there.
 
 mod common;
+mod tally;
 
 use bpfkit_asm::assemble;
 use bpfkit_isa::Dialect;
@@ -25,10 +26,7 @@ fn random_programs_match_the_kernel() {
     let seed0 = env("BPFKIT_VERIFIER_SEED", 0);
     let maps = common::programs::maps();
     let fds = common::create_maps(&maps);
-    let (mut agree, mut kernel_rejects, mut text_match) = (0u64, 0u64, 0u64);
-    let mut we_accept_kernel_rejects = Vec::new();
-    let mut we_reject_kernel_accepts = Vec::new();
-    let mut text_differs = Vec::new();
+    let mut tally = tally::Tally::default();
     for seed in seed0..seed0 + count {
         let g = common::programs::generate(seed);
         let insns = assemble(&g.text, Dialect::Llvm).unwrap_or_else(|e| {
@@ -39,72 +37,40 @@ fn random_programs_match_the_kernel() {
         });
         let kernel = common::kernel_verdict(g.prog_type, &insns, &fds);
         let ours = verify(&Program::new(&insns, g.prog_type).with_maps(&maps));
-        let our_msg = ours
-            .error
-            .as_ref()
-            .map(|e| e.message.to_string())
-            .unwrap_or_default();
-        if ours.accepted() == kernel.accepted {
-            agree += 1;
-        } else if ours.accepted() {
-            we_accept_kernel_rejects.push(format!(
-                "seed {seed} ({:#}, defect {:?}): kernel: {}\n{}",
-                g.prog_type, g.defect, kernel.message, g.text
-            ));
-        } else {
-            we_reject_kernel_accepts.push(format!(
-                "seed {seed} ({:#}, defect {:?}): ours: {our_msg}\n{}",
-                g.prog_type, g.defect, g.text
-            ));
-        }
-        if !kernel.accepted {
-            kernel_rejects += 1;
-            if our_msg == kernel.message {
-                text_match += 1;
-            } else if !ours.accepted() {
-                text_differs.push(format!(
-                    "seed {seed} ({:#}): kernel `{}` ours `{our_msg}`",
-                    g.prog_type, kernel.message
-                ));
-            }
-        }
+        let what = format!("seed {seed} ({:#}, defect {:?})", g.prog_type, g.defect);
+        let detail = format!("\n{}", g.text);
+        tally.add(&what, &detail, &ours, kernel.accepted, &kernel.message);
     }
-    let rate = agree as f64 / count as f64 * 100.0;
-    let text_rate = text_match as f64 / kernel_rejects.max(1) as f64 * 100.0;
     println!(
-        "{count} programs (seeds {seed0}..{}): {agree} verdicts agree ({rate:.2}%), kernel rejected {kernel_rejects}; \
-         we accept / kernel rejects: {}, we reject / kernel accepts: {}; first message line equal to the kernel's on \
-         {text_match} of {kernel_rejects} rejections ({text_rate:.2}%)",
-        seed0 + count,
-        we_accept_kernel_rejects.len(),
-        we_reject_kernel_accepts.len(),
+        "{}",
+        tally.summary(&format!(
+            "{count} random programs (seeds {seed0}..{})",
+            seed0 + count
+        ))
     );
     let report = [
         "# we accept, kernel rejects".to_string(),
-        we_accept_kernel_rejects.join("\n\n"),
+        tally.we_accept_kernel_rejects.join("\n\n"),
         "# we reject, kernel accepts".to_string(),
-        we_reject_kernel_accepts.join("\n\n"),
+        tally.we_reject_kernel_accepts.join("\n\n"),
         "# message differs".to_string(),
-        text_differs.join("\n"),
+        tally.messages_differ.join("\n"),
     ]
     .join("\n\n");
     if let Ok(path) = std::env::var("BPFKIT_VERIFIER_REPORT") {
         std::fs::write(path, &report).unwrap();
     }
-    for d in we_accept_kernel_rejects
-        .iter()
-        .chain(&we_reject_kernel_accepts)
-        .take(5)
-    {
+    for d in tally.disagreements().take(5) {
         println!("{d}\n");
     }
-    for d in text_differs.iter().take(20) {
+    for d in tally.messages_differ.iter().take(20) {
         println!("{d}");
     }
     assert!(
-        we_accept_kernel_rejects.is_empty(),
+        tally.we_accept_kernel_rejects.is_empty(),
         "we accepted programs the kernel rejects"
     );
+    let (rate, text_rate) = (tally.agree_percent(), tally.messages_equal_percent());
     assert!(rate >= 99.5, "verdicts agree on {rate:.2}% < 99.5%");
     assert!(text_rate >= 95.0, "messages equal on {text_rate:.2}% < 95%");
 }
