@@ -133,3 +133,20 @@ impl LoadError {
         }
     }
 }
+
+/// The index of the item of `items` called `name` (by `name_of`), or [`LoadError::NotFound`]
+/// naming what was looked for: the one lookup behind every by-name accessor of the loader.
+pub(crate) fn position_named<T>(
+    items: &[T],
+    what: &'static str,
+    name: &str,
+    name_of: impl Fn(&T) -> &str,
+) -> Result<usize, LoadError> {
+    items
+        .iter()
+        .position(|item| name_of(item) == name)
+        .ok_or_else(|| LoadError::NotFound {
+            what,
+            name: name.to_string(),
+        })
+}

@@ -12,7 +12,7 @@ use bpfkit_sys::{
 
 use crate::bind::{self, Binding, FdArray};
 use crate::btf_fixup::needs_fixup;
-use crate::error::LoadError;
+use crate::error::{LoadError, position_named};
 use crate::features;
 use crate::kernel_btf::KernelBtf;
 use crate::maps::{self, LoadedMap};
@@ -159,13 +159,8 @@ impl LoadedObject {
 
     /// The map named `name`.
     pub fn map(&self, name: &str) -> Result<&LoadedMap, LoadError> {
-        self.maps
-            .iter()
-            .find(|m| m.name == name)
-            .ok_or_else(|| LoadError::NotFound {
-                what: "map",
-                name: name.to_string(),
-            })
+        let index = position_named(&self.maps, "map", name, |m| &m.name)?;
+        Ok(&self.maps[index])
     }
 
     /// The map in slot `slot` of the object's map table.
@@ -180,13 +175,8 @@ impl LoadedObject {
 
     /// The program named `name`.
     pub fn program(&self, name: &str) -> Result<&LoadedProgram, LoadError> {
-        self.programs
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| LoadError::NotFound {
-                what: "program",
-                name: name.to_string(),
-            })
+        let index = position_named(&self.programs, "program", name, |p| &p.name)?;
+        Ok(&self.programs[index])
     }
 
     /// The global variables.
@@ -195,14 +185,8 @@ impl LoadedObject {
     }
 
     fn global_var(&self, name: &str) -> Result<(&GlobalVar, &LoadedMap), LoadError> {
-        let var = self
-            .globals
-            .iter()
-            .find(|g| g.name == name)
-            .ok_or_else(|| LoadError::NotFound {
-                what: "global variable",
-                name: name.to_string(),
-            })?;
+        let var =
+            &self.globals[position_named(&self.globals, "global variable", name, |g| &g.name)?];
         let map = &self.maps[var.map.0 as usize];
         Ok((var, map))
     }

@@ -13,7 +13,7 @@ use bpfkit_relo::{
 use bpfkit_uapi::ProgType;
 
 use crate::btf_fixup::fixup_btf_for_load;
-use crate::error::LoadError;
+use crate::error::{LoadError, position_named};
 use crate::kernel_btf::KernelBtf;
 use crate::sanitize::BtfFeatures;
 
@@ -234,25 +234,17 @@ impl ObjectSpec {
     }
 
     fn program(&self, name: &str) -> Result<&ProgramSpec, LoadError> {
-        self.programs
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| LoadError::NotFound {
-                what: "program",
-                name: name.to_string(),
-            })
+        Ok(&self.programs[self.program_index(name)?])
+    }
+
+    fn program_index(&self, name: &str) -> Result<usize, LoadError> {
+        position_named(&self.programs, "program", name, |p| &p.name)
     }
 
     /// Whether [`ObjectSpec::load`] loads the program named `name`.
     pub fn set_autoload(&mut self, name: &str, autoload: bool) -> Result<(), LoadError> {
-        let program = self
-            .programs
-            .iter_mut()
-            .find(|p| p.name == name)
-            .ok_or_else(|| LoadError::NotFound {
-                what: "program",
-                name: name.to_string(),
-            })?;
+        let index = self.program_index(name)?;
+        let program = &mut self.programs[index];
         program.autoload = autoload;
         Ok(())
     }
@@ -265,14 +257,8 @@ impl ObjectSpec {
         prog_type: ProgType,
         expected_attach_type: Option<bpfkit_uapi::AttachType>,
     ) -> Result<(), LoadError> {
-        let program = self
-            .programs
-            .iter_mut()
-            .find(|p| p.name == name)
-            .ok_or_else(|| LoadError::NotFound {
-                what: "program",
-                name: name.to_string(),
-            })?;
+        let index = self.program_index(name)?;
+        let program = &mut self.programs[index];
         program.prog_type = prog_type;
         if let Ok(image) = &mut program.image {
             image.prog_type = prog_type;
@@ -288,15 +274,7 @@ impl ObjectSpec {
 
     /// The map named `name`, to change before loading (its size, flags, pinning).
     pub fn map_mut(&mut self, name: &str) -> Result<&mut MapSpec, LoadError> {
-        let index = self
-            .object
-            .maps
-            .iter()
-            .position(|m| m.name == name)
-            .ok_or_else(|| LoadError::NotFound {
-                what: "map",
-                name: name.to_string(),
-            })?;
+        let index = position_named(&self.object.maps, "map", name, |m| &m.name)?;
         Ok(&mut self.object_mut().maps[index])
     }
 
@@ -315,15 +293,9 @@ impl ObjectSpec {
     /// Sets the initial bytes of global variable `name` (`.rodata` constants included: they are
     /// frozen only once loaded). `bytes` must have the variable's size.
     pub fn set_global(&mut self, name: &str, bytes: &[u8]) -> Result<(), LoadError> {
-        let var = self
-            .globals
-            .iter()
-            .find(|g| g.name == name)
-            .cloned()
-            .ok_or_else(|| LoadError::NotFound {
-                what: "global variable",
-                name: name.to_string(),
-            })?;
+        let var = self.globals
+            [position_named(&self.globals, "global variable", name, |g| &g.name)?]
+        .clone();
         if bytes.len() != var.size {
             return Err(LoadError::Invalid(format!(
                 "global '{name}' is {} bytes, {} given",
