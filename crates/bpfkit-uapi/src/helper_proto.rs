@@ -376,7 +376,9 @@ impl HelperProto {
     }
 }
 
-/// The prototype of helper `id`, or `None` for a helper the table does not describe.
+/// The prototype of helper `id`, or `None` for a helper the table does not describe. Where the
+/// kernel gives a helper a different prototype in some program types (see [`helper_protos`]),
+/// this is its first row; [`helper_proto_for`] picks the one a program type gets.
 ///
 /// ```
 /// use bpfkit_uapi::{helper_proto, ArgType, HelperId, ProgType, RetType};
@@ -388,10 +390,34 @@ impl HelperProto {
 /// assert_eq!(lookup.args[1].to_string(), "ARG_PTR_TO_MAP_KEY");
 /// ```
 pub fn helper_proto(id: HelperId) -> Option<&'static HelperProto> {
-    HELPER_PROTOS
-        .binary_search_by_key(&id.0, |p| p.id.0)
-        .ok()
-        .map(|i| &HELPER_PROTOS[i])
+    helper_protos(id).first()
+}
+
+/// Every row of helper `id`: one, or one per prototype where the kernel's `get_func_proto`
+/// answers differently by program type (`bpf_get_socket_cookie` takes the context in most
+/// types and a socket pointer in `sk_reuseport` and syscall programs). Their program types
+/// do not overlap.
+pub fn helper_protos(id: HelperId) -> &'static [HelperProto] {
+    let start = HELPER_PROTOS.partition_point(|p| p.id.0 < id.0);
+    let end = HELPER_PROTOS.partition_point(|p| p.id.0 <= id.0);
+    &HELPER_PROTOS[start..end]
+}
+
+/// The prototype `prog_type` gets for helper `id`: the row that allows it, else the first row
+/// (whose [`HelperProto::allowed_in`] then says no); `None` for a helper the table does not
+/// describe.
+///
+/// ```
+/// use bpfkit_uapi::{helper_proto_for, ArgKind, ArgType, HelperId, ProgType};
+/// let cookie = |t| helper_proto_for(HelperId::GET_SOCKET_COOKIE, t).unwrap().args[0];
+/// assert_eq!(cookie(ProgType::SCHED_CLS), ArgType::PTR_TO_CTX);
+/// assert_eq!(cookie(ProgType::SK_REUSEPORT).kind, ArgKind::BtfIdSockCommon);
+/// ```
+pub fn helper_proto_for(id: HelperId, prog_type: ProgType) -> Option<&'static HelperProto> {
+    let rows = helper_protos(id);
+    rows.iter()
+        .find(|p| p.allowed_in(prog_type))
+        .or(rows.first())
 }
 
 // Program type sets of the table, named after the kernel's `*_func_proto` functions.
@@ -496,7 +522,8 @@ impl HelperProto {
 use HelperId as H;
 use RetType as R;
 
-/// Every helper prototype the table knows, sorted by id.
+/// Every helper prototype the table knows, sorted by id; a helper whose prototype depends on
+/// the program type has one row per prototype (see [`helper_protos`]).
 ///
 /// Taken from the kernel's `bpf_func_proto` definitions (kernel/bpf/helpers.c, net/core/filter.c,
 /// kernel/trace/bpf_trace.c, kernel/bpf/ringbuf.c, ...), for a loader with `CAP_BPF` and
@@ -520,7 +547,8 @@ pub static HELPER_PROTOS: &[HelperProto] = &[
     proto(H::GET_CURRENT_PID_TGID, R::Integer, [D; 5], false, ALL),
     proto(H::GET_CURRENT_UID_GID, R::Integer, [D; 5], false, ALL),
     proto(H::GET_CURRENT_COMM, R::Integer, [UNINIT, SIZE, D, D, D], false, ALL),
-    proto(H::GET_CGROUP_CLASSID, R::Integer, [CTX, D, D, D, D], false, ALL),
+    proto(H::GET_CGROUP_CLASSID, R::Integer, [CTX, D, D, D, D], false, TC.union(ProgTypes::LWT)),
+    proto(H::GET_CGROUP_CLASSID, R::Integer, [D; 5], false, ALL.without(TC.union(ProgTypes::LWT))),
     proto(H::SKB_VLAN_PUSH, R::Integer, [CTX, A, A, D, D], false, TC).changes_pkt(),
     proto(H::SKB_VLAN_POP, R::Integer, [CTX, D, D, D, D], false, TC).changes_pkt(),
     proto(H::SKB_GET_TUNNEL_KEY, R::Integer, [CTX, UNINIT, SIZE, A, D], false, TC_LWT_XMIT),
@@ -551,7 +579,8 @@ pub static HELPER_PROTOS: &[HelperProto] = &[
     proto(H::SKB_CHANGE_HEAD, R::Integer, [CTX, A, A, D, D], false, TC_LWT_XMIT.union(pt(&[ProgType::SK_SKB]))).changes_pkt(),
     proto(H::XDP_ADJUST_HEAD, R::Integer, [CTX, A, D, D, D], false, XDP).changes_pkt(),
     proto(H::PROBE_READ_STR, R::Integer, [UNINIT, SIZE0, A, D, D], true, TRACING_SYSCALL),
-    proto(H::GET_SOCKET_COOKIE, R::Integer, [CTX, D, D, D, D], false, pt(&[ProgType::SOCKET_FILTER, ProgType::SYSCALL, ProgType::SK_REUSEPORT, ProgType::SCHED_CLS, ProgType::SCHED_ACT, ProgType::CGROUP_SKB, ProgType::SK_SKB, ProgType::CGROUP_SOCK, ProgType::CGROUP_SOCK_ADDR, ProgType::SOCK_OPS])),
+    proto(H::GET_SOCKET_COOKIE, R::Integer, [CTX, D, D, D, D], false, pt(&[ProgType::SOCKET_FILTER, ProgType::SCHED_CLS, ProgType::SCHED_ACT, ProgType::CGROUP_SKB, ProgType::SK_SKB, ProgType::CGROUP_SOCK, ProgType::CGROUP_SOCK_ADDR, ProgType::SOCK_OPS])),
+    proto(H::GET_SOCKET_COOKIE, R::Integer, [ArgType::new(ArgKind::BtfIdSockCommon, ArgFlags::MAYBE_NULL), D, D, D, D], false, pt(&[ProgType::SK_REUSEPORT, ProgType::SYSCALL])),
     proto(H::GET_SOCKET_UID, R::Integer, [CTX, D, D, D, D], false, pt(&[ProgType::SOCKET_FILTER, ProgType::CGROUP_SKB, ProgType::SCHED_CLS, ProgType::SCHED_ACT, ProgType::SK_SKB])),
     proto(H::SET_HASH, R::Integer, [CTX, A, D, D, D], false, TC),
     proto(H::SKB_ADJUST_ROOM, R::Integer, [CTX, A, A, A, D], false, TC.union(pt(&[ProgType::SK_SKB]))).changes_pkt(),
@@ -588,7 +617,8 @@ pub static HELPER_PROTOS: &[HelperProto] = &[
     proto(H::JIFFIES64, R::Integer, [D; 5], false, ALL),
     proto(H::GET_NS_CURRENT_PID_TGID, R::Integer, [A, A, UNINIT, SIZE, D], false, ALL),
     proto(H::GET_NETNS_COOKIE, R::Integer, [ArgType::PTR_TO_CTX_OR_NULL, D, D, D, D], false, pt(&[ProgType::SOCKET_FILTER, ProgType::SCHED_CLS, ProgType::SCHED_ACT, ProgType::CGROUP_SKB, ProgType::CGROUP_SOCK, ProgType::CGROUP_SOCK_ADDR, ProgType::SOCK_OPS, ProgType::SK_MSG, ProgType::CGROUP_SOCKOPT])),
-    proto(H::SK_ASSIGN, R::Integer, [CTX, ArgType::PTR_TO_BTF_ID_SOCK_COMMON, A, D, D], false, TC.union(pt(&[ProgType::SK_LOOKUP]))),
+    proto(H::SK_ASSIGN, R::Integer, [CTX, ArgType::PTR_TO_BTF_ID_SOCK_COMMON, A, D, D], false, TC),
+    proto(H::SK_ASSIGN, R::Integer, [CTX, ArgType::new(ArgKind::Socket, ArgFlags::MAYBE_NULL), A, D, D], false, pt(&[ProgType::SK_LOOKUP])),
     proto(H::KTIME_GET_BOOT_NS, R::Integer, [D; 5], false, ALL),
     proto(H::RINGBUF_OUTPUT, R::Integer, [MAP, RO, SIZE0, A, D], false, ALL).maps(&[MapType::RINGBUF]),
     proto(H::RINGBUF_RESERVE, R::RingbufMemOrNull, [MAP, ArgType::CONST_ALLOC_SIZE_OR_ZERO, A, D, D], false, ALL).maps(&[MapType::RINGBUF]),
@@ -604,7 +634,7 @@ pub static HELPER_PROTOS: &[HelperProto] = &[
     proto(H::KTIME_GET_COARSE_NS, R::Integer, [D; 5], false, ALL.without(TRACING).without(pt(&[ProgType::CGROUP_DEVICE, ProgType::CGROUP_SOCKOPT, ProgType::NETFILTER, ProgType::SYSCALL]))),
     proto(H::CHECK_MTU, R::Integer, [CTX, A, ArgType::PTR_TO_INT, A, A], false, TC.union(XDP)),
     proto(H::FOR_EACH_MAP_ELEM, R::Integer, [MAP, ArgType::PTR_TO_FUNC, ArgType::PTR_TO_STACK_OR_NULL, A, D], false, ALL),
-    proto(H::SNPRINTF, R::Integer, [ArgType::PTR_TO_MEM, SIZE0, ArgType::PTR_TO_CONST_STR, ArgType::PTR_TO_MEM_OR_NULL_RDONLY, SIZE0], false, ALL),
+    proto(H::SNPRINTF, R::Integer, [ArgType::new(ArgKind::Mem, ArgFlags::MAYBE_NULL), SIZE0, ArgType::PTR_TO_CONST_STR, ArgType::PTR_TO_MEM_OR_NULL_RDONLY, SIZE0], false, ALL),
     proto(H::TIMER_INIT, R::Integer, [ArgType::PTR_TO_TIMER, MAP, A, D, D], false, ALL),
     proto(H::TIMER_SET_CALLBACK, R::Integer, [ArgType::PTR_TO_TIMER, ArgType::PTR_TO_FUNC, D, D, D], false, ALL),
     proto(H::TIMER_START, R::Integer, [ArgType::PTR_TO_TIMER, A, A, D, D], false, ALL),
@@ -614,7 +644,8 @@ pub static HELPER_PROTOS: &[HelperProto] = &[
     proto(H::TRACE_VPRINTK, R::Integer, [RO, SIZE, ArgType::PTR_TO_MEM_OR_NULL_RDONLY, SIZE0, D], true, ALL),
     proto(H::LOOP, R::Integer, [A, ArgType::PTR_TO_FUNC, ArgType::PTR_TO_STACK_OR_NULL, A, D], false, ALL),
     proto(H::STRNCMP, R::Integer, [RO, SIZE, ArgType::PTR_TO_CONST_STR, D, D], false, ALL),
-    proto(H::XDP_GET_BUFF_LEN, R::Integer, [CTX, D, D, D, D], false, XDP.union(pt(&[ProgType::SYSCALL]))),
+    proto(H::XDP_GET_BUFF_LEN, R::Integer, [CTX, D, D, D, D], false, XDP),
+    proto(H::XDP_GET_BUFF_LEN, R::Integer, [ArgType::PTR_TO_BTF_ID, D, D, D, D], false, pt(&[ProgType::SYSCALL])),
     proto(H::XDP_LOAD_BYTES, R::Integer, [CTX, A, UNINIT, SIZE, D], false, XDP),
     proto(H::XDP_STORE_BYTES, R::Integer, [CTX, A, RO, SIZE, D], false, XDP),
     proto(H::KPTR_XCHG, R::MemOrBtfIdOrNull, [ArgType::PTR_TO_KPTR, ArgType::PTR_TO_BTF_ID, D, D, D], false, ALL),

@@ -55,6 +55,7 @@ pub use flags::{MapFlags, ProgFlags};
 pub use helper_id::HelperId;
 pub use helper_proto::{
     ArgFlags, ArgKind, ArgType, HELPER_PROTOS, HelperProto, RetType, helper_proto,
+    helper_proto_for, helper_protos,
 };
 pub use kfunc::{KfuncFlags, KfuncInfo, kfunc_info};
 pub use map_def::MapDef;
@@ -120,10 +121,14 @@ mod tests {
     #[test]
     fn helper_table_is_sorted_and_complete_per_row() {
         let ids: Vec<u32> = HELPER_PROTOS.iter().map(|p| p.id.0).collect();
-        assert!(
-            ids.windows(2).all(|w| w[0] < w[1]),
-            "sorted, no duplicates: {ids:?}"
-        );
+        assert!(ids.windows(2).all(|w| w[0] <= w[1]), "sorted: {ids:?}");
+        // Rows of one helper are prototypes for program types that do not overlap.
+        for w in HELPER_PROTOS.windows(2) {
+            if w[0].id == w[1].id {
+                let shared = w[0].prog_types.iter().any(|t| w[1].allowed_in(t));
+                assert!(!shared, "{}: two rows for one program type", w[0].id);
+            }
+        }
         assert_eq!(
             HelperId::ALL.iter().map(|h| h.0).collect::<Vec<_>>(),
             (0..HelperId::MAX_ID).collect::<Vec<_>>()

@@ -3,7 +3,7 @@
 //! each instruction's continuation may read (static liveness).
 
 use bpfkit_isa::{CallTarget, Insn, Kind, Pseudo};
-use bpfkit_uapi::{ArgKind, HelperId, helper_proto};
+use bpfkit_uapi::{ArgKind, HelperId, helper_protos};
 
 use crate::msg::Message;
 use crate::program::Program;
@@ -295,12 +295,18 @@ fn uses_defs(insn: &Insn) -> (u16, u16) {
         Kind::Call {
             target: CallTarget::Helper,
         } => {
-            let n = helper_proto(HelperId(insn.imm as u32)).map_or(5, |p| {
-                p.args
-                    .iter()
-                    .rposition(|a| a.kind != ArgKind::DontCare)
-                    .map_or(0, |i| i + 1)
-            });
+            // The most arguments any of its prototypes reads (an unknown helper: all five).
+            let rows = helper_protos(HelperId(insn.imm as u32));
+            let n = rows
+                .iter()
+                .map(|p| {
+                    p.args
+                        .iter()
+                        .rposition(|a| a.kind != ArgKind::DontCare)
+                        .map_or(0, |i| i + 1)
+                })
+                .max()
+                .unwrap_or(5);
             (((1u16 << n) - 1) << 1, 0b11_1111)
         }
         Kind::Call { .. } | Kind::CallX => (0b11_1110 | d, 0b11_1111),

@@ -15,6 +15,13 @@
 //!
 //! Program types that need a BTF attach target (tracing, LSM, `struct_ops`, extensions), and
 //! types this kernel cannot load at all, are not compared, and the test says which.
+//!
+//! A second test calls every helper a type may call with zeroed arguments and compares our
+//! verifier's verdict and message with the kernel's: that checks the argument types of the
+//! prototype each program type gets (some helpers have one per type, see
+//! `bpfkit_uapi::helper_protos`).
+
+mod tally;
 
 use std::collections::BTreeSet;
 
@@ -22,7 +29,8 @@ use bpfkit_asm::assemble;
 use bpfkit_isa::{Dialect, Insn};
 use bpfkit_sys::ProgramLoad;
 use bpfkit_test_support::{Need, require};
-use bpfkit_uapi::{AttachType, HELPER_PROTOS, HelperProto, ProgFlags, ProgType};
+use bpfkit_uapi::{AttachType, HELPER_PROTOS, HelperId, ProgFlags, ProgType, helper_proto_for};
+use bpfkit_verifier::{Program, verify};
 
 /// Every program type probed, with the expected attach types its loads need (none: the
 /// default, 0).
@@ -102,6 +110,19 @@ fn probed_types() -> Vec<(ProgType, Vec<Option<AttachType>>)> {
     ]
 }
 
+/// Every helper the table describes, once (a helper with a prototype per program type has
+/// several rows).
+fn helper_ids() -> Vec<HelperId> {
+    let mut ids: Vec<HelperId> = HELPER_PROTOS.iter().map(|p| p.id).collect();
+    ids.dedup();
+    ids
+}
+
+/// Whether our table lets `prog_type` call `id`.
+fn table_allows(id: HelperId, prog_type: ProgType) -> bool {
+    helper_proto_for(id, prog_type).is_some_and(|p| p.allowed_in(prog_type))
+}
+
 /// How a load of `insns` ended: `Ok(())` accepted, `Err(log or error)` refused.
 fn load(prog_type: ProgType, attach: Option<AttachType>, insns: &[Insn]) -> Result<(), String> {
     let mut load = ProgramLoad::new(prog_type, insns)
@@ -122,8 +143,8 @@ fn load(prog_type: ProgType, attach: Option<AttachType>, insns: &[Insn]) -> Resu
 }
 
 /// Whether the kernel's `get_func_proto` of `prog_type` (for `attach`) offers `helper`.
-fn kernel_offers(prog_type: ProgType, attach: Option<AttachType>, helper: &HelperProto) -> bool {
-    let text = format!("call {}\nr0 = 0\nexit", helper.id.0);
+fn kernel_offers(prog_type: ProgType, attach: Option<AttachType>, id: HelperId) -> bool {
+    let text = format!("call {}\nr0 = 0\nexit", id.0);
     let insns = assemble(&text, Dialect::Llvm).expect("a helper call assembles");
     match load(prog_type, attach, &insns) {
         Ok(()) => true,
@@ -152,14 +173,14 @@ fn helper_table_allows_what_the_kernel_offers() {
             continue;
         }
         compared += 1;
-        for helper in HELPER_PROTOS {
+        for id in helper_ids() {
             let offered: BTreeSet<bool> = loadable
                 .iter()
-                .map(|&a| kernel_offers(prog_type, a, helper))
+                .map(|&a| kernel_offers(prog_type, a, id))
                 .collect();
-            let ours = helper.allowed_in(prog_type);
+            let ours = table_allows(id, prog_type);
             pairs += 1;
-            let name = helper.id.c_name().unwrap_or_default();
+            let name = id.c_name().unwrap_or_default();
             match (offered.len(), ours) {
                 // Every attach type offers it, or none does: the table must say the same.
                 (1, _) if offered.contains(&ours) => {}
@@ -197,5 +218,79 @@ fn helper_table_allows_what_the_kernel_offers() {
         "{} disagreements with the kernel:\n{}",
         wrong.len(),
         wrong.join("\n")
+    );
+}
+
+/// Every helper a program type may call, called with `r1` the context and `r2`-`r5` zero, and
+/// again with all five zero: the kernel checks each argument against the prototype it gives
+/// that program type and rejects most of these calls (a zero is no map, no pointer to
+/// memory), and our verifier must reach the same verdict. The first message line is compared
+/// too, and the share that is equal is printed.
+#[test]
+fn helper_calls_with_zero_arguments_get_the_kernels_verdict() {
+    require!(Need::Kernel);
+    let trivial = assemble("r0 = 0\nexit", Dialect::Llvm).unwrap();
+    let mut tally = tally::Tally::default();
+    for (prog_type, attaches) in probed_types() {
+        let Some(attach) = attaches
+            .into_iter()
+            .find(|&a| load(prog_type, a, &trivial).is_ok())
+        else {
+            continue;
+        };
+        let calls = helper_ids()
+            .into_iter()
+            .filter(|&id| table_allows(id, prog_type))
+            .flat_map(|id| [(id, "r1 = ctx"), (id, "r1 = 0")]);
+        for (id, r1) in calls {
+            let zero_r1 = if r1 == "r1 = 0" { "r1 = 0\n" } else { "" };
+            let text = format!(
+                "{zero_r1}r2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall {}\nr0 = 0\nexit",
+                id.0
+            );
+            let insns = assemble(&text, Dialect::Llvm).expect("a helper call assembles");
+            let kernel = load(prog_type, attach, &insns);
+            let kernel_message = match &kernel {
+                Ok(()) => String::new(),
+                Err(log) => bpfkit_loader::verifier_log::summarize(log)
+                    .message
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            };
+            let mut program = Program::new(&insns, prog_type);
+            if let Some(attach) = attach {
+                program.attach_type = attach;
+            }
+            program.sleepable = prog_type == ProgType::SYSCALL;
+            let ours = verify(&program);
+            let what = format!("{prog_type} / {} ({r1})", id.c_name().unwrap_or_default());
+            tally.add(&what, "", &ours, kernel.is_ok(), &kernel_message);
+        }
+    }
+    println!("{}", tally.summary("helper calls with zero arguments"));
+    for line in tally.disagreements() {
+        println!("  disagree {line}");
+    }
+    for line in &tally.messages_differ {
+        println!("  message {line}");
+    }
+    assert!(
+        tally.compared > 1000,
+        "only {} calls compared",
+        tally.compared
+    );
+    assert!(
+        tally.we_accept_kernel_rejects.is_empty(),
+        "we accept calls the kernel rejects"
+    );
+    assert!(
+        tally.we_reject_kernel_accepts.is_empty(),
+        "we reject calls the kernel accepts"
+    );
+    assert!(
+        tally.messages_equal_percent() >= 99.0,
+        "messages equal on {:.2}% < 99%",
+        tally.messages_equal_percent()
     );
 }

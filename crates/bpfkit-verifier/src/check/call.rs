@@ -4,7 +4,8 @@
 
 use bpfkit_isa::{CallTarget, Insn};
 use bpfkit_uapi::{
-    ArgFlags, ArgKind, ArgType, HelperId, HelperProto, MapType, RetType, helper_proto,
+    ArgFlags, ArgKind, ArgType, AttachType, HelperId, HelperProto, MapType, ProgType, RetType,
+    helper_proto_for,
 };
 
 use super::mem::{Access, check_ptr_off};
@@ -49,7 +50,14 @@ fn expected(arg: &ArgType) -> &'static str {
         ArgKind::Func => "func",
         ArgKind::Stack => "fp",
         ArgKind::ConstStr | ArgKind::Timer => "map_value",
-        ArgKind::Int(_) => "fp, pkt, pkt_meta, map_key, map_value",
+        // Linux 6.12 made these fixed-size memory (ARG_PTR_TO_FIXED_SIZE_MEM), which prints the
+        // memory list; `compatible` still takes only the first five, the safe side.
+        ArgKind::Int(_) => {
+            "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
+        }
+        ArgKind::PercpuBtfId => "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_",
+        ArgKind::BtfId => "ptr_, trusted_ptr_, rcu_ptr_",
+        ArgKind::Kptr => "map_value, ptr_",
         ArgKind::Dynptr => "fp, dynptr_ptr",
         _ => "ptr_",
     }
@@ -300,6 +308,32 @@ impl<'p> Checker<'p> {
         Ok(Next::Goto(callsite + 1))
     }
 
+    /// check_get_func_ip: every tracing type is offered `bpf_get_func_ip`, but only kprobes and
+    /// trampoline programs can answer it; the kernel says so after checking the arguments.
+    fn check_get_func_ip(&self) -> R<()> {
+        let name = "bpf_get_func_ip#173";
+        match self.prog.prog_type {
+            ProgType::KPROBE => Ok(()),
+            ProgType::TRACING
+                if matches!(
+                    self.prog.attach_type,
+                    AttachType::TRACE_FENTRY | AttachType::TRACE_FEXIT | AttachType::MODIFY_RETURN
+                ) =>
+            {
+                Ok(())
+            }
+            ProgType::TRACING => Err(Message::Other(format!(
+                "func {name} supported only for fentry/fexit/fmod_ret programs"
+            ))
+            .into()),
+            other => Err(Message::Other(format!(
+                "func {name} not supported for program type {}",
+                other.0
+            ))
+            .into()),
+        }
+    }
+
     /// A helper call.
     fn check_helper_call(&mut self, state: &mut State, pc: usize, imm: i32) -> R<Next> {
         let id = HelperId(imm as u32);
@@ -315,7 +349,8 @@ impl<'p> Checker<'p> {
         }
         // The helper's name, for messages only (formatted on failure: this runs on every call).
         let name = || id.c_name().unwrap_or_default();
-        let Some(proto) = helper_proto(id) else {
+        // Some helpers have another prototype in some program types (`helper_protos`).
+        let Some(proto) = helper_proto_for(id, self.prog.prog_type) else {
             return Err(Message::Unsupported(format!(
                 "helper {}#{imm} is not in bpfkit's helper table yet",
                 name()
@@ -366,6 +401,7 @@ impl<'p> Checker<'p> {
                     });
                 }
             }
+            HelperId::GET_FUNC_IP => self.check_get_func_ip()?,
             HelperId::LOOP if state.reg(1).s.umax > 0 => callback = meta.callback,
             HelperId::FOR_EACH_MAP_ELEM => callback = meta.callback,
             _ => {}
@@ -538,10 +574,16 @@ impl<'p> Checker<'p> {
         let is_null = reg.is_scalar() && reg.s.is_zero();
         if !(is_null && arg.maybe_null()) {
             if !compatible(&reg, &arg) {
-                if matches!(
-                    arg.kind,
-                    ArgKind::PercpuBtfId | ArgKind::BtfId | ArgKind::Kptr
-                ) {
+                // A BTF pointer (or, for a kptr, a map value) might be the right one: telling needs
+                // the kernel's BTF. Anything else is the wrong type, as the kernel says.
+                let might_be_btf = reg.kind == RegKind::BtfId
+                    || (arg.kind == ArgKind::Kptr && reg.kind == RegKind::MapValue);
+                if might_be_btf
+                    && matches!(
+                        arg.kind,
+                        ArgKind::PercpuBtfId | ArgKind::BtfId | ArgKind::Kptr
+                    )
+                {
                     return Err(Message::Unsupported(format!(
                         "helper argument {arg} needs the kernel's BTF, which this verifier does not read yet"
                     ))
