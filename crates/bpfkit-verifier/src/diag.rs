@@ -208,6 +208,27 @@ fn explain(m: &Message, state: Option<&State>) -> (String, Option<String>) {
     (e, f.map(str::to_string))
 }
 
+/// The steps that fit one readable line: a path through a loop the verifier could not bound
+/// has thousands, of which the start (how the loop was entered) and the end (where it gave
+/// up) say what there is to say. The whole path stays in [`Diagnostic::path`].
+const PATH_HEAD: usize = 16;
+const PATH_TAIL: usize = 32;
+
+fn path_text(path: &[Step]) -> String {
+    let step = |s: &Step| format!("{}{}", s.pc, if s.taken { "+" } else { "-" });
+    if path.len() <= PATH_HEAD + PATH_TAIL {
+        return path.iter().map(step).collect::<Vec<_>>().join(" ");
+    }
+    let head: Vec<String> = path[..PATH_HEAD].iter().map(step).collect();
+    let tail: Vec<String> = path[path.len() - PATH_TAIL..].iter().map(step).collect();
+    format!(
+        "{} ... ({} more jumps) ... {}",
+        head.join(" "),
+        path.len() - PATH_HEAD - PATH_TAIL,
+        tail.join(" ")
+    )
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.message)?;
@@ -216,12 +237,11 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "  source {}:{}: {}", l.file, l.line, l.text.trim())?;
         }
         if !self.path.is_empty() {
-            let steps: Vec<String> = self
-                .path
-                .iter()
-                .map(|s| format!("{}{}", s.pc, if s.taken { "+" } else { "-" }))
-                .collect();
-            writeln!(f, "  path (jump taken +, not taken -): {}", steps.join(" "))?;
+            writeln!(
+                f,
+                "  path (jump taken +, not taken -): {}",
+                path_text(&self.path)
+            )?;
         }
         if !self.regs.is_empty() {
             writeln!(f, "  state: {}", self.regs)?;
@@ -231,5 +251,39 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "  fix: {fix}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps(n: usize) -> Vec<Step> {
+        (0..n)
+            .map(|i| Step {
+                pc: i,
+                taken: i % 2 == 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_short_path_is_shown_whole() {
+        assert_eq!(path_text(&steps(3)), "0+ 1- 2+");
+        let whole = path_text(&steps(PATH_HEAD + PATH_TAIL));
+        assert_eq!(whole.split(' ').count(), PATH_HEAD + PATH_TAIL);
+    }
+
+    #[test]
+    fn a_long_path_keeps_its_start_and_end() {
+        let text = path_text(&steps(10_000));
+        assert!(text.starts_with("0+ 1- 2+"), "{text}");
+        assert!(text.ends_with("9998+ 9999-"), "{text}");
+        let skipped = 10_000 - PATH_HEAD - PATH_TAIL;
+        assert!(
+            text.contains(&format!("... ({skipped} more jumps) ...")),
+            "{text}"
+        );
+        assert!(text.len() < 400, "{} characters", text.len());
     }
 }
