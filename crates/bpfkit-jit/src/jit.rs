@@ -1,6 +1,8 @@
 //! The engine: a [`Vm`] with its programs compiled to machine code.
 
-use bpfkit_vm::{Fault, ProgId, Vm};
+use bpfkit_isa::{CallTarget, Kind, Pseudo};
+use bpfkit_vm::memory::FrameUse;
+use bpfkit_vm::{Fault, ProgId, RunInput, Vm};
 
 use crate::compile::Code;
 use crate::lower::Options;
@@ -37,6 +39,8 @@ pub struct Jit {
     /// Programs compiled: all of them in checked mode, the ones vouched for in trusted mode.
     programs: usize,
     code: Code,
+    /// The stack frames a run of the compiled code may write.
+    frames: FrameUse,
     /// The run context's memory, reused from run to run.
     ctx: Vec<u64>,
 }
@@ -57,6 +61,30 @@ fn options(vm: &Vm, mode: Mode, atomics: Atomics) -> Options {
         metered: vm.budget().is_some(),
         strict_alignment: vm.strict_alignment(),
         atomics,
+    }
+}
+
+/// The stack frames a run of the first `programs` programs of `vm` may write in `mode`. Trusted
+/// code was vouched for (see [`Jit::new_trusted`]): it writes only its own frame and what
+/// helpers are handed, so without a bpf-to-bpf call or a callback (`lddw func`) anywhere, only
+/// frame 0. Checked code may write any frame's region by its address.
+fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> FrameUse {
+    let deeper = |kind: Kind| {
+        matches!(
+            kind,
+            Kind::Call {
+                target: CallTarget::Local
+            } | Kind::LoadImm64 {
+                pseudo: Pseudo::Func
+            }
+        )
+    };
+    let calls = (0..programs as u32)
+        .filter_map(|id| vm.program(ProgId(id)))
+        .any(|p| p.insns().any(|(_, insn)| deeper(insn.kind())));
+    match mode {
+        Mode::Trusted if !calls => FrameUse::Entry,
+        _ => FrameUse::Any,
     }
 }
 
@@ -112,6 +140,7 @@ impl Jit {
         let programs = vm.program_count();
         let code = compile(&vm, options(&vm, mode, atomics), programs)?;
         Ok(Jit {
+            frames: frame_use(&vm, mode, programs),
             vm,
             mode,
             atomics,
@@ -148,6 +177,7 @@ impl Jit {
         };
         if wanted != self.code.options() || programs != self.code.program_count() {
             self.code = compile(&self.vm, wanted, programs)?;
+            self.frames = frame_use(&self.vm, self.mode, programs);
             self.programs = programs;
         }
         if self.vm.program_count() != programs {
@@ -178,8 +208,15 @@ impl Jit {
     /// If `id` is not a compiled program.
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
         let (code, ctx) = (&self.code, &mut self.ctx);
+        let r2 = input.len() as u64;
+        let input = RunInput {
+            ctx: input,
+            ctx_writable: true,
+            r2,
+            packet: None,
+        };
         self.vm
-            .run_with(id, input, |rt| crate::run::run(code, rt, ctx))
+            .run_frames_with(id, input, self.frames, |rt| crate::run::run(code, rt, ctx))
     }
 
     /// The machine code, disassembled, each eBPF instruction above the code it became.
