@@ -41,6 +41,8 @@ pub struct Jit {
     code: Code,
     /// The stack frames a run of the compiled code may write.
     frames: FrameUse,
+    /// Whether the compiled code never calls into the runtime, so runs need not build it.
+    direct: bool,
     /// The run context's memory, reused from run to run.
     ctx: Vec<u64>,
 }
@@ -86,6 +88,23 @@ fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> FrameUse {
         Mode::Trusted if !calls => FrameUse::Entry,
         _ => FrameUse::Any,
     }
+}
+
+/// Whether none of the first `programs` programs of `vm` calls into the runtime: no helper call
+/// (`bpf_tail_call` included), `callx` or legacy packet load.
+fn runtime_free(vm: &Vm, programs: usize) -> bool {
+    let calls_runtime = |kind: Kind| {
+        matches!(
+            kind,
+            Kind::Call {
+                target: CallTarget::Helper
+            } | Kind::CallX
+                | Kind::LoadPacket { .. }
+        )
+    };
+    (0..programs as u32)
+        .filter_map(|id| vm.program(ProgId(id)))
+        .all(|p| !p.insns().any(|(_, insn)| calls_runtime(insn.kind())))
 }
 
 /// Compiles the first `programs` programs of `vm` for the host architecture.
@@ -141,6 +160,7 @@ impl Jit {
         let code = compile(&vm, options(&vm, mode, atomics), programs)?;
         Ok(Jit {
             frames: frame_use(&vm, mode, programs),
+            direct: runtime_free(&vm, programs),
             vm,
             mode,
             atomics,
@@ -178,6 +198,7 @@ impl Jit {
         if wanted != self.code.options() || programs != self.code.program_count() {
             self.code = compile(&self.vm, wanted, programs)?;
             self.frames = frame_use(&self.vm, self.mode, programs);
+            self.direct = runtime_free(&self.vm, programs);
             self.programs = programs;
         }
         if self.vm.program_count() != programs {
@@ -208,6 +229,12 @@ impl Jit {
     /// If `id` is not a compiled program.
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
         let (code, ctx) = (&self.code, &mut self.ctx);
+        if self.direct
+            && let Some(result) =
+                crate::run::run_direct(code, &mut self.vm, id, input, self.frames, ctx)
+        {
+            return result;
+        }
         let r2 = input.len() as u64;
         let input = RunInput {
             ctx: input,

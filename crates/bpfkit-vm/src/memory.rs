@@ -83,9 +83,9 @@ impl Default for Stack {
 }
 
 impl Stack {
-    /// Cleans what the last run may have written and hands out the frames, zero, for a run
+    /// Cleans what the last run may have written and hands out the stack, zero, for a run
     /// that writes at most what `frames` says.
-    pub(crate) fn prepare(&mut self, frames: FrameUse) -> std::slice::ChunksExactMut<'_, u8> {
+    pub(crate) fn prepare(&mut self, frames: FrameUse) -> &mut [u8] {
         let (entry, others) = self.bytes.split_at_mut(STACK_SIZE);
         match self.dirty {
             None => {}
@@ -99,7 +99,7 @@ impl Stack {
         }
         // Recorded before the run, so a run that panics is cleaned after all.
         self.dirty = Some(frames);
-        self.bytes.chunks_exact_mut(STACK_SIZE)
+        &mut self.bytes
     }
 }
 

@@ -9,7 +9,10 @@ use crate::host::Host;
 use crate::interp::Machine;
 use crate::maps::Keys;
 use crate::maps::{Map, MapDef, MapError, MapId};
-use crate::memory::{FrameUse, INPUT_REGION, MAP_VALUE_REGION, Memory, Region, Stack, region_base};
+use crate::memory::{
+    FrameUse, INPUT_REGION, MAP_VALUE_REGION, Memory, Region, RegionSpan, STACK_SIZE, Stack,
+    region_base,
+};
 use crate::packet::Packet;
 use crate::program::{LoadError, Program};
 use crate::runtime::{Entry, Runtime};
@@ -38,6 +41,26 @@ pub struct RunInput<'r> {
     pub r2: u64,
     /// The packet buffer and its geometry, for XDP and skb contexts.
     pub packet: Option<(&'r mut [u8], &'r mut Packet)>,
+}
+
+/// The memory of a raw run for an engine that needs nothing else from the runtime (see
+/// [`Vm::direct_memory`]).
+pub struct DirectMemory<'v> {
+    /// The stack, clean: frame `k` is bytes `STACK_SIZE * k ..`, region `STACK_REGION + k`.
+    pub stack: &'v mut [u8],
+    maps: &'v mut [Map],
+}
+
+impl DirectMemory<'_> {
+    /// The host memory of each map's values, in map id order: map `i` is region
+    /// `MAP_VALUE_REGION + i`.
+    pub fn map_values(&mut self) -> impl Iterator<Item = RegionSpan> + '_ {
+        self.maps.iter_mut().map(|map| RegionSpan {
+            ptr: map.values.as_mut_ptr(),
+            len: map.values.len(),
+            writable: true,
+        })
+    }
 }
 
 /// An eBPF virtual machine: programs, the helpers they may call, their maps, the host they
@@ -349,6 +372,24 @@ impl Vm {
         )
     }
 
+    /// The memory of a raw run ([`Vm::run_with`]'s) for an engine that runs a program without
+    /// the runtime: one that makes no helper call, tail call or legacy packet load, so what
+    /// the run's memory holds is all it needs. The stack is cleaned as
+    /// [`Vm::run_frames_with`] cleans it for a run that writes `frames`; the regions are the
+    /// ones [`Vm::run_with`] builds: the frames, the input at [`INPUT_REGION`] (writable), the
+    /// map values from [`MAP_VALUE_REGION`], and every other region empty. `None` when a
+    /// raw run has more (the scratch region, once some program calls
+    /// `bpf_for_each_map_elem`): run through [`Vm::run_frames_with`] then.
+    pub fn direct_memory(&mut self, frames: FrameUse) -> Option<DirectMemory<'_>> {
+        if self.uses_scratch {
+            return None;
+        }
+        Some(DirectMemory {
+            stack: self.stack.prepare(frames),
+            maps: &mut self.maps,
+        })
+    }
+
     /// [`Vm::run_with`] for any [`RunInput`]: a program context with its packet too.
     ///
     /// # Panics
@@ -393,7 +434,7 @@ impl Vm {
         let mut regions = recycle(std::mem::take(&mut self.spare_regions));
         regions.reserve(MAP_VALUE_REGION as usize + self.maps.len());
         regions.push(Region::empty());
-        regions.extend(frames.map(Region::writable));
+        regions.extend(frames.chunks_exact_mut(STACK_SIZE).map(Region::writable));
         regions.push(if input.ctx_writable {
             Region::writable(input.ctx)
         } else {
