@@ -39,7 +39,8 @@ pub struct Jit {
     /// Programs compiled: all of them in checked mode, the ones vouched for in trusted mode.
     programs: usize,
     code: Code,
-    /// The stack frames a run of the compiled code may write.
+    /// The stack frames a run of any compiled program may write, by the mode's contract (less
+    /// in trusted mode than [`bpfkit_vm::Program::frame_use`] says of some programs).
     frames: FrameUse,
     /// Whether the compiled code never calls into the runtime, so runs need not build it.
     direct: bool,
@@ -66,10 +67,11 @@ fn options(vm: &Vm, mode: Mode, atomics: Atomics) -> Options {
     }
 }
 
-/// The stack frames a run of the first `programs` programs of `vm` may write in `mode`. Trusted
-/// code was vouched for (see [`Jit::new_trusted`]): it writes only its own frame and what
-/// helpers are handed, so without a bpf-to-bpf call or a callback (`lddw func`) anywhere, only
-/// frame 0. Checked code may write any frame's region by its address.
+/// The stack frames a run of the first `programs` programs of `vm` may write in `mode`, beyond
+/// what [`bpfkit_vm::Program::frame_use`] says of each. Trusted code was vouched for (see
+/// [`Jit::new_trusted`]): it writes only its own frame and what helpers are handed, so without
+/// a bpf-to-bpf call or a callback (`lddw func`) anywhere, only frame 0. Checked code may write
+/// any frame's region by its address.
 fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> FrameUse {
     let deeper = |kind: Kind| {
         matches!(
@@ -228,10 +230,13 @@ impl Jit {
     /// # Panics
     /// If `id` is not a compiled program.
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
+        let frames = match self.vm.program(id) {
+            Some(program) => program.frame_use().min(self.frames),
+            None => self.frames,
+        };
         let (code, ctx) = (&self.code, &mut self.ctx);
         if self.direct
-            && let Some(result) =
-                crate::run::run_direct(code, &mut self.vm, id, input, self.frames, ctx)
+            && let Some(result) = crate::run::run_direct(code, &mut self.vm, id, input, frames, ctx)
         {
             return result;
         }
@@ -243,7 +248,7 @@ impl Jit {
             packet: None,
         };
         self.vm
-            .run_frames_with(id, input, self.frames, |rt| crate::run::run(code, rt, ctx))
+            .run_frames_with(id, input, frames, |rt| crate::run::run(code, rt, ctx))
     }
 
     /// The machine code, disassembled, each eBPF instruction above the code it became.

@@ -8,7 +8,7 @@
 use bpfkit_asm::assemble;
 use bpfkit_isa::Dialect;
 use bpfkit_jit::Jit;
-use bpfkit_vm::Vm;
+use bpfkit_vm::{ProgId, Vm};
 
 const WRITE: u8 = 1;
 const READ: u8 = 0;
@@ -89,6 +89,48 @@ next:
     exit
 ";
 
+/// Frame 0's top, middle and bottom words through `r10`, no other store: the frame a checked
+/// run of it can write is frame 0 alone (`FrameUse::Entry`).
+const R10_FRAME: &str = "
+    r6 = *(u8 *)(r1 + 0)
+    r0 = 0
+    if r6 == 0 goto read
+    *(u64 *)(r10 - 8) = -1
+    *(u64 *)(r10 - 264) = -1
+    *(u64 *)(r10 - 512) = -1
+    exit
+read:
+    r0 = *(u64 *)(r10 - 8)
+    r3 = *(u64 *)(r10 - 264)
+    r0 |= r3
+    r3 = *(u64 *)(r10 - 512)
+    r0 |= r3
+    exit
+";
+
+/// Reads the words every writer above writes, in every frame (frames 1 to 7 by address), and
+/// stores nothing (`FrameUse::Nothing`): a run of it cleans nothing for the next.
+const READER: &str = "
+    r0 = *(u64 *)(r10 - 8)
+    r3 = *(u64 *)(r10 - 264)
+    r0 |= r3
+    r3 = *(u64 *)(r10 - 512)
+    r0 |= r3
+    r7 = 2
+loop:
+    r1 = r7
+    r1 <<= 32
+    r3 = *(u64 *)(r1 + 0)
+    r0 |= r3
+    r3 = *(u64 *)(r1 + 248)
+    r0 |= r3
+    r3 = *(u64 *)(r1 + 504)
+    r0 |= r3
+    r7 += 1
+    if r7 < 9 goto loop
+    exit
+";
+
 fn vm(source: &str) -> Vm {
     let insns = assemble(source, Dialect::Llvm).unwrap_or_else(|e| panic!("{e}\n{source}"));
     Vm::new(&insns).unwrap_or_else(|e| panic!("{e}\n{source}"))
@@ -150,6 +192,53 @@ fn the_whole_entry_frame_is_zero_in_the_next_run() {
     writes_do_not_survive("interpreter", interpreter(ENTRY_FRAME));
     writes_do_not_survive("checked", checked(ENTRY_FRAME));
     writes_do_not_survive("trusted", trusted(ENTRY_FRAME));
+}
+
+#[test]
+fn the_entry_frame_written_through_r10_is_zero_in_the_next_run() {
+    writes_do_not_survive("interpreter", interpreter(R10_FRAME));
+    writes_do_not_survive("checked", checked(R10_FRAME));
+    writes_do_not_survive("trusted", trusted(R10_FRAME));
+}
+
+/// Programs that write different frames (each cleaning a different part after it) and one that
+/// writes nothing, in one VM, run in every order: the reader always reads zero.
+#[test]
+fn programs_of_one_vm_clean_after_each_other() {
+    let writers = [ALL_FRAMES, R10_FRAME, FORGED_FRAMES, ENTRY_FRAME];
+    let build = || {
+        let mut vm = vm(READER);
+        let ids: Vec<_> = writers
+            .iter()
+            .map(|source| {
+                let insns = assemble(source, Dialect::Llvm).unwrap();
+                vm.add_program(bpfkit_vm::Program::new(&insns).unwrap())
+            })
+            .collect();
+        (vm, ids)
+    };
+    let (mut interp, ids) = build();
+    let mut jit = Jit::new(build().0).unwrap();
+    for (round, &first) in ids.iter().enumerate() {
+        for &second in &ids {
+            for (id, mode) in [(first, WRITE), (second, WRITE), (ProgId(0), READ)] {
+                let what = format!("round {round}: program {} in mode {mode}", id.0);
+                assert_eq!(
+                    interp.run_program(id, &mut [mode]),
+                    Ok(0),
+                    "interpreter {what}"
+                );
+                assert_eq!(
+                    jit.run_program(id, &mut [mode]),
+                    Ok(0),
+                    "checked JIT {what}"
+                );
+            }
+            // Again after a run that wrote nothing: still clean.
+            assert_eq!(interp.run_program(ProgId(0), &mut [READ]), Ok(0));
+            assert_eq!(jit.run_program(ProgId(0), &mut [READ]), Ok(0));
+        }
+    }
 }
 
 #[test]

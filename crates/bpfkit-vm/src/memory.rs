@@ -47,13 +47,18 @@ pub const fn frame_pointer(frame: usize) -> u64 {
     region_base(STACK_REGION + frame as u64) + STACK_SIZE as u64
 }
 
-/// Which stack frames a run may write, as the engine running it vouches: what the next run
-/// must clean.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Which stack frames a run may write: what the next run must clean. Ordered from the least
+/// to the most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FrameUse {
-    /// Only frame 0, the entry program's own: a run that makes no bpf-to-bpf call, runs no
-    /// callback, and whose stores were verified to stay in its frame and the other regions
-    /// (trusted JIT code of such programs).
+    /// None: the program stores nothing on the stack.
+    Nothing,
+    /// Only frame 0, the entry program's own: a program that makes no bpf-to-bpf call, runs no
+    /// callback, and stores only through `r10` (see [`Program::frame_use`]), or trusted JIT
+    /// code of a program without calls or callbacks, whose stores were verified to stay in its
+    /// frame and the other regions.
+    ///
+    /// [`Program::frame_use`]: crate::Program::frame_use
     Entry,
     /// Any frame: in checked mode a program may write any frame's region by its address.
     Any,
@@ -69,15 +74,15 @@ pub enum FrameUse {
 #[derive(Debug)]
 pub(crate) struct Stack {
     bytes: Box<[u8]>,
-    /// What the last run may have written; `None` when the stack is known to be zero.
-    dirty: Option<FrameUse>,
+    /// What the last run may have written (`Nothing` when the stack is known to be zero).
+    dirty: FrameUse,
 }
 
 impl Default for Stack {
     fn default() -> Self {
         Stack {
             bytes: vec![0; MAX_FRAMES * STACK_SIZE].into_boxed_slice(),
-            dirty: None,
+            dirty: FrameUse::Nothing,
         }
     }
 }
@@ -88,9 +93,9 @@ impl Stack {
     pub(crate) fn prepare(&mut self, frames: FrameUse) -> &mut [u8] {
         let (entry, others) = self.bytes.split_at_mut(STACK_SIZE);
         match self.dirty {
-            None => {}
-            Some(FrameUse::Entry) => entry.fill(0),
-            Some(FrameUse::Any) => {
+            FrameUse::Nothing => {}
+            FrameUse::Entry => entry.fill(0),
+            FrameUse::Any => {
                 entry.fill(0);
                 others
                     .chunks_exact_mut(STACK_SIZE)
@@ -98,7 +103,7 @@ impl Stack {
             }
         }
         // Recorded before the run, so a run that panics is cleaned after all.
-        self.dirty = Some(frames);
+        self.dirty = frames;
         &mut self.bytes
     }
 }

@@ -400,12 +400,15 @@ impl Vm {
         input: RunInput<'_>,
         engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
     ) -> R {
-        self.run_frames_with(id, input, FrameUse::Any, engine)
+        assert!((id.0 as usize) < self.programs.len(), "no program {id:?}");
+        let frames = self.programs[id.0 as usize].frame_use();
+        self.run_frames_with(id, input, frames, engine)
     }
 
     /// [`Vm::run_input_with`] for an engine that vouches that the run writes only the stack
-    /// frames `frames` says: the next run then cleans only those. Every frame still reads as
-    /// zero until the run writes it, whatever `frames` says, as long as the promise holds.
+    /// frames `frames` says (what [`Program::frame_use`] says of the program on every engine, or
+    /// less, as trusted code can promise): the next run then cleans only those. Every frame
+    /// still reads as zero until the run writes it, as long as the promise holds.
     ///
     /// # Panics
     /// If `id` is not a program of this VM.
