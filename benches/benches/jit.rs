@@ -14,7 +14,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bpfkit_benches::engines::{self, RbpfJit, Sbpf};
-use bpfkit_benches::jit::{JitEngine, LARGE, kernel_program, large_program, trusted_jit};
+use bpfkit_benches::jit::{
+    JitEngine, LARGE, kernel_program, large_program, trivial_program, trusted_jit,
+};
 use bpfkit_benches::{BOUNDED, PROGRAMS, Program};
 use bpfkit_jit::Jit;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -155,7 +157,52 @@ fn bench_compile(c: &mut Criterion) {
     group.finish();
 }
 
+/// The per-run cost of each engine: `r0 = 0; exit` on a 64-byte input, where nearly all the
+/// time is entering the engine and setting up the run (the kernel's figure includes its raw
+/// wrapper, a map lookup and a store of the result: see `bpfkit_sys::RawProgram`).
+fn bench_trivial(c: &mut Criterion) {
+    let insns = trivial_program();
+    let mut mem = vec![0u8; 64];
+    let mut group = c.benchmark_group("jit-trivial");
+    let mut vm = bpfkit_vm::Vm::new(&insns).unwrap();
+    group.bench_function(JitEngine::Interpreter.name(), |b| {
+        b.iter(|| vm.run(black_box(&mut mem)).unwrap())
+    });
+    let mut jit = Jit::new(bpfkit_vm::Vm::new(&insns).unwrap()).unwrap();
+    group.bench_function(JitEngine::BpfkitJit.name(), |b| {
+        b.iter(|| jit.run(black_box(&mut mem)).unwrap())
+    });
+    // SAFETY: the program touches no memory.
+    let mut trusted = unsafe { Jit::new_trusted(bpfkit_vm::Vm::new(&insns).unwrap()) }.unwrap();
+    group.bench_function(JitEngine::BpfkitJitTrusted.name(), |b| {
+        b.iter(|| trusted.run(black_box(&mut mem)).unwrap())
+    });
+    let code = bpfkit_isa::encode(&insns);
+    let rbpf = RbpfJit::new(&code).unwrap();
+    group.bench_function(JitEngine::RbpfJit.name(), |b| {
+        // SAFETY: the program touches no memory.
+        b.iter(|| unsafe { rbpf.run(black_box(&mut mem)) }.unwrap())
+    });
+    match bpfkit_sys::probe()
+        .map_err(|e| e.to_string())
+        .and_then(|()| bpfkit_sys::RawProgram::load(&insns, mem.len()).map_err(|e| e.to_string()))
+    {
+        Ok(prog) => {
+            group.bench_function(JitEngine::Kernel.name(), |b| {
+                b.iter_custom(|iters| {
+                    let repeat = iters.clamp(1, u32::MAX as u64) as u32;
+                    let (_, ns) = prog.run(&mem, repeat).unwrap();
+                    Duration::from_nanos(ns as u64 * iters)
+                })
+            });
+        }
+        Err(why) => eprintln!("jit-trivial/kernel: not timed: {why}"),
+    }
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
+    bench_trivial(c);
     for program in PROGRAMS.iter().chain(&BOUNDED) {
         bench_program(c, program);
     }

@@ -81,6 +81,16 @@ pub fn kernel_program(program: &Program) -> Result<RawProgram, String> {
     })
 }
 
+/// `r0 = 0; exit`: a run of it is the per-run cost of an engine (entering, setting up the
+/// run's memory, leaving), which the JIT bench's `jit-trivial` group times on every engine.
+pub fn trivial_program() -> Vec<bpfkit_isa::Insn> {
+    use bpfkit_isa::{Insn, Opcode, Reg};
+    vec![
+        Insn::new(Opcode::Mov64Imm).with_dst(Reg::R0).with_imm(0),
+        Insn::new(Opcode::Exit),
+    ]
+}
+
 /// The size of the large program whose compile time the JIT bench measures.
 pub const LARGE: usize = 4096;
 

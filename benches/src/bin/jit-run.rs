@@ -6,7 +6,8 @@
 //! `jit-run PROGRAM compile [TIMES]`, compiles the program with bpfkit's JIT that many times
 //! instead (code generation only, the VM loaded once: for profiling the compiler);
 //! `jit-run large-N compile [TIMES]` does the same for a generated straight-line program of
-//! about N instructions.
+//! about N instructions. `jit-run trivial ENGINE [RUNS]` runs `r0 = 0; exit` on a 64-byte input
+//! instead (ENGINE `bpfkit-jit`, `bpfkit-jit-trusted` or `bpfkit-interp`): the per-run cost.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use std::time::Instant;
 
 use bpfkit_benches::Program;
 use bpfkit_benches::engines::{self, RbpfJit, Sbpf};
-use bpfkit_benches::jit::{JitEngine, large_program, trusted_jit};
+use bpfkit_benches::jit::{JitEngine, large_program, trivial_program, trusted_jit};
 use bpfkit_jit::Jit;
 
 fn run(program: &Program, engine: JitEngine, runs: u64) -> Result<u64, String> {
@@ -52,6 +53,42 @@ fn run(program: &Program, engine: JitEngine, runs: u64) -> Result<u64, String> {
         _ => return Err(format!("{} is not a JIT", engine.name())),
     }
     Ok(r0)
+}
+
+/// One run of an engine on an input.
+type RunFn = Box<dyn FnMut(&mut [u8]) -> Result<u64, bpfkit_vm::Fault>>;
+
+/// `jit-run trivial ENGINE RUNS`: runs of [`trivial_program`] on bpfkit's engines.
+fn run_trivial(engine: JitEngine, runs: u64) -> ExitCode {
+    let insns = trivial_program();
+    let vm = || bpfkit_vm::Vm::new(&insns).expect("the trivial program loads");
+    let mut mem = vec![0u8; 64];
+    let mut run: RunFn = match engine {
+        JitEngine::BpfkitJit => {
+            let mut jit = Jit::new(vm()).expect("it compiles");
+            Box::new(move |m| jit.run(m))
+        }
+        JitEngine::BpfkitJitTrusted => {
+            // SAFETY: the program touches no memory.
+            let mut jit = unsafe { Jit::new_trusted(vm()) }.expect("it compiles");
+            Box::new(move |m| jit.run(m))
+        }
+        JitEngine::Interpreter => {
+            let mut vm = vm();
+            Box::new(move |m| vm.run(m))
+        }
+        _ => {
+            eprintln!("usage: jit-run trivial bpfkit-jit|bpfkit-jit-trusted|bpfkit-interp [RUNS]");
+            return ExitCode::from(2);
+        }
+    };
+    let start = Instant::now();
+    for _ in 0..runs {
+        black_box(run(black_box(&mut mem)).expect("it runs"));
+    }
+    let ns = start.elapsed().as_nanos() as f64 / runs as f64;
+    println!("trivial on {}: {runs} runs, {ns:.0} ns/run", engine.name());
+    ExitCode::SUCCESS
 }
 
 fn compile(program: &Program, times: u64) -> ExitCode {
@@ -122,6 +159,16 @@ fn main() -> ExitCode {
     ) {
         return compile(
             program,
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
+        );
+    }
+    if let (Some("trivial"), Some(engine)) = (
+        args.first().map(String::as_str),
+        args.get(1)
+            .and_then(|name| JitEngine::ALL.into_iter().find(|e| e.name() == name)),
+    ) {
+        return run_trivial(
+            engine,
             args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
         );
     }

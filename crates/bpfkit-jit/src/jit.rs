@@ -1,6 +1,8 @@
 //! The engine: a [`Vm`] with its programs compiled to machine code.
 
-use bpfkit_vm::{Fault, ProgId, Vm};
+use bpfkit_isa::{CallTarget, Kind, Pseudo};
+use bpfkit_vm::memory::FrameUse;
+use bpfkit_vm::{Fault, ProgId, RunInput, Vm};
 
 use crate::compile::Code;
 use crate::lower::Options;
@@ -37,6 +39,11 @@ pub struct Jit {
     /// Programs compiled: all of them in checked mode, the ones vouched for in trusted mode.
     programs: usize,
     code: Code,
+    /// The stack frames a run of any compiled program may write, by the mode's contract (less
+    /// in trusted mode than [`bpfkit_vm::Program::frame_use`] says of some programs).
+    frames: FrameUse,
+    /// Whether the compiled code never calls into the runtime, so runs need not build it.
+    direct: bool,
     /// The run context's memory, reused from run to run.
     ctx: Vec<u64>,
 }
@@ -58,6 +65,48 @@ fn options(vm: &Vm, mode: Mode, atomics: Atomics) -> Options {
         strict_alignment: vm.strict_alignment(),
         atomics,
     }
+}
+
+/// The stack frames a run of the first `programs` programs of `vm` may write in `mode`, beyond
+/// what [`bpfkit_vm::Program::frame_use`] says of each. Trusted code was vouched for (see
+/// [`Jit::new_trusted`]): it writes only its own frame and what helpers are handed, so without
+/// a bpf-to-bpf call or a callback (`lddw func`) anywhere, only frame 0. Checked code may write
+/// any frame's region by its address.
+fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> FrameUse {
+    let deeper = |kind: Kind| {
+        matches!(
+            kind,
+            Kind::Call {
+                target: CallTarget::Local
+            } | Kind::LoadImm64 {
+                pseudo: Pseudo::Func
+            }
+        )
+    };
+    let calls = (0..programs as u32)
+        .filter_map(|id| vm.program(ProgId(id)))
+        .any(|p| p.insns().any(|(_, insn)| deeper(insn.kind())));
+    match mode {
+        Mode::Trusted if !calls => FrameUse::Entry,
+        _ => FrameUse::Any,
+    }
+}
+
+/// Whether none of the first `programs` programs of `vm` calls into the runtime: no helper call
+/// (`bpf_tail_call` included), `callx` or legacy packet load.
+fn runtime_free(vm: &Vm, programs: usize) -> bool {
+    let calls_runtime = |kind: Kind| {
+        matches!(
+            kind,
+            Kind::Call {
+                target: CallTarget::Helper
+            } | Kind::CallX
+                | Kind::LoadPacket { .. }
+        )
+    };
+    (0..programs as u32)
+        .filter_map(|id| vm.program(ProgId(id)))
+        .all(|p| !p.insns().any(|(_, insn)| calls_runtime(insn.kind())))
 }
 
 /// Compiles the first `programs` programs of `vm` for the host architecture.
@@ -112,6 +161,8 @@ impl Jit {
         let programs = vm.program_count();
         let code = compile(&vm, options(&vm, mode, atomics), programs)?;
         Ok(Jit {
+            frames: frame_use(&vm, mode, programs),
+            direct: runtime_free(&vm, programs),
             vm,
             mode,
             atomics,
@@ -148,6 +199,8 @@ impl Jit {
         };
         if wanted != self.code.options() || programs != self.code.program_count() {
             self.code = compile(&self.vm, wanted, programs)?;
+            self.frames = frame_use(&self.vm, self.mode, programs);
+            self.direct = runtime_free(&self.vm, programs);
             self.programs = programs;
         }
         if self.vm.program_count() != programs {
@@ -177,9 +230,25 @@ impl Jit {
     /// # Panics
     /// If `id` is not a compiled program.
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
+        let frames = match self.vm.program(id) {
+            Some(program) => program.frame_use().min(self.frames),
+            None => self.frames,
+        };
         let (code, ctx) = (&self.code, &mut self.ctx);
+        if self.direct
+            && let Some(result) = crate::run::run_direct(code, &mut self.vm, id, input, frames, ctx)
+        {
+            return result;
+        }
+        let r2 = input.len() as u64;
+        let input = RunInput {
+            ctx: input,
+            ctx_writable: true,
+            r2,
+            packet: None,
+        };
         self.vm
-            .run_with(id, input, |rt| crate::run::run(code, rt, ctx))
+            .run_frames_with(id, input, frames, |rt| crate::run::run(code, rt, ctx))
     }
 
     /// The machine code, disassembled, each eBPF instruction above the code it became.

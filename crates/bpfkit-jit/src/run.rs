@@ -9,9 +9,11 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use bpfkit_isa::TABLE as OPCODES;
-use bpfkit_vm::memory::Memory;
-use bpfkit_vm::memory::{MAX_FRAMES, STACK_REGION, STACK_SIZE};
-use bpfkit_vm::{Access, CallOutcome, Fault, Runtime};
+use bpfkit_vm::memory::{
+    FrameUse, INPUT_REGION, MAP_VALUE_REGION, MAX_FRAMES, Memory, RegionSpan, STACK_REGION,
+    STACK_SIZE, region_base,
+};
+use bpfkit_vm::{Access, CallOutcome, Fault, ProgId, Runtime, Vm};
 
 use crate::Mode;
 use crate::compile::Code;
@@ -39,24 +41,35 @@ struct RunState<'r, 'v, 'a> {
 fn fill_table(ctx: &mut [u64], memory: &mut Memory<'_>) {
     let table = ctx[TABLE..].chunks_exact_mut(ENTRY_WORDS);
     for (entry, span) in table.zip(memory.spans()) {
-        let len = span.len as i64;
-        let write_last = if span.writable { len - 1 } else { -1 };
-        // Most regions are where they were on the last run (or before the call): the entry
-        // is rewritten only when the region moved, changed length or changed access.
-        if entry[ENTRY_BASE] == span.ptr as u64
-            && entry[ENTRY_LEN] == len as u64
-            && entry[ENTRY_WRITE_LAST] == write_last as u64
-        {
-            continue;
-        }
-        let last = [len - 1, len - 2, len - 4, len - 8];
-        entry[ENTRY_BASE] = span.ptr as u64;
-        entry[ENTRY_LEN] = len as u64;
-        for (k, last) in last.into_iter().enumerate() {
-            entry[ENTRY_READ_LAST + k] = last as u64;
-            entry[ENTRY_WRITE_LAST + k] = if span.writable { last } else { -1 } as u64;
-        }
+        set_entry(entry, span);
     }
+}
+
+/// Writes one region's table entry.
+fn set_entry(entry: &mut [u64], span: RegionSpan) {
+    let len = span.len as i64;
+    let write_last = if span.writable { len - 1 } else { -1 };
+    // Most regions are where they were on the last run (or before the call): the entry is
+    // rewritten only when the region moved, changed length or changed access.
+    if entry[ENTRY_BASE] == span.ptr as u64
+        && entry[ENTRY_LEN] == len as u64
+        && entry[ENTRY_WRITE_LAST] == write_last as u64
+    {
+        return;
+    }
+    let last = [len - 1, len - 2, len - 4, len - 8];
+    entry[ENTRY_BASE] = span.ptr as u64;
+    entry[ENTRY_LEN] = len as u64;
+    for (k, last) in last.into_iter().enumerate() {
+        entry[ENTRY_READ_LAST + k] = last as u64;
+        entry[ENTRY_WRITE_LAST + k] = if span.writable { last } else { -1 } as u64;
+    }
+}
+
+/// Region `region`'s table entry.
+fn entry_mut(ctx: &mut [u64], region: u64) -> &mut [u64] {
+    let at = TABLE + region as usize * ENTRY_WORDS;
+    &mut ctx[at..at + ENTRY_WORDS]
 }
 
 fn region_count(ctx: &[u64]) -> usize {
@@ -214,59 +227,188 @@ pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Vec<u64>) -> 
     // code before a fault or a call), so the context is reused as it is, not cleared.
     ctx.resize(TABLE + count * ENTRY_WORDS, 0);
     let ctx = &mut ctx[..];
-    ctx[REGS..REGS + 11].fill(0);
-    ctx[STATUS] = STATUS_OK;
-    ctx[REGION_COUNT] = count as u64;
     fill_table(ctx, rt.memory());
-    let stack_base = ctx[TABLE + STACK_REGION as usize * ENTRY_WORDS + ENTRY_BASE];
-    ctx[STACK_BASE] = stack_base;
-    ctx[STACK_LIMIT] = stack_base + (MAX_FRAMES * STACK_SIZE) as u64;
-    ctx[REMAINING] = rt.budget().unwrap_or(0);
-    ctx[CALL_FN] = call_trampoline as *const () as usize as u64;
-    ctx[PACKET_FN] = packet_trampoline as *const () as usize as u64;
     let trusted = code.options().mode == Mode::Trusted;
-    ctx[REGS + 1] = if trusted {
-        virtual_to_host(ctx, entry.r1)
-    } else {
-        entry.r1
-    };
-    ctx[REGS + 2] = entry.r2;
-    let entries = code.entry_addresses();
-    let Some(&start) = entries.get(entry.program.0 as usize) else {
-        panic!("program {} was not compiled", entry.program.0);
-    };
+    let start = start(code, ctx, entry.program, rt.budget(), entry.r1, entry.r2);
     let mut state = RunState {
         rt,
-        entries,
+        entries: code.entry_addresses(),
         trusted,
         ctx_len: ctx.len(),
         fault: None,
         panic: None,
     };
-    let mut services: &mut dyn Services = &mut state;
+    let r0 = enter_code(code, ctx, start, &mut state);
+    if let Some(panic) = state.panic.take() {
+        resume_unwind(panic);
+    }
+    let budget = state.rt.budget();
+    finish(
+        ctx,
+        r0,
+        budget,
+        |pc, addr, size| state.rt.write_fault(pc, addr, size),
+        || state.fault.take(),
+    )
+}
+
+/// Runs program `id` of `vm` on raw `input` without the runtime, when the compiled code never
+/// calls into it (no helper, tail call or legacy packet load): the run's memory is then all
+/// the code needs, and only what can change from run to run is written to the region table
+/// (the input and the map values; the whole table on the first run) instead of building the
+/// run's address space. `None` when the run needs more than its memory (see
+/// [`Vm::direct_memory`]): run through [`run`] then.
+pub(crate) fn run_direct(
+    code: &Code,
+    vm: &mut Vm,
+    id: ProgId,
+    input: &mut [u8],
+    frames: FrameUse,
+    ctx: &mut Vec<u64>,
+) -> Option<Result<u64, Fault>> {
+    let count = MAP_VALUE_REGION as usize + vm.maps().len();
+    let budget = vm.budget();
+    let mut memory = vm.direct_memory(frames)?;
+    let fresh = ctx.len() != TABLE + count * ENTRY_WORDS;
+    if fresh {
+        // Every region but the frames, the input and the map values is empty in such a run.
+        ctx.resize(TABLE + count * ENTRY_WORDS, 0);
+        let empty = RegionSpan {
+            ptr: std::ptr::NonNull::dangling().as_ptr(),
+            len: 0,
+            writable: false,
+        };
+        for region in 0..count as u64 {
+            set_entry(entry_mut(ctx, region), empty);
+        }
+    }
+    let ctx = &mut ctx[..];
+    // The frames are one allocation that stays where it is for the VM's life: once the first
+    // frame's entry is right, all eight are.
+    let stack_entry = TABLE + STACK_REGION as usize * ENTRY_WORDS + ENTRY_BASE;
+    if fresh || ctx[stack_entry] != memory.stack.as_ptr() as u64 {
+        for (k, frame) in memory.stack.chunks_exact_mut(STACK_SIZE).enumerate() {
+            let span = RegionSpan {
+                ptr: frame.as_mut_ptr(),
+                len: frame.len(),
+                writable: true,
+            };
+            set_entry(entry_mut(ctx, STACK_REGION + k as u64), span);
+        }
+    }
+    for (i, span) in memory.map_values().enumerate() {
+        set_entry(entry_mut(ctx, MAP_VALUE_REGION + i as u64), span);
+    }
+    let input_span = RegionSpan {
+        ptr: input.as_mut_ptr(),
+        len: input.len(),
+        writable: true,
+    };
+    set_entry(entry_mut(ctx, INPUT_REGION), input_span);
+    // `r1` and `r2` as `Vm::run_with` sets them for a raw input.
+    let r1 = if input.is_empty() {
+        0
+    } else {
+        region_base(INPUT_REGION)
+    };
+    let start = start(code, ctx, id, budget, r1, input.len() as u64);
+    let r0 = enter_code(code, ctx, start, &mut NoRuntime { ctx_len: ctx.len() });
+    let write_fault = |pc, addr, size| table_write_fault(ctx, pc, addr, size);
+    Some(finish(ctx, r0, budget, write_fault, || None))
+}
+
+/// Sets the context's words for a run of program `program` from `r1` and `r2` (virtual
+/// addresses, made host pointers in trusted mode) and returns where the code starts. The region
+/// table must be filled.
+fn start(
+    code: &Code,
+    ctx: &mut [u64],
+    program: ProgId,
+    budget: Option<u64>,
+    r1: u64,
+    r2: u64,
+) -> usize {
+    ctx[REGS..REGS + 11].fill(0);
+    ctx[STATUS] = STATUS_OK;
+    ctx[REGION_COUNT] = ((ctx.len() - TABLE) / ENTRY_WORDS) as u64;
+    let stack_base = ctx[TABLE + STACK_REGION as usize * ENTRY_WORDS + ENTRY_BASE];
+    ctx[STACK_BASE] = stack_base;
+    ctx[STACK_LIMIT] = stack_base + (MAX_FRAMES * STACK_SIZE) as u64;
+    ctx[REMAINING] = budget.unwrap_or(0);
+    ctx[CALL_FN] = call_trampoline as *const () as usize as u64;
+    ctx[PACKET_FN] = packet_trampoline as *const () as usize as u64;
+    ctx[REGS + 1] = if code.options().mode == Mode::Trusted {
+        virtual_to_host(ctx, r1)
+    } else {
+        r1
+    };
+    ctx[REGS + 2] = r2;
+    let Some(&start) = code.entry_addresses().get(program.0 as usize) else {
+        panic!("program {} was not compiled", program.0);
+    };
+    start
+}
+
+/// Runs the code from `start` with `services` behind the trampolines; returns `r0`.
+fn enter_code(code: &Code, ctx: &mut [u64], start: usize, services: &mut dyn Services) -> u64 {
+    let mut services: &mut dyn Services = services;
     ctx[RUN] = &mut services as *mut &mut dyn Services as u64;
     let ctx_ptr = ctx.as_mut_ptr();
     // SAFETY: the code was compiled by `compile` for the VM whose run this is (the caller
     // checks the program count and options), so it only reaches memory through the region
     // table (checked mode) or through pointers the caller vouched for (trusted mode), and the
     // trampolines; `ctx` and `services` outlive the call and are not used during it.
-    let r0 = unsafe { (code.entry_fn())(ctx_ptr, start as *const u8) };
-    if let Some(panic) = state.panic.take() {
-        resume_unwind(panic);
-    }
+    unsafe { (code.entry_fn())(ctx_ptr, start as *const u8) }
+}
+
+/// The run's result from the status the code left.
+fn finish(
+    ctx: &[u64],
+    r0: u64,
+    budget: Option<u64>,
+    write_fault: impl FnOnce(usize, u64, usize) -> Fault,
+    runtime_fault: impl FnOnce() -> Option<Fault>,
+) -> Result<u64, Fault> {
     match ctx[STATUS] {
         STATUS_OK => Ok(r0),
         STATUS_EXIT_ZERO => Ok(0),
-        _ => Err(fault(ctx, &mut state)),
+        _ => Err(fault(ctx, budget, write_fault, runtime_fault)),
+    }
+}
+
+/// The services of a run without the runtime: code compiled as never calling it does not, and
+/// if it did, the run would end with a fault rather than reach memory it must not.
+struct NoRuntime {
+    ctx_len: usize,
+}
+
+impl Services for NoRuntime {
+    fn len(&self) -> usize {
+        self.ctx_len
+    }
+
+    fn call(&mut self, ctx: &mut [u64]) -> u64 {
+        ctx[STATUS] = STATUS_FAULT;
+        ctx[ARG_KIND] = FAULT_RUNTIME;
+        call::FAULT
+    }
+
+    fn packet_load(&mut self, ctx: &mut [u64]) -> u64 {
+        self.call(ctx)
     }
 }
 
 /// The fault generated code reported in `ARG_*`.
-fn fault(ctx: &[u64], state: &mut RunState<'_, '_, '_>) -> Fault {
+fn fault(
+    ctx: &[u64],
+    budget: Option<u64>,
+    write_fault: impl FnOnce(usize, u64, usize) -> Fault,
+    runtime_fault: impl FnOnce() -> Option<Fault>,
+) -> Fault {
     let (pc, addr, size) = (ctx[ARG_PC] as usize, ctx[ARG_ADDR], ctx[ARG_SIZE] as usize);
     match ctx[ARG_KIND] {
         FAULT_READ => Runtime::read_fault(pc, addr, size),
-        FAULT_WRITE => state.rt.write_fault(pc, addr, size),
+        FAULT_WRITE => write_fault(pc, addr, size),
         FAULT_MISALIGNED_READ | FAULT_MISALIGNED_WRITE => Fault::Misaligned {
             pc,
             addr,
@@ -287,12 +429,32 @@ fn fault(ctx: &[u64], state: &mut RunState<'_, '_, '_>) -> Fault {
         },
         FAULT_BUDGET => Fault::Budget {
             pc,
-            budget: state.rt.budget().unwrap_or(0),
+            budget: budget.unwrap_or(0),
         },
-        _ => state.fault.take().unwrap_or(Fault::Helper {
+        _ => runtime_fault().unwrap_or(Fault::Helper {
             pc,
             id: 0,
             message: "the runtime reported no fault".into(),
         }),
+    }
+}
+
+/// The fault of a store the region table refused, as [`Fault::on_write`] tells it from the
+/// run's memory: into a region that has bytes but is read-only, or outside every region.
+fn table_write_fault(ctx: &[u64], pc: usize, addr: u64, size: usize) -> Fault {
+    let region = addr >> 32;
+    let read_only = region < ctx[REGION_COUNT] && {
+        let at = TABLE + region as usize * ENTRY_WORDS;
+        ctx[at + ENTRY_LEN] > 0 && ctx[at + ENTRY_WRITE_LAST] as i64 == -1
+    };
+    if read_only {
+        Fault::ReadOnly { pc, addr, size }
+    } else {
+        Fault::OutOfBounds {
+            pc,
+            addr,
+            size,
+            access: Access::Write,
+        }
     }
 }

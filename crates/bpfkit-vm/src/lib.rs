@@ -64,4 +64,4 @@ pub use packet::{Packet, PacketKind};
 pub use program::{LoadError, Op, Program};
 pub use runtime::{CallOutcome, Entry, Runtime};
 pub use test_run::{TestOutput, TestRun, TestRunError};
-pub use vm::{ProgId, RunInput, TailCallOverflow, Vm};
+pub use vm::{DirectMemory, ProgId, RunInput, TailCallOverflow, Vm};

@@ -3,7 +3,7 @@
 
 use bpfkit_isa::{AtomicOp, DecodeError, Decoder, Insn, Kind, Opcode, Pseudo, Reg};
 
-use crate::memory::{CODE_REGION, MAP_HANDLE_REGION, MAP_VALUE_REGION, region_base};
+use crate::memory::{CODE_REGION, FrameUse, MAP_HANDLE_REGION, MAP_VALUE_REGION, region_base};
 
 /// Why a program cannot be loaded. Unlike a [`Fault`](crate::Fault), these are found before
 /// anything runs, like the kernel's structural checks in `check_cfg` and `check_subprogs`.
@@ -71,6 +71,33 @@ pub struct Op {
 pub struct Program {
     insns: Vec<(usize, Insn)>,
     pub(crate) ops: Box<[Op]>,
+    frames: FrameUse,
+}
+
+/// The stack frames a run of `insns` may write in checked mode, where any address can be formed:
+/// none without a store; frame 0 when every store (and atomic) is through `r10`, which with no
+/// bpf-to-bpf call always points at frame 0's end (such a store reaches frame 0 or faults); any
+/// frame once a store goes through another register, a helper is called (it may write where it
+/// is pointed, and tail calls and callbacks are helpers), or a bpf-to-bpf call or callback
+/// (`lddw func`) can run code in deeper frames.
+fn frame_use(insns: &[(usize, Insn)]) -> FrameUse {
+    let mut frames = FrameUse::Nothing;
+    for (_, insn) in insns {
+        match insn.kind() {
+            Kind::Store { .. } | Kind::Atomic { .. } if insn.dst == Reg::R10 => {
+                frames = FrameUse::Entry;
+            }
+            Kind::Store { .. }
+            | Kind::Atomic { .. }
+            | Kind::Call { .. }
+            | Kind::CallX
+            | Kind::LoadImm64 {
+                pseudo: Pseudo::Func,
+            } => return FrameUse::Any,
+            _ => {}
+        }
+    }
+    frames
 }
 
 /// The register an instruction writes that must not be `r10`, if any.
@@ -182,6 +209,7 @@ impl Program {
             ops[pc] = op;
         }
         Ok(Program {
+            frames: frame_use(&insns),
             insns,
             ops: ops.into_boxed_slice(),
         })
@@ -210,8 +238,58 @@ impl Program {
         self.ops.len()
     }
 
+    /// The stack frames a run of this program may write, on any engine (see [`FrameUse`]).
+    pub fn frame_use(&self) -> FrameUse {
+        self.frames
+    }
+
     /// Whether the program is empty (never true for a loaded program).
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(source: &str) -> FrameUse {
+        let insns = bpfkit_asm::assemble(source, bpfkit_isa::Dialect::Llvm).unwrap();
+        Program::new(&insns).unwrap().frame_use()
+    }
+
+    #[test]
+    fn frame_use_follows_the_stores_and_calls() {
+        // Loads, even of other frames by address, write nothing.
+        assert_eq!(frames("r0 = *(u64 *)(r10 - 8)\nexit"), FrameUse::Nothing);
+        assert_eq!(
+            frames("r1 = 0x200000000 ll\nr0 = *(u8 *)(r1 + 0)\nexit"),
+            FrameUse::Nothing
+        );
+        // Stores and atomics through r10 reach frame 0 or fault.
+        assert_eq!(
+            frames("*(u64 *)(r10 - 8) = 1\nr0 = 0\nexit"),
+            FrameUse::Entry
+        );
+        assert_eq!(
+            frames("r1 = 1\nlock *(u64 *)(r10 - 8) += r1\nr0 = 0\nexit"),
+            FrameUse::Entry
+        );
+        // Through any other register, anywhere.
+        assert_eq!(
+            frames("r2 = r10\n*(u8 *)(r2 - 1) = 1\nr0 = 0\nexit"),
+            FrameUse::Any
+        );
+        assert_eq!(
+            frames("r1 = 1\nlock *(u64 *)(r2 + 0) += r1\nr0 = 0\nexit"),
+            FrameUse::Any
+        );
+        // Helpers write where they are pointed; calls and callbacks use deeper frames.
+        assert_eq!(frames("call 5\nexit"), FrameUse::Any);
+        assert_eq!(frames("call +1\nexit\nr0 = 0\nexit"), FrameUse::Any);
+        assert_eq!(
+            frames("r1 = func(+2) ll\nr0 = 0\nexit\nr0 = 0\nexit"),
+            FrameUse::Any
+        );
     }
 }

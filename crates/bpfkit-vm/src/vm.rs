@@ -7,9 +7,11 @@ use crate::fault::Fault;
 use crate::helpers::{self, Helper, HelperEnv, ids};
 use crate::host::Host;
 use crate::interp::Machine;
+use crate::maps::Keys;
 use crate::maps::{Map, MapDef, MapError, MapId};
 use crate::memory::{
-    INPUT_REGION, MAP_VALUE_REGION, MAX_FRAMES, Memory, Region, STACK_SIZE, region_base,
+    FrameUse, INPUT_REGION, MAP_VALUE_REGION, Memory, Region, RegionSpan, STACK_SIZE, Stack,
+    region_base,
 };
 use crate::packet::Packet;
 use crate::program::{LoadError, Program};
@@ -41,6 +43,26 @@ pub struct RunInput<'r> {
     pub packet: Option<(&'r mut [u8], &'r mut Packet)>,
 }
 
+/// The memory of a raw run for an engine that needs nothing else from the runtime (see
+/// [`Vm::direct_memory`]).
+pub struct DirectMemory<'v> {
+    /// The stack, clean: frame `k` is bytes `STACK_SIZE * k ..`, region `STACK_REGION + k`.
+    pub stack: &'v mut [u8],
+    maps: &'v mut [Map],
+}
+
+impl DirectMemory<'_> {
+    /// The host memory of each map's values, in map id order: map `i` is region
+    /// `MAP_VALUE_REGION + i`.
+    pub fn map_values(&mut self) -> impl Iterator<Item = RegionSpan> + '_ {
+        self.maps.iter_mut().map(|map| RegionSpan {
+            ptr: map.values.as_mut_ptr(),
+            len: map.values.len(),
+            writable: true,
+        })
+    }
+}
+
 /// An eBPF virtual machine: programs, the helpers they may call, their maps, the host they
 /// believe they run on, and how to run them. Every load and store is checked against the
 /// regions of the run.
@@ -69,6 +91,11 @@ pub struct Vm {
     tail_call_overflow: TailCallOverflow,
     /// Whether some program calls a helper that uses the scratch region.
     uses_scratch: bool,
+    /// The runs' stack, kept from run to run and cleaned at the start of each.
+    stack: Stack,
+    /// The last run's region list and map keys, emptied, so a run reuses their allocations.
+    spare_regions: Vec<Region<'static>>,
+    spare_keys: Vec<&'static mut Keys>,
 }
 
 impl std::fmt::Debug for Vm {
@@ -124,6 +151,9 @@ impl Vm {
             strict_alignment: false,
             tail_call_overflow: TailCallOverflow::default(),
             uses_scratch: false,
+            stack: Stack::default(),
+            spare_regions: Vec::new(),
+            spare_keys: Vec::new(),
         };
         for (id, f) in helpers::standard() {
             vm.set_helper(id.0, Helper::Builtin(f));
@@ -316,7 +346,7 @@ impl Vm {
         })
     }
 
-    /// Builds the address space of a run of program `id` on raw `input` (a fresh zeroed stack
+    /// Builds the address space of a run of program `id` on raw `input` (a zeroed stack
     /// per frame, the input, map values) and hands it to `engine` with the helpers and maps:
     /// the one place that decides the run's memory layout, for the interpreter and the JIT
     /// alike.
@@ -342,6 +372,24 @@ impl Vm {
         )
     }
 
+    /// The memory of a raw run ([`Vm::run_with`]'s) for an engine that runs a program without
+    /// the runtime: one that makes no helper call, tail call or legacy packet load, so what
+    /// the run's memory holds is all it needs. The stack is cleaned as
+    /// [`Vm::run_frames_with`] cleans it for a run that writes `frames`; the regions are the
+    /// ones [`Vm::run_with`] builds: the frames, the input at [`INPUT_REGION`] (writable), the
+    /// map values from [`MAP_VALUE_REGION`], and every other region empty. `None` when a
+    /// raw run has more (the scratch region, once some program calls
+    /// `bpf_for_each_map_elem`): run through [`Vm::run_frames_with`] then.
+    pub fn direct_memory(&mut self, frames: FrameUse) -> Option<DirectMemory<'_>> {
+        if self.uses_scratch {
+            return None;
+        }
+        Some(DirectMemory {
+            stack: self.stack.prepare(frames),
+            maps: &mut self.maps,
+        })
+    }
+
     /// [`Vm::run_with`] for any [`RunInput`]: a program context with its packet too.
     ///
     /// # Panics
@@ -353,13 +401,32 @@ impl Vm {
         engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
     ) -> R {
         assert!((id.0 as usize) < self.programs.len(), "no program {id:?}");
+        let frames = self.programs[id.0 as usize].frame_use();
+        self.run_frames_with(id, input, frames, engine)
+    }
+
+    /// [`Vm::run_input_with`] for an engine that vouches that the run writes only the stack
+    /// frames `frames` says (what [`Program::frame_use`] says of the program on every engine, or
+    /// less, as trusted code can promise): the next run then cleans only those. Every frame
+    /// still reads as zero until the run writes it, as long as the promise holds.
+    ///
+    /// # Panics
+    /// If `id` is not a program of this VM.
+    pub fn run_frames_with<R>(
+        &mut self,
+        id: ProgId,
+        input: RunInput<'_>,
+        frames: FrameUse,
+        engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
+    ) -> R {
+        assert!((id.0 as usize) < self.programs.len(), "no program {id:?}");
         let r1 = if input.ctx.is_empty() {
             0
         } else {
             region_base(INPUT_REGION)
         };
         let r2 = input.r2;
-        let mut stack = [0u8; MAX_FRAMES * STACK_SIZE];
+        let frames = self.stack.prepare(frames);
         // Only bpf_for_each_map_elem hands the program bytes of its own, so only programs
         // calling it pay for zeroing the scratch region.
         let mut scratch = if self.uses_scratch {
@@ -367,9 +434,10 @@ impl Vm {
         } else {
             Vec::new()
         };
-        let mut regions = Vec::with_capacity(MAP_VALUE_REGION as usize + self.maps.len());
+        let mut regions = recycle(std::mem::take(&mut self.spare_regions));
+        regions.reserve(MAP_VALUE_REGION as usize + self.maps.len());
         regions.push(Region::empty());
-        regions.extend(stack.chunks_exact_mut(STACK_SIZE).map(Region::writable));
+        regions.extend(frames.chunks_exact_mut(STACK_SIZE).map(Region::writable));
         regions.push(if input.ctx_writable {
             Region::writable(input.ctx)
         } else {
@@ -388,7 +456,8 @@ impl Vm {
             }
         };
         regions.push(Region::read_only(&mut scratch));
-        let mut keys = Vec::with_capacity(self.maps.len());
+        let mut keys = recycle(std::mem::take(&mut self.spare_keys));
+        keys.reserve(self.maps.len());
         for map in &mut self.maps {
             regions.push(Region::writable(&mut map.values));
             keys.push(&mut map.keys);
@@ -420,6 +489,38 @@ impl Vm {
         if let Some(p) = runtime.machine.packet.as_deref() {
             p.sync(&mut runtime.machine.mem);
         }
-        engine(&mut runtime)
+        let result = engine(&mut runtime);
+        let Machine { mem, maps, .. } = runtime.machine;
+        self.spare_regions = recycle(mem.into_regions());
+        self.spare_keys = recycle(maps);
+        result
+    }
+}
+
+/// `v`'s allocation, emptied, for elements of another lifetime: the region list of one run
+/// becomes the next run's without a new allocation (collecting a `vec::IntoIter` mapped to a
+/// type of the same layout reuses its buffer).
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run's region list is the next run's allocation: no allocation per run for it.
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let mut bytes = [0u8; 4];
+        let mut regions = Vec::with_capacity(20);
+        regions.push(Region::writable(&mut bytes));
+        let ptr = regions.as_ptr() as usize;
+        let spare: Vec<Region<'static>> = recycle(regions);
+        assert!(spare.is_empty());
+        assert_eq!(spare.capacity(), 20);
+        assert_eq!(spare.as_ptr() as usize, ptr);
     }
 }
