@@ -65,7 +65,12 @@ fn compile(program: &Program, times: u64) -> ExitCode {
         black_box(compile_code(&vm, options).expect("the corpus compiles"));
     }
     let ns = start.elapsed().as_nanos() as f64 / times as f64;
-    println!("{}: {times} compiles, {ns:.0} ns each", program.name);
+    let count = vm.program(bpfkit_vm::ProgId(0)).map_or(0, |p| p.len());
+    println!(
+        "{} ({count} slots): {times} compiles, {ns:.0} ns each, {:.1} ns/insn",
+        program.name,
+        ns / count as f64
+    );
     ExitCode::SUCCESS
 }
 

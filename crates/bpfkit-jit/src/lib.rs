@@ -63,6 +63,7 @@
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod aarch64;
+pub mod assembler;
 pub mod backend;
 pub mod compile;
 pub mod context;

@@ -9,6 +9,7 @@ use super::asm::{Addr, Asm, Cc, Logic, Lse, MemOp, R, SP, Shift, ZR};
 use super::asm::{arith_imm_fits, logic_imm_fits};
 use super::reg::*;
 use super::{HOST, cpu_has_lse};
+use crate::assembler::Emitted;
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
 use crate::lower::{Check, FP as EBPF_FP, Lir, Mem, Operand, Options, is_indirect};
@@ -861,7 +862,7 @@ impl Backend for Aarch64 {
         }
     }
 
-    fn finish(mut self) -> Result<Vec<u8>, BackendError> {
+    fn finish(mut self) -> Result<Emitted, BackendError> {
         self.end_insn();
         self.place_stubs();
         let a = &mut self.asm;
