@@ -13,11 +13,12 @@
 //! It stores relocations by dynasmrt's compact encoding byte rather than as `R`, so that the
 //! spare is one type for every architecture.
 
+use std::any::TypeId;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
 use dynasmrt::components::{LabelRegistry, PatchLoc, StaticLabel};
-use dynasmrt::relocations::Relocation;
+use dynasmrt::relocations::{Relocation, RelocationKind, SimpleRelocation};
 use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmError, DynasmLabelApi, TargetKind};
 
 /// A spare larger than this (code bytes) is dropped rather than kept for the next compile.
@@ -107,13 +108,13 @@ impl std::fmt::Debug for Emitted {
 }
 
 /// A dynasmrt assembling target for relocation type `R` (one per architecture).
-pub struct Assembler<R: Relocation> {
+pub struct Assembler<R: Relocation + 'static> {
     scratch: Scratch,
     error: Option<DynasmError>,
     relocation: PhantomData<R>,
 }
 
-impl<R: Relocation> Assembler<R> {
+impl<R: Relocation + 'static> Assembler<R> {
     /// An empty assembler with room for `bytes` bytes of code and `refs` references to
     /// dynamic labels.
     pub fn new(bytes: usize, refs: usize) -> Assembler<R> {
@@ -146,10 +147,18 @@ impl<R: Relocation> Assembler<R> {
             dynamic,
             statics,
         } = &mut self.scratch;
+        // Whether each encoding seen is a plain rel32, decided once per encoding.
+        let mut rel32 = [None; 256];
         for &(reloc, label) in dynamic.iter() {
             let target = labels.resolve_dynamic(label)?;
-            patch::<R>(bytes, reloc, target)
-                .map_err(|()| DynasmError::ImpossibleRelocation(TargetKind::Dynamic(label)))?;
+            let fast = *rel32[reloc.encoding as usize]
+                .get_or_insert_with(|| is_rel32(&R::from_encoding(reloc.encoding)));
+            let patched = if fast {
+                patch_rel32(bytes, reloc, target)
+            } else {
+                patch::<R>(bytes, reloc, target)
+            };
+            patched.map_err(|()| DynasmError::ImpossibleRelocation(TargetKind::Dynamic(label)))?;
         }
         for (reloc, label) in statics.iter() {
             let target = labels.resolve_static(label)?;
@@ -178,19 +187,52 @@ impl<R: Relocation> Assembler<R> {
 }
 
 /// Writes the distance to `target` into the instruction `reloc` describes.
-fn patch<R: Relocation>(bytes: &mut [u8], reloc: Reloc, target: AssemblyOffset) -> Result<(), ()> {
+fn patch<R: Relocation + 'static>(
+    bytes: &mut [u8],
+    reloc: Reloc,
+    target: AssemblyOffset,
+) -> Result<(), ()> {
+    let relocation = R::from_encoding(reloc.encoding);
+    if is_rel32::<R>(&relocation) {
+        return patch_rel32(bytes, reloc, target);
+    }
     let loc = PatchLoc::new(
         AssemblyOffset(reloc.at),
         reloc.target_offset,
         reloc.field_offset,
         reloc.ref_offset,
-        R::from_encoding(reloc.encoding),
+        relocation,
     );
     let field = bytes.get_mut(loc.range(0)).ok_or(())?;
     loc.patch(field, 0, target.0).map_err(|_| ())
 }
 
-impl<R: Relocation> Drop for Assembler<R> {
+/// Whether `relocation` is a plain 32-bit relative field (every x86_64 jump and call to a
+/// label): the common case, patched without dynasmrt's general path, which cost more than
+/// emitting the jump.
+fn is_rel32<R: Relocation + 'static>(relocation: &R) -> bool {
+    TypeId::of::<R>() == TypeId::of::<SimpleRelocation>()
+        && matches!(relocation.kind(), RelocationKind::Relative)
+        && relocation.size() == 4
+}
+
+/// What dynasmrt's `PatchLoc::patch` does for a simple relative 32-bit field: the distance
+/// from the reference point to the target, plus the target offset, little-endian, if it fits.
+#[inline]
+fn patch_rel32(bytes: &mut [u8], reloc: Reloc, target: AssemblyOffset) -> Result<(), ()> {
+    let from = reloc.at.checked_sub(reloc.ref_offset as usize).ok_or(())?;
+    let value = (target.0.wrapping_sub(from) as isize).wrapping_add(reloc.target_offset);
+    let value = i32::try_from(value).map_err(|_| ())?;
+    let start = reloc
+        .at
+        .checked_sub(reloc.field_offset as usize)
+        .ok_or(())?;
+    let field = bytes.get_mut(start..start + 4).ok_or(())?;
+    field.copy_from_slice(&value.to_le_bytes());
+    Ok(())
+}
+
+impl<R: Relocation + 'static> Drop for Assembler<R> {
     fn drop(&mut self) {
         // An assembler dropped unfinished (an error) still leaves its buffers for the next one;
         // a finished one left an empty box here.
@@ -201,21 +243,21 @@ impl<R: Relocation> Drop for Assembler<R> {
     }
 }
 
-impl<R: Relocation> Extend<u8> for Assembler<R> {
+impl<R: Relocation + 'static> Extend<u8> for Assembler<R> {
     #[inline]
     fn extend<T: IntoIterator<Item = u8>>(&mut self, iter: T) {
         self.scratch.bytes.extend(iter)
     }
 }
 
-impl<'a, R: Relocation> Extend<&'a u8> for Assembler<R> {
+impl<'a, R: Relocation + 'static> Extend<&'a u8> for Assembler<R> {
     #[inline]
     fn extend<T: IntoIterator<Item = &'a u8>>(&mut self, iter: T) {
         self.scratch.bytes.extend(iter)
     }
 }
 
-impl<R: Relocation> DynasmApi for Assembler<R> {
+impl<R: Relocation + 'static> DynasmApi for Assembler<R> {
     #[inline]
     fn offset(&self) -> AssemblyOffset {
         AssemblyOffset(self.scratch.bytes.len())
@@ -236,7 +278,7 @@ impl<R: Relocation> DynasmApi for Assembler<R> {
     }
 }
 
-impl<R: Relocation> DynasmLabelApi for Assembler<R> {
+impl<R: Relocation + 'static> DynasmLabelApi for Assembler<R> {
     type Relocation = R;
 
     fn local_label(&mut self, name: &'static str) {
