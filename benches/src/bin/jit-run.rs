@@ -6,7 +6,8 @@
 //! `jit-run PROGRAM compile [TIMES]`, compiles the program with bpfkit's JIT that many times
 //! instead (code generation only, the VM loaded once: for profiling the compiler);
 //! `jit-run large-N compile [TIMES]` does the same for a generated straight-line program of
-//! about N instructions.
+//! about N instructions. `JIT_RUN_BACKEND=aarch64` compiles with the aarch64 backend instead
+//! (natively, on x86_64).
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -79,6 +80,14 @@ fn compile_code(
     vm: &bpfkit_vm::Vm,
     options: bpfkit_jit::lower::Options,
 ) -> Result<bpfkit_jit::Code, bpfkit_jit::JitError> {
+    // `JIT_RUN_BACKEND=aarch64` profiles the aarch64 backend's compiler natively.
+    if std::env::var_os("JIT_RUN_BACKEND").is_some_and(|b| b == "aarch64") {
+        return bpfkit_jit::compile::compile::<bpfkit_jit::aarch64::Aarch64>(
+            vm,
+            options,
+            vm.program_count(),
+        );
+    }
     bpfkit_jit::compile::compile::<bpfkit_jit::x86::X86>(vm, options, vm.program_count())
 }
 
