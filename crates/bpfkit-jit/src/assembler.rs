@@ -8,7 +8,7 @@
 //! anew, which was about half the time of compiling a 4,096-instruction program. This
 //! assembler implements the same `DynasmApi`/`DynasmLabelApi` traits with dynasmrt's label
 //! registry and patching, but keeps its buffers in a per-thread spare between compiles (up to
-//! [`MAX_KEPT`] bytes of code), so they stay mapped.
+//! 4 MiB of code), so they stay mapped.
 //!
 //! It stores relocations by dynasmrt's compact encoding byte rather than as `R`, so that the
 //! spare is one type for every architecture.
