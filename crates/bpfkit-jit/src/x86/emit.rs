@@ -31,7 +31,7 @@ struct Addr {
 }
 
 /// A fault path placed after the code: records the faulting instruction's pc, then jumps to
-/// the shared tail of its fault (see [`Tail`]). Keeping the per-site part to two instructions
+/// the shared tail of its fault (see [`Fault`]). Keeping the per-site part to two instructions
 /// is what keeps compiling a checked access cheap: each access has one.
 struct Stub {
     label: DynamicLabel,
