@@ -6,8 +6,10 @@
 //! `jit-run PROGRAM compile [TIMES]`, compiles the program with bpfkit's JIT that many times
 //! instead (code generation only, the VM loaded once: for profiling the compiler);
 //! `jit-run large-N compile [TIMES]` does the same for a generated straight-line program of
-//! about N instructions. `jit-run trivial ENGINE [RUNS]` runs `r0 = 0; exit` on a 64-byte input
-//! instead (ENGINE `bpfkit-jit`, `bpfkit-jit-trusted` or `bpfkit-interp`): the per-run cost.
+//! about N instructions. `JIT_RUN_BACKEND=aarch64` compiles with the aarch64 backend instead
+//! (natively, on x86_64). `jit-run trivial ENGINE [RUNS]` runs `r0 = 0; exit` on a 64-byte
+//! input instead (ENGINE `bpfkit-jit`, `bpfkit-jit-trusted` or `bpfkit-interp`): the per-run
+//! cost.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -102,7 +104,12 @@ fn compile(program: &Program, times: u64) -> ExitCode {
         black_box(compile_code(&vm, options).expect("the corpus compiles"));
     }
     let ns = start.elapsed().as_nanos() as f64 / times as f64;
-    println!("{}: {times} compiles, {ns:.0} ns each", program.name);
+    let count = vm.program(bpfkit_vm::ProgId(0)).map_or(0, |p| p.len());
+    println!(
+        "{} ({count} slots): {times} compiles, {ns:.0} ns each, {:.1} ns/insn",
+        program.name,
+        ns / count as f64
+    );
     ExitCode::SUCCESS
 }
 
@@ -111,6 +118,14 @@ fn compile_code(
     vm: &bpfkit_vm::Vm,
     options: bpfkit_jit::lower::Options,
 ) -> Result<bpfkit_jit::Code, bpfkit_jit::JitError> {
+    // `JIT_RUN_BACKEND=aarch64` profiles the aarch64 backend's compiler natively.
+    if std::env::var_os("JIT_RUN_BACKEND").is_some_and(|b| b == "aarch64") {
+        return bpfkit_jit::compile::compile::<bpfkit_jit::aarch64::Aarch64>(
+            vm,
+            options,
+            vm.program_count(),
+        );
+    }
     bpfkit_jit::compile::compile::<bpfkit_jit::x86::X86>(vm, options, vm.program_count())
 }
 

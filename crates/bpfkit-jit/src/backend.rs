@@ -3,6 +3,7 @@
 //! policy (which accesses are checked, what a call is), only which machine instructions carry
 //! out a [`Lir`].
 
+use crate::assembler::Emitted;
 use crate::lower::{Lir, Options};
 
 /// Errors a backend reports (the assembler's, in its own words).
@@ -36,7 +37,7 @@ pub trait Backend {
 
     /// Emits the out-of-line code (fault paths, the runtime-call stub) and returns the bytes,
     /// position independent, with every label resolved.
-    fn finish(self) -> Result<Vec<u8>, BackendError>;
+    fn finish(self) -> Result<Emitted, BackendError>;
 }
 
 /// Makes a backend for `options`.

@@ -103,8 +103,10 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
     let mut offsets = Vec::with_capacity(programs.len());
     for (index, program) in programs.iter().enumerate() {
         // A label for each slot something jumps or calls to (targets are absolute in `off`).
+        // (Every slot has an op; the second slot of an `lddw` holds an `exit` filler, which
+        // is not a branch, so the ops can be scanned without the instruction list.)
         let mut labels: Vec<Option<B::Label>> = vec![None; program.len()];
-        for (_, _, op) in instructions(program) {
+        for op in program.ops() {
             if is_branch(op) {
                 let target = op.off as usize;
                 if labels[target].is_none() {

@@ -49,8 +49,9 @@
 //!   table. `run.rs` fills it, calls the code, and implements the trampolines that call back into
 //!   the VM's [`Runtime`](bpfkit_vm::Runtime) for helpers, tail calls and packet loads.
 //! - A backend implements [`backend::Backend`] (labels, entry trampoline, meter, one `Lir` at a
-//!   time, out-of-line code) for one architecture; `x86` is the x86_64 one, and the only place
-//!   dynasmrt's assembler appears.
+//!   time, out-of-line code) for one architecture; `x86` is the x86_64 one. Both backends
+//!   encode with dynasmrt's macros into [`assembler::Assembler`], which keeps its buffers from
+//!   compile to compile.
 //!
 //! `aarch64` is the second backend: its own register map, emission with dynasmrt's aarch64
 //! assembler, LSE or LL/SC atomics ([`Atomics`]), far branches, cache synchronisation before
@@ -63,6 +64,7 @@
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod aarch64;
+pub mod assembler;
 pub mod backend;
 pub mod compile;
 pub mod context;

@@ -179,10 +179,12 @@ pub struct Options {
 }
 
 /// Whether `r10 + off` of `size` bytes lies inside the frame, so it needs no check.
+#[inline]
 fn in_frame(off: i32, size: Size) -> bool {
     off >= -(STACK_SIZE as i32) && off + size.bytes() as i32 <= 0
 }
 
+#[inline]
 fn mem(options: Options, base: u8, off: i32, size: Size) -> Mem {
     let check = match options.mode {
         Mode::Trusted => Check::Host,
@@ -208,6 +210,7 @@ fn mem(options: Options, base: u8, off: i32, size: Size) -> Mem {
 /// Lowers `insn`, whose pre-decoded form is `op` (the op tells targets and resolved values,
 /// the instruction which `lddw` pseudo form it was); `label` gives the label of a slot of the
 /// same program.
+#[inline]
 pub fn lower<L: Copy>(
     insn: &Insn,
     op: &Op,
@@ -290,6 +293,7 @@ pub fn lower<L: Copy>(
 }
 
 /// Whether `op` jumps or calls to the slot in its `off` (a jump, `ja`, `gotol` or a local call).
+#[inline]
 pub fn is_branch(op: &Op) -> bool {
     matches!(
         op.opcode.spec().kind,
@@ -303,6 +307,7 @@ pub fn is_branch(op: &Op) -> bool {
 }
 
 /// Each instruction of `program` with its slot index and pre-decoded form.
+#[inline]
 pub fn instructions(program: &Program) -> impl Iterator<Item = (usize, &Insn, &Op)> {
     let ops = program.ops();
     program.insns().map(move |(pc, insn)| (pc, insn, &ops[pc]))

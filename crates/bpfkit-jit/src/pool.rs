@@ -102,4 +102,51 @@ mod tests {
         assert_eq!(second.len(), 150 * GRANULE + 5);
         assert!(second.iter().all(|&b| b == 0x90));
     }
+
+    /// The permissions (`rwx` letters) of the mapping holding `address`, and whether any
+    /// mapping of this process is writable and executable at once, from `/proc/self/maps`.
+    #[cfg(target_os = "linux")]
+    fn permissions(address: usize) -> (Option<String>, bool) {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let mut found = None;
+        let mut wx = false;
+        for line in maps.lines() {
+            let mut fields = line.split_whitespace();
+            let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+                continue;
+            };
+            let perms = &perms[..3];
+            wx |= perms.contains('w') && perms.contains('x');
+            let (start, end) = range.split_once('-').unwrap();
+            let start = usize::from_str_radix(start, 16).unwrap();
+            let end = usize::from_str_radix(end, 16).unwrap();
+            if (start..end).contains(&address) {
+                found = Some(perms.to_string());
+            }
+        }
+        (found, wx)
+    }
+
+    /// W^X, as the kernel sees it: published code is executable and not writable, dropped code
+    /// waiting in the pool is writable and not executable, and no mapping of the process is
+    /// ever both.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn code_memory_is_never_writable_and_executable() {
+        // A size no other test's code has (see above).
+        let code = publish(&[0xc3; 170 * GRANULE + 3]).unwrap();
+        let address = code.as_ptr() as usize;
+        assert_eq!(permissions(address), (Some("r-x".to_string()), false));
+        drop(code);
+        // Waiting in the pool (or unmapped, if the pool happened to be full).
+        let (waiting, wx) = permissions(address);
+        assert!(!wx);
+        assert!(
+            matches!(waiting.as_deref(), Some("rw-") | None),
+            "{waiting:?}"
+        );
+        let again = publish(&[0x90; 170 * GRANULE + 1]).unwrap();
+        let address = again.as_ptr() as usize;
+        assert_eq!(permissions(address), (Some("r-x".to_string()), false));
+    }
 }

@@ -17,7 +17,9 @@
 use dynasmrt::aarch64::{
     Aarch64Relocation, encode_logical_immediate_32bit, encode_logical_immediate_64bit,
 };
-use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
+use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, dynasm};
+
+use crate::assembler::{Assembler, Emitted};
 
 /// A host register number, 0-30; 31 is the zero register (`xzr`) or `sp`, by form.
 pub type R = u8;
@@ -184,14 +186,14 @@ pub fn mem_imm_fits(op: MemOp, off: i32) -> bool {
 
 /// An assembler: the machine code so far and its labels.
 pub struct Asm {
-    ops: VecAssembler<Aarch64Relocation>,
+    ops: Assembler<Aarch64Relocation>,
 }
 
 impl Asm {
     /// An empty assembler with room for about `bytes` bytes.
     pub fn with_capacity(bytes: usize, labels: usize) -> Asm {
         Asm {
-            ops: VecAssembler::new_with_capacity(0, bytes, 0, 0, labels, 0, labels),
+            ops: Assembler::new(bytes, labels),
         }
     }
 
@@ -216,8 +218,8 @@ impl Asm {
     }
 
     /// The bytes, every label resolved; an error names a branch that cannot reach its label.
-    pub fn finish(self) -> Result<Vec<u8>, String> {
-        self.ops.finalize().map_err(|e| e.to_string())
+    pub fn finish(self) -> Result<Emitted, String> {
+        self.ops.finish().map_err(|e| e.to_string())
     }
 
     // Moves and constants.

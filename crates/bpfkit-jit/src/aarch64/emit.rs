@@ -9,6 +9,7 @@ use super::asm::{Addr, Asm, Cc, Logic, Lse, MemOp, R, SP, Shift, ZR};
 use super::asm::{arith_imm_fits, logic_imm_fits};
 use super::reg::*;
 use super::{HOST, cpu_has_lse};
+use crate::assembler::Emitted;
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
 use crate::lower::{Check, FP as EBPF_FP, Lir, Mem, Operand, Options, is_indirect};
@@ -41,8 +42,11 @@ struct Stub {
 /// What a fault path stores as the faulting address.
 #[derive(Clone, Copy)]
 enum StubAddr {
-    /// The virtual address `base + off`, recomputed from the base register.
-    Access(u8, i32),
+    /// The virtual address of a checked access, in `T0` when the check branches to the fault
+    /// path; the words other than the pc are set by the tail shared by the accesses with the
+    /// same fault kind and size (a per-site fault path of two instructions plus the pc's
+    /// constant keeps compiling an access cheap).
+    Access(DynamicLabel),
     /// A constant.
     Value(u64),
 }
@@ -62,6 +66,8 @@ pub struct Aarch64 {
     insn_stubs: usize,
     /// Fault paths not yet placed; where the first branch to one of them is.
     stubs: Vec<Stub>,
+    /// The shared tails of access fault paths, by fault kind and size.
+    tails: Vec<((u64, usize), DynamicLabel)>,
     first_stub_ref: Option<usize>,
     stubs_added: usize,
     fault: DynamicLabel,
@@ -93,6 +99,7 @@ impl NewBackend for Aarch64 {
             insn_start: 0,
             insn_stubs: 0,
             stubs: Vec::new(),
+            tails: Vec::new(),
             first_stub_ref: None,
             stubs_added: 0,
             fault,
@@ -219,6 +226,20 @@ impl Aarch64 {
         }
     }
 
+    /// A fault path for a checked access of `size` bytes at `pc`, whose virtual address is in
+    /// `T0` where it branches there.
+    fn access_stub(&mut self, pc: usize, kind: u64, size: usize) -> DynamicLabel {
+        let tail = match self.tails.iter().find(|(k, _)| *k == (kind, size)) {
+            Some(&(_, tail)) => tail,
+            None => {
+                let tail = self.asm.new_label();
+                self.tails.push(((kind, size), tail));
+                tail
+            }
+        };
+        self.stub(pc, kind, size, StubAddr::Access(tail))
+    }
+
     fn stub(&mut self, pc: usize, kind: u64, size: usize, addr: StubAddr) -> DynamicLabel {
         let label = self.asm.new_label();
         self.stubs.push(Stub {
@@ -249,7 +270,6 @@ impl Aarch64 {
             Check::Region => {
                 let n = size.bytes();
                 let first_is_write = write && !read_write;
-                let at_access = StubAddr::Access(base, off);
                 self.vaddr(base, off);
                 if self.options.strict_alignment && n > 1 {
                     let kind = if first_is_write {
@@ -257,7 +277,7 @@ impl Aarch64 {
                     } else {
                         FAULT_MISALIGNED_READ
                     };
-                    let misaligned = self.stub(pc, kind, n, at_access);
+                    let misaligned = self.access_stub(pc, kind, n);
                     self.asm.tst_imm(true, T0, n as u64 - 1);
                     self.asm.b_cond(Cc::Ne, misaligned);
                 }
@@ -266,7 +286,7 @@ impl Aarch64 {
                 } else {
                     (FAULT_READ, ENTRY_READ_LAST)
                 };
-                let first = self.stub(pc, kind, n, at_access);
+                let first = self.access_stub(pc, kind, n);
                 self.asm.shift_imm(Shift::Lsr, true, T1, T0, 32);
                 self.load_word(T2, REGION_COUNT);
                 self.asm.subs_reg(true, ZR, T1, T2);
@@ -284,7 +304,7 @@ impl Aarch64 {
                 self.asm.subs_reg(true, ZR, T2, T4);
                 self.asm.b_cond(Cc::Gt, first);
                 if read_write {
-                    let second = self.stub(pc, FAULT_WRITE, n, at_access);
+                    let second = self.access_stub(pc, FAULT_WRITE, n);
                     self.asm
                         .ldst(MemOp::LdrX, T4, entry(ENTRY_WRITE_LAST + k), IP0);
                     self.asm.subs_reg(true, ZR, T2, T4);
@@ -707,16 +727,20 @@ impl Aarch64 {
         let start = self.asm.offset();
         self.asm.bind(stub.label);
         match stub.addr {
-            StubAddr::Access(base, off) => {
-                self.vaddr(base, off);
-                self.store_word(T0, ARG_ADDR);
+            StubAddr::Access(tail) => {
+                // `T0` holds the address; the pc goes through `T1`.
+                self.asm.mov_const(true, T1, stub.pc as u64);
+                self.store_word(T1, ARG_PC);
+                self.asm.b(tail);
             }
-            StubAddr::Value(v) => self.store_const(v, ARG_ADDR),
+            StubAddr::Value(v) => {
+                self.store_const(v, ARG_ADDR);
+                self.store_const(stub.pc as u64, ARG_PC);
+                self.store_const(stub.kind, ARG_KIND);
+                self.store_const(stub.size as u64, ARG_SIZE);
+                self.asm.b(self.fault);
+            }
         }
-        self.store_const(stub.pc as u64, ARG_PC);
-        self.store_const(stub.kind, ARG_KIND);
-        self.store_const(stub.size as u64, ARG_SIZE);
-        self.asm.b(self.fault);
         if self.asm.offset() - start > MAX_STUB_BYTES {
             self.error
                 .get_or_insert(format!("a fault path of pc {} is too long", stub.pc));
@@ -729,6 +753,17 @@ impl Aarch64 {
         self.asm.b(over);
         self.place_stubs();
         self.asm.bind(over);
+    }
+
+    /// The shared tails of the access fault paths: the address in `T0`, the kind and size.
+    fn place_tails(&mut self) {
+        for ((kind, size), tail) in std::mem::take(&mut self.tails) {
+            self.asm.bind(tail);
+            self.store_word(T0, ARG_ADDR);
+            self.store_const(kind, ARG_KIND);
+            self.store_const(size as u64, ARG_SIZE);
+            self.asm.b(self.fault);
+        }
     }
 
     fn place_stubs(&mut self) {
@@ -861,9 +896,10 @@ impl Backend for Aarch64 {
         }
     }
 
-    fn finish(mut self) -> Result<Vec<u8>, BackendError> {
+    fn finish(mut self) -> Result<Emitted, BackendError> {
         self.end_insn();
         self.place_stubs();
+        self.place_tails();
         let a = &mut self.asm;
         a.bind(self.fault);
         a.mov_const(true, T0, STATUS_FAULT);

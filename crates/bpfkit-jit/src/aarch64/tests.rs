@@ -373,7 +373,7 @@ fn assemble(cases: &[Case]) -> (Vec<u8>, Vec<usize>) {
             start
         })
         .collect();
-    (a.finish().unwrap(), starts)
+    (a.finish().unwrap().to_vec(), starts)
 }
 
 #[test]

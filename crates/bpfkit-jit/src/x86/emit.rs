@@ -7,11 +7,12 @@
 use bpfkit_isa::{AluOp, AtomicOp, ByteOrder, Cond, Size};
 use bpfkit_vm::memory::STACK_SIZE;
 use dynasmrt::x64::X64Relocation;
-use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
+use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, dynasm};
 
 use super::reg::{RAX, RBP, RCX, RDX};
 use super::{HOST, SAVED_AROUND_CALLS};
 use crate::Mode;
+use crate::assembler::{Assembler, Emitted};
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
 use crate::lower::{Check, FP, Lir, Mem, Operand, Options, is_indirect};
@@ -29,48 +30,58 @@ struct Addr {
     disp: i32,
 }
 
-/// A fault path placed after the code: sets the fault's words and unwinds.
+/// A fault path placed after the code: records the faulting instruction's pc, then jumps to
+/// the shared tail of its fault (see [`Fault`]). Keeping the per-site part to two instructions
+/// is what keeps compiling a checked access cheap: each access has one.
 struct Stub {
     label: DynamicLabel,
     pc: usize,
-    kind: u64,
-    size: usize,
-    /// The access whose virtual address is recomputed into `ARG_ADDR` (base register and
-    /// displacement), or a constant for it.
-    addr: StubAddr,
+    tail: DynamicLabel,
 }
 
-#[derive(Clone, Copy)]
-enum StubAddr {
-    Access(u8, i32),
+/// The part of a fault path that sites with the same fault share: sets the fault's kind, size
+/// and address words, then unwinds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fault {
+    kind: u64,
+    size: usize,
+    addr: FaultAddr,
+}
+
+/// Where a fault's address word comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FaultAddr {
+    /// `rax`: a checked access branches to its fault path with the virtual address there.
+    Rax,
+    /// A constant.
     Value(i64),
 }
 
 /// The x86_64 backend.
 pub struct X86 {
-    ops: VecAssembler<X64Relocation>,
+    ops: Assembler<X64Relocation>,
     options: Options,
     stubs: Vec<Stub>,
+    /// The shared fault tails used so far, with their labels (a handful per program).
+    tails: Vec<(Fault, DynamicLabel)>,
+    /// Where every fault tail ends up: sets the status and unwinds.
+    fault: DynamicLabel,
     /// Whether the CPU has BMI2 (`rorx`), which saves an instruction per checked access.
     bmi2: bool,
 }
 
 impl NewBackend for X86 {
     fn new(options: Options, insns: usize) -> X86 {
+        // Room for the code (a checked access is about 50 bytes), the labels (branch targets
+        // and fault paths) and their relocations, so nothing grows while emitting.
+        let mut ops = Assembler::new(256 + insns * 48, insns * 2);
+        let fault = ops.new_dynamic_label();
         X86 {
-            // Room for the code (a checked access is about 50 bytes), the labels (branch
-            // targets and fault paths) and their relocations, so nothing grows while emitting.
-            ops: VecAssembler::new_with_capacity(
-                0,
-                256 + insns * 48,
-                0,
-                8,
-                insns * 2,
-                0,
-                insns * 2,
-            ),
+            ops,
             options,
             stubs: Vec::with_capacity(insns),
+            tails: Vec::new(),
+            fault,
             bmi2: std::arch::is_x86_feature_detected!("bmi2") && !tests::without_bmi2(),
         }
     }
@@ -185,16 +196,38 @@ impl X86 {
         }
     }
 
-    fn stub(&mut self, pc: usize, kind: u64, size: usize, addr: StubAddr) -> DynamicLabel {
+    /// A fault path for the instruction at `pc`, faulting with `fault`.
+    fn stub(&mut self, pc: usize, fault: Fault) -> DynamicLabel {
+        let tail = match self.tails.iter().find(|(f, _)| *f == fault) {
+            Some(&(_, tail)) => tail,
+            None => {
+                let tail = self.ops.new_dynamic_label();
+                self.tails.push((fault, tail));
+                tail
+            }
+        };
         let label = self.ops.new_dynamic_label();
-        self.stubs.push(Stub {
-            label,
-            pc,
-            kind,
-            size,
-            addr,
-        });
+        self.stubs.push(Stub { label, pc, tail });
         label
+    }
+
+    /// A fault path for a checked access of `size` bytes at `pc` (the address in `rax`).
+    fn access_stub(&mut self, pc: usize, kind: u64, size: usize) -> DynamicLabel {
+        let addr = FaultAddr::Rax;
+        self.stub(pc, Fault { kind, size, addr })
+    }
+
+    /// A fault path at `pc` whose address word is `addr`.
+    fn value_stub(&mut self, pc: usize, kind: u64, addr: i64) -> DynamicLabel {
+        let addr = FaultAddr::Value(addr);
+        self.stub(
+            pc,
+            Fault {
+                kind,
+                size: 0,
+                addr,
+            },
+        )
     }
 
     /// `rax = base + off`, the virtual address of an access.
@@ -237,7 +270,7 @@ impl X86 {
                     } else {
                         FAULT_MISALIGNED_READ
                     };
-                    let misaligned = self.stub(pc, kind, n, StubAddr::Access(base, off));
+                    let misaligned = self.access_stub(pc, kind, n);
                     self.branch(len::TEST_AL + len::JCC, |x| {
                         asm!(x.ops
                             ; test al, (n - 1) as i8
@@ -245,16 +278,12 @@ impl X86 {
                         )
                     });
                 }
-                let first = self.stub(
-                    pc,
-                    if first_is_write {
-                        FAULT_WRITE
-                    } else {
-                        FAULT_READ
-                    },
-                    n,
-                    StubAddr::Access(base, off),
-                );
+                let first_kind = if first_is_write {
+                    FAULT_WRITE
+                } else {
+                    FAULT_READ
+                };
+                let first = self.access_stub(pc, first_kind, n);
                 let k = size_index(n);
                 let last = if first_is_write {
                     ENTRY_WRITE_LAST
@@ -285,7 +314,7 @@ impl X86 {
                     )
                 });
                 if read_write {
-                    let second = self.stub(pc, FAULT_WRITE, n, StubAddr::Access(base, off));
+                    let second = self.access_stub(pc, FAULT_WRITE, n);
                     self.branch(len::CMP_MEM + len::JCC, |x| {
                         asm!(x.ops
                             ; cmp rdx, [r12 + rcx + at(TABLE + ENTRY_WRITE_LAST + k)]
@@ -638,7 +667,7 @@ impl X86 {
     /// padding to keep `rsp % 16 == 8` in the callee) and restored on return; the callee's
     /// frame is the next 512 bytes of the run's stack.
     fn call_local(&mut self, pc: usize, target: DynamicLabel) {
-        let depth = self.stub(pc, FAULT_CALL_DEPTH, 0, StubAddr::Value(0));
+        let depth = self.value_stub(pc, FAULT_CALL_DEPTH, 0);
         self.branch(len::CMP_MEM + len::JCC, |x| {
             asm!(x.ops
                 ; cmp rbp, [r12 + at(STACK_LIMIT)]
@@ -708,21 +737,31 @@ impl X86 {
         self.call_runtime(PACKET_FN);
     }
 
-    fn emit_stub(&mut self, stub: &Stub) {
-        asm!(self.ops ; =>stub.label);
-        match stub.addr {
-            StubAddr::Access(base, off) => {
-                self.vaddr(base, off);
-                asm!(self.ops ; mov [r12 + at(ARG_ADDR)], rax);
-            }
-            StubAddr::Value(v) => asm!(self.ops ; mov QWORD [r12 + at(ARG_ADDR)], v as i32),
+    /// The fault paths: each site's stub, then each shared tail.
+    fn emit_fault_paths(&mut self) {
+        for stub in std::mem::take(&mut self.stubs) {
+            let Stub { label, pc, tail } = stub;
+            asm!(self.ops
+                ; =>label
+                ; mov QWORD [r12 + at(ARG_PC)], pc as i32
+                ; jmp =>tail
+            );
         }
-        asm!(self.ops
-            ; mov QWORD [r12 + at(ARG_PC)], stub.pc as i32
-            ; mov QWORD [r12 + at(ARG_KIND)], stub.kind as i32
-            ; mov QWORD [r12 + at(ARG_SIZE)], stub.size as i32
-            ; jmp ->fault
-        );
+        let fault = self.fault;
+        for (Fault { kind, size, addr }, tail) in std::mem::take(&mut self.tails) {
+            asm!(self.ops ; =>tail);
+            match addr {
+                FaultAddr::Rax => asm!(self.ops ; mov [r12 + at(ARG_ADDR)], rax),
+                FaultAddr::Value(v) => {
+                    asm!(self.ops ; mov QWORD [r12 + at(ARG_ADDR)], v as i32)
+                }
+            }
+            asm!(self.ops
+                ; mov QWORD [r12 + at(ARG_KIND)], kind as i32
+                ; mov QWORD [r12 + at(ARG_SIZE)], size as i32
+                ; jmp =>fault
+            );
+        }
     }
 }
 
@@ -775,7 +814,7 @@ impl Backend for X86 {
     }
 
     fn meter(&mut self, pc: usize) {
-        let spent = self.stub(pc, FAULT_BUDGET, 0, StubAddr::Value(0));
+        let spent = self.value_stub(pc, FAULT_BUDGET, 0);
         self.branch(len::SUB_MEM + len::JCC, |x| {
             asm!(x.ops
                 ; sub QWORD [r12 + at(REMAINING)], 1
@@ -797,7 +836,7 @@ impl Backend for X86 {
             Lir::CallLocal { target } => self.call_local(pc, target),
             Lir::CallRuntime { id, reg } => self.helper_call(pc, id, reg),
             Lir::CallKfunc { btf_id } => {
-                let kfunc = self.stub(pc, FAULT_KFUNC, 0, StubAddr::Value(btf_id as i64));
+                let kfunc = self.value_stub(pc, FAULT_KFUNC, btf_id as i64);
                 asm!(self.ops ; jmp =>kfunc);
             }
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
@@ -805,13 +844,11 @@ impl Backend for X86 {
         }
     }
 
-    fn finish(mut self) -> Result<Vec<u8>, BackendError> {
-        let stubs = std::mem::take(&mut self.stubs);
-        for stub in &stubs {
-            self.emit_stub(stub);
-        }
+    fn finish(mut self) -> Result<Emitted, BackendError> {
+        self.emit_fault_paths();
+        let fault = self.fault;
         asm!(self.ops
-            ; ->fault:
+            ; =>fault
             ; mov QWORD [r12 + at(STATUS)], STATUS_FAULT as i32
             ; ->unwind:
             ; jmp ->epilogue
@@ -836,7 +873,7 @@ impl Backend for X86 {
             asm!(self.ops ; mov Rq(h), [r12 + at(REGS + r as usize)]);
         }
         asm!(self.ops ; ret);
-        self.ops.finalize().map_err(|e| e.to_string())
+        self.ops.finish().map_err(|e| e.to_string())
     }
 }
 
