@@ -56,6 +56,14 @@ const CASES: &[(ProgType, &str)] = &[
     (ProgType::XDP, "call 9999\nexit"),
     // Unreachable instruction.
     (ProgType::XDP, "r0 = 0\nexit\nr0 = 1\nexit"),
+    // A loop whose every iteration forks: 8,193 pending branches, the kernel's limit (found by
+    // the verifier fuzz target, where it also took minutes before states that kept missing
+    // were dropped from their instruction's list as the kernel drops them).
+    (
+        ProgType::XDP,
+        "call 7\nif r0 s> 0x200 goto +0\nl:\nif r0 < 0x7 goto +0\nif w0 s<= w0 goto +0\n\
+         if r0 <= 0xfd06 goto l\nif w0 > 0x85 goto +0\nif r0 <= 0x2b000000 goto +0\nexit",
+    ),
 ];
 
 #[test]

@@ -64,6 +64,11 @@ struct Checkpoint {
     /// Paths from here still being explored; 0 once everything after it was accepted.
     branches: u32,
     parent: Option<usize>,
+    /// How often it pruned a path, and how often it was compared in vain while a new state
+    /// was going to be stored (`hit_cnt`, `miss_cnt`): a state that keeps missing is dropped
+    /// from its instruction's list, as the kernel drops it.
+    hits: u32,
+    misses: u32,
 }
 
 /// A path waiting to be explored.
@@ -314,8 +319,9 @@ impl<'p> Checker<'p> {
 
     /// Forks the walk: `state` continues at `pc` later.
     pub(crate) fn push(&mut self, state: State, pc: usize, taken: bool) -> R<()> {
+        // push_stack counts the new entry first, then compares and prints the count.
         if self.pending.len() >= JMP_SEQ_LIMIT {
-            return Err(Message::JumpSequenceTooComplex(self.pending.len()).into());
+            return Err(Message::JumpSequenceTooComplex(self.pending.len() + 1).into());
         }
         if let Some(p) = self.parent {
             self.checkpoints[p].branches += 1;
@@ -375,17 +381,22 @@ impl<'p> Checker<'p> {
             Some(i) if matches!(i.kind(), Kind::Call { target: bpfkit_isa::CallTarget::Helper })
                 && matches!(bpfkit_uapi::HelperId(i.imm as u32), bpfkit_uapi::HelperId::LOOP | bpfkit_uapi::HelperId::FOR_EACH_MAP_ELEM)
         );
-        for &i in &self.explored[pc] {
-            let cp = &self.checkpoints[i];
+        // The kernel's list has the newest state first.
+        let mut states_cnt = 0;
+        let mut k = self.explored[pc].len();
+        while k > 0 {
+            k -= 1;
+            states_cnt += 1;
+            let i = self.explored[pc][k];
+            let cp = &mut self.checkpoints[i];
             if cp.branches > 0 && calls_callback {
                 // Callbacks run again from the call: a covering state ends the iteration.
                 if subsumes(&cp.state, state, live) {
+                    cp.hits += 1;
                     self.stats.pruned += 1;
                     return Ok(true);
                 }
-                continue;
-            }
-            if cp.branches > 0 {
+            } else if cp.branches > 0 {
                 // A state on an unfinished path: the same state again is a loop.
                 if exact_equal(&cp.state, state, live) {
                     return Err(Message::InfiniteLoop(pc));
@@ -393,13 +404,27 @@ impl<'p> Checker<'p> {
                 if self.jumps_since_checkpoint < 20 && self.insns_since_checkpoint < 100 {
                     add = false;
                 }
-                continue;
-            }
-            if subsumes(&cp.state, state, live) {
+            } else if subsumes(&cp.state, state, live) {
+                cp.hits += 1;
                 self.stats.pruned += 1;
                 return Ok(true);
             }
+            // A miss. Counted only when a new state will be stored, so that the iterations of a
+            // loop do not evict the states of its first ones; a state that keeps missing is
+            // unlikely to prune and only costs comparisons (is_state_visited's eviction).
+            if add || force {
+                cp.misses += 1;
+            }
+            let n = if calls_callback && cp.branches > 0 {
+                64
+            } else {
+                3
+            };
+            if cp.misses > cp.hits * n + n {
+                self.explored[pc].remove(k);
+            }
         }
+        self.stats.max_states_per_insn = self.stats.max_states_per_insn.max(states_cnt);
         if !add && !force {
             return Ok(false);
         }
@@ -407,14 +432,14 @@ impl<'p> Checker<'p> {
             state: state.clone(),
             branches: 1,
             parent: self.parent,
+            hits: 0,
+            misses: 0,
         });
         let idx = self.checkpoints.len() - 1;
         self.explored[pc].push(idx);
         self.parent = Some(idx);
         self.stats.states += 1;
         self.stats.peak_states = self.stats.peak_states.max(self.stats.states);
-        self.stats.max_states_per_insn =
-            self.stats.max_states_per_insn.max(self.explored[pc].len());
         self.insns_since_checkpoint = 0;
         self.jumps_since_checkpoint = 0;
         Ok(false)
