@@ -447,14 +447,5 @@ fn table_write_fault(ctx: &[u64], pc: usize, addr: u64, size: usize) -> Fault {
         let at = TABLE + region as usize * ENTRY_WORDS;
         ctx[at + ENTRY_LEN] > 0 && ctx[at + ENTRY_WRITE_LAST] as i64 == -1
     };
-    if read_only {
-        Fault::ReadOnly { pc, addr, size }
-    } else {
-        Fault::OutOfBounds {
-            pc,
-            addr,
-            size,
-            access: Access::Write,
-        }
-    }
+    Fault::write_refused(pc, addr, size, read_only)
 }

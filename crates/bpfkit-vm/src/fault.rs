@@ -101,7 +101,15 @@ impl Fault {
     /// or no memory at all.
     #[cold]
     pub fn on_write(mem: &Memory<'_>, pc: usize, addr: u64, size: usize) -> Fault {
-        if mem.is_read_only(addr) {
+        Fault::write_refused(pc, addr, size, mem.is_read_only(addr))
+    }
+
+    /// The fault for a refused store of `size` bytes at `addr`, given whether `addr` is in
+    /// read-only memory (else it is in no memory at all): for engines that keep their own view
+    /// of the regions, as the JIT's region table.
+    #[cold]
+    pub fn write_refused(pc: usize, addr: u64, size: usize, read_only: bool) -> Fault {
+        if read_only {
             Fault::ReadOnly { pc, addr, size }
         } else {
             Fault::OutOfBounds {
