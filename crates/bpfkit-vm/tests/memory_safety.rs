@@ -1,10 +1,56 @@
 //! Adversarial programs: every way out of the memory a run was given ends in a typed fault or a
 //! load error, never in a touch outside the regions.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+
 use bpfkit_asm::assemble;
 use bpfkit_isa::Dialect;
 use bpfkit_vm::memory::{INPUT_REGION, STACK_REGION, frame_pointer, region_base};
 use bpfkit_vm::{Access, Fault, LoadError, MapDef, MapType, TailCallOverflow, Vm};
+
+/// No run may allocate a gigabyte: sizes a program passes (4 GiB at most) must be checked
+/// against its regions before anything is allocated. Above the limit this allocator fails the
+/// allocation, which aborts the test binary: a test run that allocates that much fails.
+struct Limited;
+
+const ALLOCATION_LIMIT: usize = 1 << 30;
+
+// SAFETY: every method forwards to the system allocator with the caller's own arguments, or
+// returns null (a failed allocation, which the `GlobalAlloc` contract allows) before touching
+// anything.
+unsafe impl GlobalAlloc for Limited {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() > ALLOCATION_LIMIT {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the caller's layout, as `GlobalAlloc::alloc` requires.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if layout.size() > ALLOCATION_LIMIT {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: as in `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator (so from `System`) with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > ALLOCATION_LIMIT {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: `ptr` came from `System` with `layout`, as the caller guarantees.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Limited = Limited;
 
 fn vm(source: &str) -> Vm {
     let insns = assemble(source, Dialect::Llvm).unwrap_or_else(|e| panic!("{e}\n{source}"));
@@ -430,4 +476,27 @@ exit");
         Ok(0),
         "frame 0 is zeroed again on the second run"
     );
+}
+
+/// A helper's size argument comes from the program: 4 GiB must fault on the region it names,
+/// not be allocated first (found by the jit_vs_interp fuzz target as an out-of-memory abort).
+#[test]
+fn helper_sizes_are_checked_against_the_region_before_anything_is_allocated() {
+    // bpf_get_current_comm(r10 - 16, 0xffffffff)
+    let mut v = vm("r1 = r10\nr1 += -16\nr2 = 0xffffffff ll\ncall 16\nexit");
+    let addr = frame_pointer(0) - 16;
+    assert_eq!(
+        v.run(&mut [0u8; 8]),
+        Err(Fault::OutOfBounds {
+            pc: 4, // the call's slot: lddw takes two
+            addr,
+            size: 0xffff_ffff,
+            access: Access::Write
+        })
+    );
+    // The same call with the frame's 16 bytes writes the name as strscpy_pad does: at most
+    // 15 bytes (TASK_COMM_LEN is 16), then NUL.
+    let mut ok = vm("r1 = r10\nr1 += -16\nr2 = 16\ncall 16\nr0 = *(u64 *)(r10 - 8)\nexit");
+    ok.host_mut().comm = "a-much-longer-task-name".into();
+    assert_eq!(ok.run(&mut [0u8; 8]), Ok(u64::from_le_bytes(*b"onger-t\0")));
 }

@@ -173,13 +173,16 @@ pub(super) fn get_current_uid_gid(env: &mut HelperEnv<'_, '_, '_>, _: Args) -> R
 /// NUL-padded to `size` (`strscpy_pad`).
 pub(super) fn get_current_comm(env: &mut HelperEnv<'_, '_, '_>, a: Args) -> Result<u64, Fault> {
     let (buf, size) = (a[0], a[1] as u32 as usize);
-    let mut out = vec![0u8; size];
+    // The destination is checked and zeroed in place: `size` comes from the program and may
+    // be 4 GiB, which must fault on the region, not be allocated first.
+    env.zero(buf, size)?;
     if size > 0 {
-        let comm = env.host().comm.as_bytes();
         // TASK_COMM_LEN is 16: at most 15 bytes of name.
+        let mut name = [0u8; 15];
+        let comm = env.host().comm.as_bytes();
         let n = comm.len().min(15).min(size - 1);
-        out[..n].copy_from_slice(&comm[..n]);
+        name[..n].copy_from_slice(&comm[..n]);
+        env.write(buf, &name[..n])?;
     }
-    env.write(buf, &out)?;
     Ok(0)
 }
