@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use bpfkit_isa::TABLE as OPCODES;
 use bpfkit_vm::memory::{
     FrameUse, INPUT_REGION, MAP_VALUE_REGION, MAX_FRAMES, Memory, RegionSpan, STACK_REGION,
-    STACK_SIZE, region_base,
+    STACK_SIZE, input_pointer,
 };
 use bpfkit_vm::{Access, CallOutcome, Fault, ProgId, Runtime, Vm};
 
@@ -306,11 +306,7 @@ pub(crate) fn run_direct(
     };
     set_entry(entry_mut(ctx, INPUT_REGION), input_span);
     // `r1` and `r2` as `Vm::run_with` sets them for a raw input.
-    let r1 = if input.is_empty() {
-        0
-    } else {
-        region_base(INPUT_REGION)
-    };
+    let r1 = input_pointer(input.len());
     let start = start(code, ctx, id, budget, r1, input.len() as u64);
     let r0 = enter_code(code, ctx, start, &mut NoRuntime { ctx_len: ctx.len() });
     let write_fault = |pc, addr, size| table_write_fault(ctx, pc, addr, size);

@@ -42,6 +42,16 @@ pub const fn region_base(region: u64) -> u64 {
     region << 32
 }
 
+/// `r1` of a run on an input of `len` bytes: the input region's first address, or 0 (NULL)
+/// when there is no input. Every engine starts a raw run this way.
+pub const fn input_pointer(len: usize) -> u64 {
+    if len == 0 {
+        0
+    } else {
+        region_base(INPUT_REGION)
+    }
+}
+
 /// The frame pointer (`r10`) of stack frame `frame`: the end of its region.
 pub const fn frame_pointer(frame: usize) -> u64 {
     region_base(STACK_REGION + frame as u64) + STACK_SIZE as u64

@@ -9,10 +9,7 @@ use crate::host::Host;
 use crate::interp::Machine;
 use crate::maps::Keys;
 use crate::maps::{Map, MapDef, MapError, MapId};
-use crate::memory::{
-    FrameUse, INPUT_REGION, MAP_VALUE_REGION, Memory, Region, RegionSpan, STACK_SIZE, Stack,
-    region_base,
-};
+use crate::memory::{FrameUse, MAP_VALUE_REGION, Memory, Region, RegionSpan, STACK_SIZE, Stack};
 use crate::packet::Packet;
 use crate::program::{LoadError, Program};
 use crate::runtime::{Entry, Runtime};
@@ -376,8 +373,9 @@ impl Vm {
     /// the runtime: one that makes no helper call, tail call or legacy packet load, so what
     /// the run's memory holds is all it needs. The stack is cleaned as
     /// [`Vm::run_frames_with`] cleans it for a run that writes `frames`; the regions are the
-    /// ones [`Vm::run_with`] builds: the frames, the input at [`INPUT_REGION`] (writable), the
-    /// map values from [`MAP_VALUE_REGION`], and every other region empty. `None` when a
+    /// ones [`Vm::run_with`] builds: the frames, the input at
+    /// [`INPUT_REGION`](crate::memory::INPUT_REGION) (writable), the map values from
+    /// [`MAP_VALUE_REGION`], and every other region empty. `None` when a
     /// raw run has more (the scratch region, once some program calls
     /// `bpf_for_each_map_elem`): run through [`Vm::run_frames_with`] then.
     pub fn direct_memory(&mut self, frames: FrameUse) -> Option<DirectMemory<'_>> {
@@ -420,11 +418,7 @@ impl Vm {
         engine: impl FnOnce(&mut Runtime<'_, '_>) -> R,
     ) -> R {
         assert!((id.0 as usize) < self.programs.len(), "no program {id:?}");
-        let r1 = if input.ctx.is_empty() {
-            0
-        } else {
-            region_base(INPUT_REGION)
-        };
+        let r1 = crate::memory::input_pointer(input.ctx.len());
         let r2 = input.r2;
         let frames = self.stack.prepare(frames);
         // Only bpf_for_each_map_elem hands the program bytes of its own, so only programs

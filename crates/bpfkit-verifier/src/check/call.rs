@@ -311,7 +311,8 @@ impl<'p> Checker<'p> {
     /// check_get_func_ip: every tracing type is offered `bpf_get_func_ip`, but only kprobes and
     /// trampoline programs can answer it; the kernel says so after checking the arguments.
     fn check_get_func_ip(&self) -> R<()> {
-        let name = "bpf_get_func_ip#173";
+        let id = HelperId::GET_FUNC_IP;
+        let name = format!("{}#{}", id.c_name().unwrap_or_default(), id.0);
         match self.prog.prog_type {
             ProgType::KPROBE => Ok(()),
             ProgType::TRACING
