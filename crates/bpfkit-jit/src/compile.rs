@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use bpfkit_vm::memory::MAP_VALUE_REGION;
 use bpfkit_vm::{MapId, ProgId, Vm};
 
-use crate::JitError;
 use crate::backend::NewBackend;
+use crate::guess::RegionGuess;
 use crate::lower::{Lir, Options, instructions, is_branch, lower};
 use crate::pool::{Pooled, publish};
+use crate::{JitError, Mode};
 
 /// Compiled code for every program of a VM, with where each program and instruction starts.
 pub struct Code {
@@ -116,6 +117,8 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         }
         entries.push(backend.offset());
         let mut insns = Vec::with_capacity(program.len());
+        let mut guess =
+            (options.mode == Mode::Checked).then(|| RegionGuess::new(program.len(), maps));
         for (pc, insn, op) in instructions(program) {
             if let Some(label) = labels[pc] {
                 backend.bind(label);
@@ -124,9 +127,14 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
             if options.metered {
                 backend.meter(pc);
             }
-            let lir = lower(insn, op, options, |target| {
+            let mut lir = lower(insn, op, options, |target| {
                 labels[target].expect("every branch target has a label")
             });
+            if let Some(guess) = &mut guess {
+                guess.enter(pc);
+                guess.apply(&mut lir);
+                guess.step(pc, &lir, is_branch(op).then_some(op.off as usize));
+            }
             if let Lir::HostAddr { region, .. } = lir
                 && region >= MAP_VALUE_REGION + maps
             {

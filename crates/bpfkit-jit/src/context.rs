@@ -46,11 +46,18 @@ pub const ENTRY_WORDS: usize = 16;
 pub const ENTRY_BASE: usize = 0;
 /// Entry word: the region's length in bytes.
 pub const ENTRY_LEN: usize = 1;
-/// Entry words `ENTRY_READ_LAST + k`: the last offset at which a load of `1 << k` bytes fits
-/// (length minus size, as a signed number: negative when none fits).
-pub const ENTRY_READ_LAST: usize = 2;
-/// Entry words `ENTRY_WRITE_LAST + k`: the same for stores; -1 in read-only regions.
-pub const ENTRY_WRITE_LAST: usize = 6;
+/// Entry words `ENTRY_READ_LIMIT + k`: how many offsets a load of `1 << k` bytes fits at
+/// (length minus size plus one, or 0 when none fits), so that an access is in bounds exactly
+/// when its offset is below the limit as an unsigned number: one compare, which also refuses
+/// an offset that underflowed (see [`ENTRY_VSTART`]).
+pub const ENTRY_READ_LIMIT: usize = 2;
+/// Entry words `ENTRY_WRITE_LIMIT + k`: the same for stores; 0 in read-only regions.
+pub const ENTRY_WRITE_LIMIT: usize = 6;
+/// Entry word: the region's first virtual address, `i << 32` for region `i`. A backend that
+/// guesses an access's region subtracts it from the virtual address: the offset into the
+/// region when the guess is right, and a number of at least `1 << 32` (as unsigned) when it is
+/// wrong, which every limit refuses.
+pub const ENTRY_VSTART: usize = 10;
 
 /// `k` such that an access of `bytes` (1, 2, 4 or 8) is `1 << k` bytes.
 pub const fn size_index(bytes: usize) -> usize {

@@ -39,8 +39,13 @@ pub enum Operand {
 pub enum Check {
     /// A virtual address (checked mode): translate through the run's region table and fault,
     /// as the interpreter does, when it is outside every region, past a region's end, or (for
-    /// stores) in a read-only region.
-    Region,
+    /// stores) in a read-only region. `guess` is the region the access probably falls in (see
+    /// [`crate::guess`]): a backend may check against that region first, and must take the
+    /// full lookup when the guess is wrong.
+    Region {
+        /// The likely region's index.
+        guess: Option<u32>,
+    },
     /// `r10 + off` with the whole access inside the current frame: the host frame pointer plus
     /// `off`, with no check (it cannot fail).
     Frame,
@@ -197,7 +202,7 @@ fn mem(options: Options, base: u8, off: i32, size: Size) -> Mem {
         {
             Check::Frame
         }
-        Mode::Checked => Check::Region,
+        Mode::Checked => Check::Region { guess: None },
     };
     Mem {
         base,

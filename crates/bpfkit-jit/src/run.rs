@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use bpfkit_isa::TABLE as OPCODES;
 use bpfkit_vm::memory::{
     FrameUse, INPUT_REGION, MAP_VALUE_REGION, MAX_FRAMES, Memory, RegionSpan, STACK_REGION,
-    STACK_SIZE, input_pointer,
+    STACK_SIZE, input_pointer, region_base,
 };
 use bpfkit_vm::{Access, CallOutcome, Fault, ProgId, Runtime, Vm};
 
@@ -39,37 +39,33 @@ struct RunState<'r, 'v, 'a> {
 /// every call into the runtime, so the host pointers generated code uses are always derived
 /// after the runtime's last use of the memory.
 fn fill_table(ctx: &mut [u64], memory: &mut Memory<'_>) {
-    let table = ctx[TABLE..].chunks_exact_mut(ENTRY_WORDS);
-    for (entry, span) in table.zip(memory.spans()) {
-        set_entry(entry, span);
+    for (region, span) in memory.spans().enumerate() {
+        set_entry(ctx, region as u64, span);
     }
 }
 
-/// Writes one region's table entry.
-fn set_entry(entry: &mut [u64], span: RegionSpan) {
-    let len = span.len as i64;
-    let write_last = if span.writable { len - 1 } else { -1 };
+/// Writes the table entry of region `region`.
+fn set_entry(ctx: &mut [u64], region: u64, span: RegionSpan) {
+    let at = TABLE + region as usize * ENTRY_WORDS;
+    let entry = &mut ctx[at..at + ENTRY_WORDS];
+    let len = span.len as u64;
+    let write_limit = if span.writable { len } else { 0 };
     // Most regions are where they were on the last run (or before the call): the entry is
     // rewritten only when the region moved, changed length or changed access.
     if entry[ENTRY_BASE] == span.ptr as u64
-        && entry[ENTRY_LEN] == len as u64
-        && entry[ENTRY_WRITE_LAST] == write_last as u64
+        && entry[ENTRY_LEN] == len
+        && entry[ENTRY_WRITE_LIMIT] == write_limit
     {
         return;
     }
-    let last = [len - 1, len - 2, len - 4, len - 8];
     entry[ENTRY_BASE] = span.ptr as u64;
-    entry[ENTRY_LEN] = len as u64;
-    for (k, last) in last.into_iter().enumerate() {
-        entry[ENTRY_READ_LAST + k] = last as u64;
-        entry[ENTRY_WRITE_LAST + k] = if span.writable { last } else { -1 } as u64;
+    entry[ENTRY_LEN] = len;
+    entry[ENTRY_VSTART] = region_base(region);
+    for k in 0..4 {
+        let limit = (len + 1).saturating_sub(1 << k);
+        entry[ENTRY_READ_LIMIT + k] = limit;
+        entry[ENTRY_WRITE_LIMIT + k] = if span.writable { limit } else { 0 };
     }
-}
-
-/// Region `region`'s table entry.
-fn entry_mut(ctx: &mut [u64], region: u64) -> &mut [u64] {
-    let at = TABLE + region as usize * ENTRY_WORDS;
-    &mut ctx[at..at + ENTRY_WORDS]
 }
 
 fn region_count(ctx: &[u64]) -> usize {
@@ -279,7 +275,7 @@ pub(crate) fn run_direct(
             writable: false,
         };
         for region in 0..count as u64 {
-            set_entry(entry_mut(ctx, region), empty);
+            set_entry(ctx, region, empty);
         }
     }
     let ctx = &mut ctx[..];
@@ -293,18 +289,18 @@ pub(crate) fn run_direct(
                 len: frame.len(),
                 writable: true,
             };
-            set_entry(entry_mut(ctx, STACK_REGION + k as u64), span);
+            set_entry(ctx, STACK_REGION + k as u64, span);
         }
     }
     for (i, span) in memory.map_values().enumerate() {
-        set_entry(entry_mut(ctx, MAP_VALUE_REGION + i as u64), span);
+        set_entry(ctx, MAP_VALUE_REGION + i as u64, span);
     }
     let input_span = RegionSpan {
         ptr: input.as_mut_ptr(),
         len: input.len(),
         writable: true,
     };
-    set_entry(entry_mut(ctx, INPUT_REGION), input_span);
+    set_entry(ctx, INPUT_REGION, input_span);
     // `r1` and `r2` as `Vm::run_with` sets them for a raw input.
     let r1 = input_pointer(input.len());
     let start = start(code, ctx, id, budget, r1, input.len() as u64);
@@ -441,7 +437,7 @@ fn table_write_fault(ctx: &[u64], pc: usize, addr: u64, size: usize) -> Fault {
     let region = addr >> 32;
     let read_only = region < ctx[REGION_COUNT] && {
         let at = TABLE + region as usize * ENTRY_WORDS;
-        ctx[at + ENTRY_LEN] > 0 && ctx[at + ENTRY_WRITE_LAST] as i64 == -1
+        ctx[at + ENTRY_LEN] > 0 && ctx[at + ENTRY_WRITE_LIMIT] == 0
     };
     Fault::write_refused(pc, addr, size, read_only)
 }

@@ -5,7 +5,7 @@
 use bpfkit_asm::assemble;
 use bpfkit_isa::Dialect;
 use bpfkit_jit::Jit;
-use bpfkit_vm::memory::{INPUT_REGION, STACK_REGION, frame_pointer, region_base};
+use bpfkit_vm::memory::{INPUT_REGION, MAP_VALUE_REGION, STACK_REGION, frame_pointer, region_base};
 use bpfkit_vm::{Access, Fault, MapDef, MapId, MapType, ProgId, Program, TailCallOverflow, Vm};
 
 /// A VM running `source` with two maps: map 0 an array of one 12-byte value, map 1 a program
@@ -422,4 +422,60 @@ fn a_reused_context_follows_each_runs_input() {
     }
     // An empty input: r1 is 0, so the read below it faults on both.
     assert_eq!(jit.run(&mut []), interp.run(&mut []));
+}
+
+/// Checked code guesses the region an access falls in from where its base register came from
+/// (`r1` on entry: the input; `r10`: the first frame; a map value's `lddw`: that map) and checks
+/// against that region only; a wrong guess must take the full lookup and end as the
+/// interpreter does, whether the access is then good or faults. A loop's back edge is where
+/// the guess goes wrong: the loop head keeps the guess from before the loop.
+#[test]
+fn wrong_region_guesses_end_as_on_the_interpreter() {
+    // The second time round, r1 points into the stack, then past the frame, then into map 0's
+    // value, then at the map value's last byte, then one past it.
+    let moved = [
+        ("r1 = r10\nr1 += -8", Ok(0x42)),
+        ("r1 = r10\nr1 += 8", Err(())),
+        ("r1 = map_value(0, 0) ll", Ok(0x42)),
+        ("r1 = map_value(0, 11) ll", Ok(0)),
+        ("r1 = map_value(0, 12) ll", Err(())),
+        ("r1 = 0", Err(())),
+    ];
+    for (moved, expected) in moved {
+        let program = format!(
+            "*(u64 *)(r10 - 8) = 0x42\nr6 = map_value(0, 0) ll\n*(u8 *)(r6 + 0) = 0x42\n\
+             r7 = 0\nloop:\nr0 = *(u8 *)(r1 + 0)\n*(u8 *)(r1 + 0) = r0\n{moved}\n\
+             r7 += 1\nif r7 < 2 goto loop\nexit"
+        );
+        let r = both(&program, &[9; 4]);
+        assert_eq!(r.clone().map_err(|_| ()), expected, "{moved}: {r:?}");
+    }
+    // Guessed right, but the access runs off either end of the region; and guessed right with
+    // an empty input (r1 is then NULL, in no region).
+    for (off, ok) in [
+        (-1, false),
+        (0, true),
+        (3, true),
+        (4, false),
+        (i16::MAX as i64, false),
+    ] {
+        let o = signed(off);
+        let r = both(&format!("r0 = *(u8 *)(r1 {o})\nexit"), &[5; 4]);
+        assert_eq!(r.is_ok(), ok, "{o}: {r:?}");
+        let r = both(
+            &format!("r2 = r1\nr2 += r0\n*(u16 *)(r2 {o}) = 1\nexit"),
+            &[5; 5],
+        );
+        assert_eq!(r.is_ok(), ok, "{o}: {r:?}");
+    }
+    assert!(both("r0 = *(u8 *)(r1 + 0)\nexit", &[]).is_err());
+    // A map value guessed from its `lddw`, moved into the input by adding a difference.
+    let r = both(
+        &format!(
+            "r2 = map_value(0, 0) ll\nr3 = {:#x} ll\nr2 += r3\nr0 = *(u32 *)(r2 + 0)\nexit",
+            region_base(INPUT_REGION).wrapping_sub(region_base(MAP_VALUE_REGION))
+        ),
+        &[1, 2, 3, 4],
+    );
+    assert_eq!(r, Ok(0x0403_0201));
 }

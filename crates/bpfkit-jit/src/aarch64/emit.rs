@@ -267,7 +267,7 @@ impl Aarch64 {
         match check {
             Check::Frame => Addr::Imm(FP, off),
             Check::Host => Addr::Imm(HOST[base as usize], off),
-            Check::Region => {
+            Check::Region { .. } => {
                 let n = size.bytes();
                 let first_is_write = write && !read_write;
                 self.vaddr(base, off);
@@ -282,9 +282,9 @@ impl Aarch64 {
                     self.asm.b_cond(Cc::Ne, misaligned);
                 }
                 let (kind, last) = if first_is_write {
-                    (FAULT_WRITE, ENTRY_WRITE_LAST)
+                    (FAULT_WRITE, ENTRY_WRITE_LIMIT)
                 } else {
-                    (FAULT_READ, ENTRY_READ_LAST)
+                    (FAULT_READ, ENTRY_READ_LIMIT)
                 };
                 let first = self.access_stub(pc, kind, n);
                 self.asm.shift_imm(Shift::Lsr, true, T1, T0, 32);
@@ -296,19 +296,18 @@ impl Aarch64 {
                 let entry_shift = (ENTRY_WORDS * 8).trailing_zeros() as u8;
                 self.asm.add_reg(true, T1, CTX, T1, entry_shift);
                 self.asm.mov(false, T2, T0);
-                // In bounds when the offset is at most the last one at which `n` bytes fit,
-                // a signed word (negative when nothing fits).
+                // In bounds when the offset is below the entry's limit for `n` bytes.
                 let k = size_index(n);
                 let entry = |w: usize| Addr::Imm(T1, at(TABLE + w));
                 self.asm.ldst(MemOp::LdrX, T4, entry(last + k), IP0);
                 self.asm.subs_reg(true, ZR, T2, T4);
-                self.asm.b_cond(Cc::Gt, first);
+                self.asm.b_cond(Cc::Hs, first);
                 if read_write {
                     let second = self.access_stub(pc, FAULT_WRITE, n);
                     self.asm
-                        .ldst(MemOp::LdrX, T4, entry(ENTRY_WRITE_LAST + k), IP0);
+                        .ldst(MemOp::LdrX, T4, entry(ENTRY_WRITE_LIMIT + k), IP0);
                     self.asm.subs_reg(true, ZR, T2, T4);
-                    self.asm.b_cond(Cc::Gt, second);
+                    self.asm.b_cond(Cc::Hs, second);
                 }
                 self.asm.ldst(MemOp::LdrX, T1, entry(ENTRY_BASE), IP0);
                 Addr::Index(T1, T2)
