@@ -117,8 +117,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         }
         entries.push(backend.offset());
         let mut insns = Vec::with_capacity(program.len());
-        let mut guess =
-            (options.mode == Mode::Checked).then(|| RegionGuess::new(program.len(), maps));
+        let mut guess = (options.mode == Mode::Checked).then(|| RegionGuess::new(maps));
         for (pc, insn, op) in instructions(program) {
             if let Some(label) = labels[pc] {
                 backend.bind(label);

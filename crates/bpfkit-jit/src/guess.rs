@@ -29,11 +29,17 @@ const NONE: u8 = 0;
 /// Each register's guessed region (`NONE` or a region index below 256).
 type Regs = [u8; 11];
 
+/// At most this many jump targets ahead wait with what their jumps bring; a jump to a further
+/// one brings nothing (only a guess is lost). Bounded so that compiling stays linear and
+/// allocates nothing per slot: a slot-indexed table made the heap grow past what the
+/// allocator keeps, and every compile paid page faults for it.
+const MAX_PENDING: usize = 32;
+
 /// The guess while compiling one program, slot by slot.
 pub struct RegionGuess {
     regs: Regs,
-    /// What forward jumps bring to each slot, met as they are seen.
-    pending: Vec<Option<Regs>>,
+    /// What forward jumps bring to the slots they jump to, met as they are seen.
+    pending: Vec<(usize, Regs)>,
     /// Whether the instruction before the current one can fall through to it.
     falls_through: bool,
     /// One past the last map value region (only existing maps are guessed).
@@ -41,14 +47,14 @@ pub struct RegionGuess {
 }
 
 impl RegionGuess {
-    /// The guess at the entry of a program of `slots` slots in a VM with `maps` maps.
-    pub fn new(slots: usize, maps: u64) -> RegionGuess {
+    /// The guess at the entry of a program in a VM with `maps` maps.
+    pub fn new(maps: u64) -> RegionGuess {
         let mut regs = [NONE; 11];
         regs[1] = INPUT_REGION as u8;
         regs[FP as usize] = STACK_REGION as u8;
         RegionGuess {
             regs,
-            pending: vec![None; slots],
+            pending: Vec::new(),
             falls_through: true,
             maps_end: MAP_VALUE_REGION + maps,
         }
@@ -56,7 +62,11 @@ impl RegionGuess {
 
     /// Moves to slot `pc`, meeting what jumps to it brought with what falls through.
     pub fn enter(&mut self, pc: usize) {
-        let pending = self.pending.get_mut(pc).and_then(Option::take);
+        let pending = self
+            .pending
+            .iter()
+            .position(|&(target, _)| target == pc)
+            .map(|i| self.pending.swap_remove(i).1);
         self.regs = match (self.falls_through, pending) {
             (true, Some(other)) => meet(self.regs, other),
             (true, None) => self.regs,
@@ -118,8 +128,12 @@ impl RegionGuess {
             Lir::Jump { cond, .. } => {
                 if let Some(target) = target.filter(|&t| t > pc) {
                     let brought = self.regs;
-                    let slot = &mut self.pending[target];
-                    *slot = Some(slot.map_or(brought, |other| meet(other, brought)));
+                    let room = self.pending.len() < MAX_PENDING;
+                    match self.pending.iter_mut().find(|(t, _)| *t == target) {
+                        Some((_, other)) => *other = meet(*other, brought),
+                        None if room => self.pending.push((target, brought)),
+                        None => {}
+                    }
                 }
                 self.falls_through = cond.is_some();
             }
@@ -179,7 +193,7 @@ mod tests {
 
     #[test]
     fn pointer_arithmetic_keeps_the_region_and_other_values_drop_it() {
-        let mut g = RegionGuess::new(8, 0);
+        let mut g = RegionGuess::new(0);
         g.enter(0);
         g.step(0, &alu(AluOp::Mov, 8, Operand::Reg(1)), None);
         g.enter(1);
@@ -202,7 +216,7 @@ mod tests {
 
     #[test]
     fn paths_that_disagree_meet_at_no_guess() {
-        let mut g = RegionGuess::new(4, 0);
+        let mut g = RegionGuess::new(0);
         g.enter(0);
         // if r0 == 0 goto 2; r1 = 0; (2:) ...
         let jump = Lir::Jump {
@@ -223,7 +237,7 @@ mod tests {
 
     #[test]
     fn map_values_and_packet_pointers_are_guessed() {
-        let mut g = RegionGuess::new(4, 2);
+        let mut g = RegionGuess::new(2);
         g.enter(0);
         let value = (MAP_VALUE_REGION + 1) << 32 | 8;
         g.step(0, &Lir::<()>::Const { dst: 6, value }, None);

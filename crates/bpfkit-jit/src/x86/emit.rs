@@ -40,7 +40,7 @@ struct Stub {
 }
 
 /// A checked access, as its check needs it.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Access {
     /// The instruction's slot.
     pc: usize,
@@ -52,15 +52,25 @@ struct Access {
     read_write: bool,
 }
 
-/// The full region lookup of an access whose guessed region was wrong, placed after the code:
-/// it gets the virtual address back from the offset into the guessed region left in `rdx`,
-/// looks the region up and jumps back with the host address in `rdx`, or faults.
+/// The full region lookup of an access whose guessed region was wrong, placed after the code
+/// (see [`X86::emit_lookups`]): it looks the region up and jumps back to `resume` with the
+/// host address in `rdx`, or faults.
 struct Lookup {
     label: DynamicLabel,
     resume: DynamicLabel,
     access: Access,
     /// The guessed region.
     region: usize,
+}
+
+thread_local! {
+    /// The fault-path and lookup lists of the last compile on this thread, emptied: kept, as
+    /// the assembler keeps its buffers (see `assembler.rs`), so that their memory stays mapped.
+    /// Allocated afresh, they took a 4,096-instruction compile past what the allocator keeps
+    /// between compiles, and every compile paid about 30 page faults.
+    static SPARE_LISTS: std::cell::Cell<(Vec<Stub>, Vec<Lookup>)> = const {
+        std::cell::Cell::new((Vec::new(), Vec::new()))
+    };
 }
 
 /// The part of a fault path that sites with the same fault share: sets the fault's kind, size
@@ -103,12 +113,16 @@ impl NewBackend for X86 {
         // Room for the code (a checked access is about 50 bytes), the labels (branch targets
         // and fault paths) and their relocations, so nothing grows while emitting.
         let mut ops = Assembler::new(256 + insns * 48, insns * 2);
+        let (mut stubs, lookups) = SPARE_LISTS
+            .try_with(|spare| spare.take())
+            .unwrap_or_default();
+        stubs.reserve(insns);
         let fault = ops.new_dynamic_label();
         X86 {
             ops,
             options,
-            stubs: Vec::with_capacity(insns),
-            lookups: Vec::new(),
+            stubs,
+            lookups,
             tails: Vec::new(),
             fault,
             bmi2: std::arch::is_x86_feature_detected!("bmi2") && !tests::without_bmi2(),
@@ -120,11 +134,17 @@ impl NewBackend for X86 {
 /// Whether the CPU is Intel's: the JCC erratum's microcode update is on Intel's
 /// Skylake-derived cores, so only there are branches padded. On other CPUs the padding only
 /// lengthens the code (AMD EPYC here: the corpus ran the same or up to 11% faster without it).
+/// Asked once per process: `cpuid` traps to the hypervisor in a VM, which cost several
+/// microseconds per compile.
 fn is_intel() -> bool {
-    // SAFETY: `cpuid` leaf 0 exists on every x86_64 CPU and only reads identification registers.
-    #[allow(unused_unsafe)]
-    let id = unsafe { std::arch::x86_64::__cpuid(0) };
-    (id.ebx, id.edx, id.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e)
+    static INTEL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INTEL.get_or_init(|| {
+        // SAFETY: `cpuid` leaf 0 exists on every x86_64 CPU and only reads identification
+        // registers.
+        #[allow(unused_unsafe)]
+        let id = unsafe { std::arch::x86_64::__cpuid(0) };
+        (id.ebx, id.edx, id.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e)
+    })
 }
 
 /// The boundary branches must not cross or end at (see [`X86::branch`]).
@@ -239,23 +259,33 @@ impl X86 {
 
     /// A fault path for the instruction at `pc`, faulting with `fault`.
     fn stub(&mut self, pc: usize, fault: Fault) -> DynamicLabel {
-        let tail = match self.tails.iter().find(|(f, _)| *f == fault) {
+        let tail = self.tail(fault);
+        let label = self.ops.new_dynamic_label();
+        self.stubs.push(Stub { label, pc, tail });
+        label
+    }
+
+    /// The shared tail of `fault` (the faulting pc already stored).
+    fn tail(&mut self, fault: Fault) -> DynamicLabel {
+        match self.tails.iter().find(|(f, _)| *f == fault) {
             Some(&(_, tail)) => tail,
             None => {
                 let tail = self.ops.new_dynamic_label();
                 self.tails.push((fault, tail));
                 tail
             }
-        };
-        let label = self.ops.new_dynamic_label();
-        self.stubs.push(Stub { label, pc, tail });
-        label
+        }
     }
 
-    /// A fault path for a checked access of `size` bytes at `pc` (the address in `rax`).
-    fn access_stub(&mut self, pc: usize, kind: u64, size: usize) -> DynamicLabel {
+    /// A fault path for a checked access of `size` bytes (the address in `rax`): at `pc`, or,
+    /// for a shared lookup (`None`), whose caller stored the pc, the shared tail itself.
+    fn access_stub(&mut self, pc: Option<usize>, kind: u64, size: usize) -> DynamicLabel {
         let addr = FaultAddr::Rax;
-        self.stub(pc, Fault { kind, size, addr })
+        let fault = Fault { kind, size, addr };
+        match pc {
+            Some(pc) => self.stub(pc, fault),
+            None => self.tail(fault),
+        }
     }
 
     /// A fault path at `pc` whose address word is `addr`.
@@ -330,7 +360,7 @@ impl X86 {
             } else {
                 FAULT_MISALIGNED_READ
             };
-            let misaligned = self.access_stub(pc, kind, access.bytes);
+            let misaligned = self.access_stub(Some(pc), kind, access.bytes);
             self.branch(len::TEST_AL + len::JCC, |x| {
                 asm!(x.ops
                     ; test al, (access.bytes - 1) as i8
@@ -343,7 +373,7 @@ impl X86 {
                 asm!(self.ops ; mov rdx, rax);
                 self.guessed_region(access, region as usize);
             }
-            None => self.region_lookup(access),
+            None => self.region_lookup(Some(pc), access),
         }
         Addr { base: RDX, disp: 0 }
     }
@@ -391,12 +421,14 @@ impl X86 {
 
     /// Looks up the region of the access whose virtual address is in `rax` by the address's
     /// high half and checks the access against it, leaving its host address in `rdx`.
-    fn region_lookup(&mut self, access: Access) {
+    /// `pc` is the access's slot, or `None` in a lookup shared by accesses whose caller stored
+    /// the pc (see [`X86::emit_lookups`]).
+    fn region_lookup(&mut self, pc: Option<usize>, access: Access) {
         let Access {
-            pc,
             bytes: n,
             first_is_write,
             read_write,
+            ..
         } = access;
         let first_kind = if first_is_write {
             FAULT_WRITE
@@ -854,29 +886,55 @@ impl X86 {
         self.call_runtime(PACKET_FN);
     }
 
-    /// The full lookups of accesses whose region was guessed (they add fault paths).
+    /// The full lookups of accesses whose region was guessed: a stub per access that stores
+    /// its pc, calls the lookup shared by the accesses of the same kind, size and guessed
+    /// region, and goes back; then the shared lookups, which get the virtual address back from
+    /// the offset into the guessed region left in `rdx` and return with the host address in
+    /// `rdx`, or fault (the pc is stored, so they go straight to the shared fault tails).
+    /// Sharing keeps a guessed access's compile cost near an unguessed one's.
     fn emit_lookups(&mut self) {
-        for lookup in std::mem::take(&mut self.lookups) {
+        let mut lookups = std::mem::take(&mut self.lookups);
+        let mut shared: Vec<((Access, usize), DynamicLabel)> = Vec::new();
+        for lookup in lookups.drain(..) {
             let Lookup {
                 label,
                 resume,
                 access,
                 region,
             } = lookup;
-            let vstart = TABLE + region * ENTRY_WORDS + ENTRY_VSTART;
+            let key = (Access { pc: 0, ..access }, region);
+            let call = match shared.iter().find(|(k, _)| *k == key) {
+                Some(&(_, call)) => call,
+                None => {
+                    let call = self.ops.new_dynamic_label();
+                    shared.push((key, call));
+                    call
+                }
+            };
             asm!(self.ops
                 ; =>label
+                ; mov QWORD [r12 + at(ARG_PC)], access.pc as i32
+                ; call =>call
+                ; jmp =>resume
+            );
+        }
+        self.lookups = lookups;
+        for ((access, region), call) in shared {
+            let vstart = TABLE + region * ENTRY_WORDS + ENTRY_VSTART;
+            asm!(self.ops
+                ; =>call
                 ; mov rax, rdx
                 ; add rax, [r12 + at(vstart)]
             );
-            self.region_lookup(access);
-            asm!(self.ops ; jmp =>resume);
+            self.region_lookup(None, access);
+            asm!(self.ops ; ret);
         }
     }
 
     /// The fault paths: each site's stub, then each shared tail.
     fn emit_fault_paths(&mut self) {
-        for stub in std::mem::take(&mut self.stubs) {
+        let mut stubs = std::mem::take(&mut self.stubs);
+        for stub in stubs.drain(..) {
             let Stub { label, pc, tail } = stub;
             asm!(self.ops
                 ; =>label
@@ -884,6 +942,7 @@ impl X86 {
                 ; jmp =>tail
             );
         }
+        self.stubs = stubs;
         let fault = self.fault;
         for (Fault { kind, size, addr }, tail) in std::mem::take(&mut self.tails) {
             asm!(self.ops ; =>tail);
@@ -984,6 +1043,12 @@ impl Backend for X86 {
     fn finish(mut self) -> Result<Emitted, BackendError> {
         self.emit_lookups();
         self.emit_fault_paths();
+        let lists = (
+            std::mem::take(&mut self.stubs),
+            std::mem::take(&mut self.lookups),
+        );
+        // During thread teardown there is nowhere to keep them; they are freed instead.
+        let _ = SPARE_LISTS.try_with(|spare| spare.set(lists));
         let fault = self.fault;
         asm!(self.ops
             ; =>fault
