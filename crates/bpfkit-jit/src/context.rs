@@ -36,6 +36,11 @@ pub const CALL_FN: usize = 22;
 pub const PACKET_FN: usize = 23;
 /// Reserved: the Rust side's run state.
 pub const RUN: usize = 24;
+/// Set (to the store's virtual address, never 0) by checked code when a store or atomic went
+/// through the full region lookup, which may have reached any stack frame; 0 otherwise. A run
+/// whose code can reach frames other than the entry's in no other way cleans only frame 0
+/// after it unless this is set (see `Jit::run_program`).
+pub const FRAMES_WRITTEN: usize = 25;
 /// First word of the region table.
 pub const TABLE: usize = 26;
 

@@ -44,6 +44,10 @@ pub struct Jit {
     frames: FrameUse,
     /// Whether the compiled code never calls into the runtime, so runs need not build it.
     direct: bool,
+    /// The stack frames a direct run (one without the runtime) may write before its code
+    /// reports otherwise: in checked mode without bpf-to-bpf calls or callbacks, frame 0,
+    /// unless a store goes through the full region lookup (`FRAMES_WRITTEN`); else `frames`.
+    direct_frames: FrameUse,
     /// The run context's memory, reused from run to run.
     ctx: Vec<u64>,
 }
@@ -68,11 +72,13 @@ fn options(vm: &Vm, mode: Mode, atomics: Atomics) -> Options {
 }
 
 /// The stack frames a run of the first `programs` programs of `vm` may write in `mode`, beyond
-/// what [`bpfkit_vm::Program::frame_use`] says of each. Trusted code was vouched for (see
-/// [`Jit::new_trusted`]): it writes only its own frame and what helpers are handed, so without
-/// a bpf-to-bpf call or a callback (`lddw func`) anywhere, only frame 0. Checked code may write
-/// any frame's region by its address.
-fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> FrameUse {
+/// what [`bpfkit_vm::Program::frame_use`] says of each: through the runtime, and in a direct
+/// run (without it). Trusted code was vouched for (see [`Jit::new_trusted`]): it writes only its
+/// own frame and what helpers are handed, so without a bpf-to-bpf call or a callback (`lddw
+/// func`) anywhere, only frame 0. Checked code may write any frame's region by its address; but
+/// in a direct run without calls or callbacks only a store through the full region lookup can,
+/// and such a store reports it (`FRAMES_WRITTEN`), so the run promises frame 0 alone.
+fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> (FrameUse, FrameUse) {
     let deeper = |kind: Kind| {
         matches!(
             kind,
@@ -86,9 +92,14 @@ fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> FrameUse {
     let calls = (0..programs as u32)
         .filter_map(|id| vm.program(ProgId(id)))
         .any(|p| p.insns().any(|(_, insn)| deeper(insn.kind())));
+    let direct = if calls {
+        FrameUse::Any
+    } else {
+        FrameUse::Entry
+    };
     match mode {
-        Mode::Trusted if !calls => FrameUse::Entry,
-        _ => FrameUse::Any,
+        Mode::Trusted => (direct, direct),
+        Mode::Checked => (FrameUse::Any, direct),
     }
 }
 
@@ -160,9 +171,11 @@ impl Jit {
     fn build(vm: Vm, mode: Mode, atomics: Atomics) -> Result<Jit, JitError> {
         let programs = vm.program_count();
         let code = compile(&vm, options(&vm, mode, atomics), programs)?;
+        let (frames, direct_frames) = frame_use(&vm, mode, programs);
         Ok(Jit {
-            frames: frame_use(&vm, mode, programs),
+            frames,
             direct: runtime_free(&vm, programs),
+            direct_frames,
             vm,
             mode,
             atomics,
@@ -199,7 +212,7 @@ impl Jit {
         };
         if wanted != self.code.options() || programs != self.code.program_count() {
             self.code = compile(&self.vm, wanted, programs)?;
-            self.frames = frame_use(&self.vm, self.mode, programs);
+            (self.frames, self.direct_frames) = frame_use(&self.vm, self.mode, programs);
             self.direct = runtime_free(&self.vm, programs);
             self.programs = programs;
         }
@@ -230,16 +243,16 @@ impl Jit {
     /// # Panics
     /// If `id` is not a compiled program.
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
-        let frames = match self.vm.program(id) {
-            Some(program) => program.frame_use().min(self.frames),
-            None => self.frames,
-        };
+        let program_frames = self.vm.program(id).map_or(FrameUse::Any, |p| p.frame_use());
         let (code, ctx) = (&self.code, &mut self.ctx);
+        let direct_frames = program_frames.min(self.direct_frames);
         if self.direct
-            && let Some(result) = crate::run::run_direct(code, &mut self.vm, id, input, frames, ctx)
+            && let Some(result) =
+                crate::run::run_direct(code, &mut self.vm, id, input, direct_frames, ctx)
         {
             return result;
         }
+        let frames = program_frames.min(self.frames);
         let r2 = input.len() as u64;
         let input = RunInput {
             ctx: input,

@@ -305,6 +305,9 @@ pub(crate) fn run_direct(
     let r1 = input_pointer(input.len());
     let start = start(code, ctx, id, budget, r1, input.len() as u64);
     let r0 = enter_code(code, ctx, start, &mut NoRuntime { ctx_len: ctx.len() });
+    if ctx[FRAMES_WRITTEN] != 0 {
+        vm.frames_written(FrameUse::Any);
+    }
     let write_fault = |pc, addr, size| table_write_fault(ctx, pc, addr, size);
     Some(finish(ctx, r0, budget, write_fault, || None))
 }
@@ -322,6 +325,7 @@ fn start(
 ) -> usize {
     ctx[REGS..REGS + 11].fill(0);
     ctx[STATUS] = STATUS_OK;
+    ctx[FRAMES_WRITTEN] = 0;
     ctx[REGION_COUNT] = ((ctx.len() - TABLE) / ENTRY_WORDS) as u64;
     let stack_base = ctx[TABLE + STACK_REGION as usize * ENTRY_WORDS + ENTRY_BASE];
     ctx[STACK_BASE] = stack_base;

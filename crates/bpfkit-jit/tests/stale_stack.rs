@@ -89,6 +89,29 @@ next:
     exit
 ";
 
+/// Frame 3's first byte through a pointer the JIT guesses points into the input (`r1` on
+/// entry), which it does on the loop's first round and not on the second: a checked store
+/// whose guess was wrong reaches a frame other than the entry's, and must be cleaned after.
+const GUESSED_FRAME: &str = "
+    r6 = *(u8 *)(r1 + 0)
+    r0 = 0
+    r7 = 0
+loop:
+    if r6 == 0 goto read
+    r8 = 0xff
+    *(u8 *)(r1 + 0) = r8
+    goto next
+read:
+    r3 = *(u8 *)(r1 + 0)
+    r0 |= r3
+next:
+    r1 = 4
+    r1 <<= 32
+    r7 += 1
+    if r7 < 2 goto loop
+    exit
+";
+
 /// Frame 0's top, middle and bottom words through `r10`, no other store: the frame a checked
 /// run of it can write is frame 0 alone (`FrameUse::Entry`).
 const R10_FRAME: &str = "
@@ -205,7 +228,13 @@ fn the_entry_frame_written_through_r10_is_zero_in_the_next_run() {
 /// writes nothing, in one VM, run in every order: the reader always reads zero.
 #[test]
 fn programs_of_one_vm_clean_after_each_other() {
-    let writers = [ALL_FRAMES, R10_FRAME, FORGED_FRAMES, ENTRY_FRAME];
+    let writers = [
+        ALL_FRAMES,
+        R10_FRAME,
+        FORGED_FRAMES,
+        GUESSED_FRAME,
+        ENTRY_FRAME,
+    ];
     let build = || {
         let mut vm = vm(READER);
         let ids: Vec<_> = writers
@@ -245,6 +274,8 @@ fn programs_of_one_vm_clean_after_each_other() {
 fn frames_written_by_address_are_zero_in_the_next_run() {
     writes_do_not_survive("interpreter", interpreter(FORGED_FRAMES));
     writes_do_not_survive("checked", checked(FORGED_FRAMES));
+    writes_do_not_survive("interpreter", interpreter(GUESSED_FRAME));
+    writes_do_not_survive("checked", checked(GUESSED_FRAME));
 }
 
 /// Within one run the stack does keep what was written: the reads above would see a leak.

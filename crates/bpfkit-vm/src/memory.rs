@@ -118,6 +118,13 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// Records that the last run may have written `frames` too.
+    pub(crate) fn written(&mut self, frames: FrameUse) {
+        self.dirty = self.dirty.max(frames);
+    }
+}
+
 /// Zeroes `frame` if it holds a non-zero byte. It looks at 64 bytes at a time (a loop the
 /// compiler vectorizes), from the end: stores cluster just below the frame pointer.
 fn zero_if_written(frame: &mut [u8]) {

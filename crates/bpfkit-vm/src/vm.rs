@@ -388,6 +388,14 @@ impl Vm {
         })
     }
 
+    /// Records that the last run may have written the stack frames `frames`, beyond what it
+    /// was started for (with [`Vm::direct_memory`] or [`Vm::run_frames_with`]): the next run
+    /// cleans them too. For an engine that promises less before a run and learns during it
+    /// that the promise did not hold.
+    pub fn frames_written(&mut self, frames: FrameUse) {
+        self.stack.written(frames);
+    }
+
     /// [`Vm::run_with`] for any [`RunInput`]: a program context with its packet too.
     ///
     /// # Panics

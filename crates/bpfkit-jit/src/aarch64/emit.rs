@@ -309,6 +309,11 @@ impl Aarch64 {
                     self.asm.subs_reg(true, ZR, T2, T4);
                     self.asm.b_cond(Cc::Hs, second);
                 }
+                if write {
+                    // A store through the lookup may reach any frame (see FRAMES_WRITTEN).
+                    self.asm
+                        .ldst(MemOp::StrX, T0, Addr::Imm(CTX, at(FRAMES_WRITTEN)), IP0);
+                }
                 self.asm.ldst(MemOp::LdrX, T1, entry(ENTRY_BASE), IP0);
                 Addr::Index(T1, T2)
             }

@@ -474,6 +474,9 @@ impl X86 {
                 )
             });
         }
+        if first_is_write || read_write {
+            asm!(self.ops ; mov [r12 + at(FRAMES_WRITTEN)], rax);
+        }
         asm!(self.ops ; add rdx, [r12 + rcx + at(TABLE + ENTRY_BASE)]);
     }
 
