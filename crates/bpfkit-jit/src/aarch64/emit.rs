@@ -267,7 +267,7 @@ impl Aarch64 {
         match check {
             Check::Frame => Addr::Imm(FP, off),
             Check::Host => Addr::Imm(HOST[base as usize], off),
-            Check::Region { .. } => {
+            Check::Region { guess } => {
                 let n = size.bytes();
                 let first_is_write = write && !read_write;
                 self.vaddr(base, off);
@@ -281,43 +281,96 @@ impl Aarch64 {
                     self.asm.tst_imm(true, T0, n as u64 - 1);
                     self.asm.b_cond(Cc::Ne, misaligned);
                 }
-                let (kind, last) = if first_is_write {
-                    (FAULT_WRITE, ENTRY_WRITE_LIMIT)
-                } else {
-                    (FAULT_READ, ENTRY_READ_LIMIT)
-                };
-                let first = self.access_stub(pc, kind, n);
-                self.asm.shift_imm(Shift::Lsr, true, T1, T0, 32);
-                self.load_word(T2, REGION_COUNT);
-                self.asm.subs_reg(true, ZR, T1, T2);
-                self.asm.b_cond(Cc::Hs, first);
-                // T1 = the context plus the entry's offset in the table: the entry's words
-                // are at [T1 + 8 * (TABLE + word)].
-                let entry_shift = (ENTRY_WORDS * 8).trailing_zeros() as u8;
-                self.asm.add_reg(true, T1, CTX, T1, entry_shift);
-                self.asm.mov(false, T2, T0);
-                // In bounds when the offset is below the entry's limit for `n` bytes.
-                let k = size_index(n);
-                let entry = |w: usize| Addr::Imm(T1, at(TABLE + w));
-                self.asm.ldst(MemOp::LdrX, T4, entry(last + k), IP0);
-                self.asm.subs_reg(true, ZR, T2, T4);
-                self.asm.b_cond(Cc::Hs, first);
-                if read_write {
-                    let second = self.access_stub(pc, FAULT_WRITE, n);
-                    self.asm
-                        .ldst(MemOp::LdrX, T4, entry(ENTRY_WRITE_LIMIT + k), IP0);
-                    self.asm.subs_reg(true, ZR, T2, T4);
-                    self.asm.b_cond(Cc::Hs, second);
+                match guess {
+                    Some(region) => {
+                        let done = self.asm.new_label();
+                        self.guessed_region(n, first_is_write, read_write, region as usize, done);
+                        self.region_lookup(pc, n, first_is_write, read_write);
+                        self.asm.bind(done);
+                    }
+                    None => self.region_lookup(pc, n, first_is_write, read_write),
                 }
-                if write {
-                    // A store through the lookup may reach any frame (see FRAMES_WRITTEN).
-                    self.asm
-                        .ldst(MemOp::StrX, T0, Addr::Imm(CTX, at(FRAMES_WRITTEN)), IP0);
-                }
-                self.asm.ldst(MemOp::LdrX, T1, entry(ENTRY_BASE), IP0);
                 Addr::Index(T1, T2)
             }
         }
+    }
+
+    /// Checks the access of `n` bytes whose virtual address is in `T0` against the region it
+    /// was guessed to fall in (see `crate::guess`): the offset from the region's first virtual
+    /// address, below the region's limit (unsigned), is both the region check and the bounds
+    /// check. When it holds, `T1` is the region's host base, `T2` the offset, and the code
+    /// continues at `done`; otherwise it falls through to the full lookup the caller emits
+    /// next (inline: the fault paths live in islands, and a lookup there would need its own).
+    fn guessed_region(
+        &mut self,
+        n: usize,
+        first_is_write: bool,
+        read_write: bool,
+        region: usize,
+        done: DynamicLabel,
+    ) {
+        let k = size_index(n);
+        let entry = |w: usize| Addr::Imm(CTX, at(TABLE + region * ENTRY_WORDS + w));
+        let limit = if first_is_write {
+            ENTRY_WRITE_LIMIT
+        } else {
+            ENTRY_READ_LIMIT
+        };
+        let lookup = self.asm.new_label();
+        self.asm.ldst(MemOp::LdrX, T4, entry(ENTRY_VSTART), IP0);
+        self.asm.sub_reg(true, T2, T0, T4);
+        self.asm.ldst(MemOp::LdrX, T4, entry(limit + k), IP0);
+        self.asm.subs_reg(true, ZR, T2, T4);
+        self.asm.b_cond(Cc::Hs, lookup);
+        if read_write {
+            self.asm
+                .ldst(MemOp::LdrX, T4, entry(ENTRY_WRITE_LIMIT + k), IP0);
+            self.asm.subs_reg(true, ZR, T2, T4);
+            self.asm.b_cond(Cc::Hs, lookup);
+        }
+        self.asm.ldst(MemOp::LdrX, T1, entry(ENTRY_BASE), IP0);
+        self.asm.b(done);
+        self.asm.bind(lookup);
+    }
+
+    /// Looks up the region of the access of `n` bytes whose virtual address is in `T0` by the
+    /// address's high half and checks the access against it: `T1` is then the region's host
+    /// base and `T2` the offset, or the code faults at `pc`.
+    fn region_lookup(&mut self, pc: usize, n: usize, first_is_write: bool, read_write: bool) {
+        let (kind, last) = if first_is_write {
+            (FAULT_WRITE, ENTRY_WRITE_LIMIT)
+        } else {
+            (FAULT_READ, ENTRY_READ_LIMIT)
+        };
+        let first = self.access_stub(pc, kind, n);
+        self.asm.shift_imm(Shift::Lsr, true, T1, T0, 32);
+        self.load_word(T2, REGION_COUNT);
+        self.asm.subs_reg(true, ZR, T1, T2);
+        self.asm.b_cond(Cc::Hs, first);
+        // T1 = the context plus the entry's offset in the table: the entry's words
+        // are at [T1 + 8 * (TABLE + word)].
+        let entry_shift = (ENTRY_WORDS * 8).trailing_zeros() as u8;
+        self.asm.add_reg(true, T1, CTX, T1, entry_shift);
+        self.asm.mov(false, T2, T0);
+        // In bounds when the offset is below the entry's limit for `n` bytes.
+        let k = size_index(n);
+        let entry = |w: usize| Addr::Imm(T1, at(TABLE + w));
+        self.asm.ldst(MemOp::LdrX, T4, entry(last + k), IP0);
+        self.asm.subs_reg(true, ZR, T2, T4);
+        self.asm.b_cond(Cc::Hs, first);
+        if read_write {
+            let second = self.access_stub(pc, FAULT_WRITE, n);
+            self.asm
+                .ldst(MemOp::LdrX, T4, entry(ENTRY_WRITE_LIMIT + k), IP0);
+            self.asm.subs_reg(true, ZR, T2, T4);
+            self.asm.b_cond(Cc::Hs, second);
+        }
+        if first_is_write || read_write {
+            // A store through the lookup may reach any frame (see FRAMES_WRITTEN).
+            self.asm
+                .ldst(MemOp::StrX, T0, Addr::Imm(CTX, at(FRAMES_WRITTEN)), IP0);
+        }
+        self.asm.ldst(MemOp::LdrX, T1, entry(ENTRY_BASE), IP0);
     }
 
     /// The second operand of a 32- or 64-bit ALU operation as a register: `src`, or the
