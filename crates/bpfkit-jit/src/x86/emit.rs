@@ -39,11 +39,9 @@ struct Stub {
     tail: DynamicLabel,
 }
 
-/// A checked access, as its check needs it.
+/// A checked access, as its check needs it (the same for every access of its size and kind).
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Access {
-    /// The instruction's slot.
-    pc: usize,
     /// Its size in bytes.
     bytes: usize,
     /// Whether it is checked as a store first (else as a load).
@@ -58,6 +56,8 @@ struct Access {
 struct Lookup {
     label: DynamicLabel,
     resume: DynamicLabel,
+    /// The access's slot.
+    pc: usize,
     access: Access,
     /// The guessed region.
     region: usize,
@@ -341,7 +341,6 @@ impl X86 {
             Check::Region { guess } => guess,
         };
         let access = Access {
-            pc,
             bytes: size.bytes(),
             first_is_write: write && !read_write,
             read_write,
@@ -350,7 +349,7 @@ impl X86 {
             && !self.options.strict_alignment
         {
             self.vaddr(RDX, base, off);
-            self.guessed_region(access, region as usize);
+            self.guessed_region(pc, access, region as usize);
             return Addr { base: RDX, disp: 0 };
         }
         self.vaddr(RAX, base, off);
@@ -371,7 +370,7 @@ impl X86 {
         match guess {
             Some(region) => {
                 asm!(self.ops ; mov rdx, rax);
-                self.guessed_region(access, region as usize);
+                self.guessed_region(pc, access, region as usize);
             }
             None => self.region_lookup(Some(pc), access),
         }
@@ -382,7 +381,7 @@ impl X86 {
     /// to fall in, leaving its host address in `rdx`: the offset from the region's start is
     /// below the region's limit (unsigned) only when the address is in that region and the
     /// access fits. Otherwise the full lookup runs out of line and comes back.
-    fn guessed_region(&mut self, access: Access, region: usize) {
+    fn guessed_region(&mut self, pc: usize, access: Access, region: usize) {
         let entry = TABLE + region * ENTRY_WORDS;
         let k = size_index(access.bytes);
         let first = if access.first_is_write {
@@ -414,6 +413,7 @@ impl X86 {
         self.lookups.push(Lookup {
             label: slow,
             resume,
+            pc,
             access,
             region,
         });
@@ -428,7 +428,6 @@ impl X86 {
             bytes: n,
             first_is_write,
             read_write,
-            ..
         } = access;
         let first_kind = if first_is_write {
             FAULT_WRITE
@@ -902,10 +901,11 @@ impl X86 {
             let Lookup {
                 label,
                 resume,
+                pc,
                 access,
                 region,
             } = lookup;
-            let key = (Access { pc: 0, ..access }, region);
+            let key = (access, region);
             let call = match shared.iter().find(|(k, _)| *k == key) {
                 Some(&(_, call)) => call,
                 None => {
@@ -916,7 +916,7 @@ impl X86 {
             };
             asm!(self.ops
                 ; =>label
-                ; mov QWORD [r12 + at(ARG_PC)], access.pc as i32
+                ; mov QWORD [r12 + at(ARG_PC)], pc as i32
                 ; call =>call
                 ; jmp =>resume
             );
