@@ -63,6 +63,10 @@ pub const ENTRY_WRITE_LIMIT: usize = 6;
 /// region when the guess is right, and a number of at least `1 << 32` (as unsigned) when it is
 /// wrong, which every limit refuses.
 pub const ENTRY_VSTART: usize = 10;
+/// Entry word: the region's host address minus its first virtual address (wrapping), so that
+/// an address proven inside the region (see [`crate::lower::Check::Proven`]) becomes its host
+/// address with one addition.
+pub const ENTRY_DELTA: usize = 11;
 
 /// `k` such that an access of `bytes` (1, 2, 4 or 8) is `1 << k` bytes.
 pub const fn size_index(bytes: usize) -> usize {

@@ -49,6 +49,14 @@ pub fn dump(code: &Code, vm: &Vm) -> String {
                 .unwrap_or_default();
             let _ = writeln!(out, "{pc:4}: {text}");
         }
+        if let Some(start) = code.duplicates_offset(id) {
+            print_until(&mut out, start);
+            let _ = writeln!(
+                out,
+                "; program {}: its grouped accesses again, each checked on its own (where a group's range check fails)",
+                id.0
+            );
+        }
     }
     print_until(&mut out, code.out_of_line());
     out.push_str("; out of line: fault paths, the runtime-call stub\n");

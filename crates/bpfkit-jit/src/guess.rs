@@ -60,13 +60,23 @@ impl RegionGuess {
         }
     }
 
-    /// Moves to slot `pc`, meeting what jumps to it brought with what falls through.
-    pub fn enter(&mut self, pc: usize) {
-        let pending = self
-            .pending
-            .iter()
-            .position(|&(target, _)| target == pc)
-            .map(|i| self.pending.swap_remove(i).1);
+    /// Moves to slot `pc`, meeting what jumps to it brought with what falls through;
+    /// `labelled` tells whether anything jumps to it (only then can a jump have brought
+    /// something, so only then are the pending targets searched).
+    #[inline]
+    pub fn enter(&mut self, pc: usize, labelled: bool) {
+        // Most slots: reached only from the one before.
+        if !labelled && self.falls_through {
+            return;
+        }
+        let pending = if labelled {
+            self.pending
+                .iter()
+                .position(|&(target, _)| target == pc)
+                .map(|i| self.pending.swap_remove(i).1)
+        } else {
+            None
+        };
         self.regs = match (self.falls_through, pending) {
             (true, Some(other)) => meet(self.regs, other),
             (true, None) => self.regs,
@@ -119,7 +129,7 @@ impl RegionGuess {
                     mem.size.bytes() >= 4 && regs[mem.base as usize] == INPUT_REGION as u8;
                 regs[dst as usize] = if pointer { PACKET_REGION as u8 } else { NONE };
             }
-            Lir::Store { .. } => {}
+            Lir::Store { .. } | Lir::CheckRange { .. } => {}
             Lir::Atomic { op, src, .. } => match op {
                 AtomicOp::CmpXchg => regs[0] = NONE,
                 AtomicOp::Add | AtomicOp::Or | AtomicOp::And | AtomicOp::Xor => {}
@@ -194,22 +204,22 @@ mod tests {
     #[test]
     fn pointer_arithmetic_keeps_the_region_and_other_values_drop_it() {
         let mut g = RegionGuess::new(0);
-        g.enter(0);
+        g.enter(0, true);
         g.step(0, &alu(AluOp::Mov, 8, Operand::Reg(1)), None);
-        g.enter(1);
+        g.enter(1, true);
         g.step(1, &alu(AluOp::Add, 8, Operand::Reg(9)), None);
-        g.enter(2);
+        g.enter(2, true);
         g.step(2, &alu(AluOp::Add, 9, Operand::Reg(8)), None);
-        g.enter(3);
+        g.enter(3, true);
         assert_eq!(guessed(&g, 8), Some(INPUT_REGION as u32));
         // A scalar plus a pointer is a pointer into the same region.
         assert_eq!(guessed(&g, 9), Some(INPUT_REGION as u32));
         g.step(3, &alu(AluOp::Mul, 8, Operand::Imm(2)), None);
-        g.enter(4);
+        g.enter(4, true);
         assert_eq!(guessed(&g, 8), None);
         // Two pointers' difference is a number.
         g.step(4, &alu(AluOp::Sub, 9, Operand::Reg(1)), None);
-        g.enter(5);
+        g.enter(5, true);
         assert_eq!(guessed(&g, 9), None);
         assert_eq!(guessed(&g, FP), Some(STACK_REGION as u32));
     }
@@ -217,31 +227,31 @@ mod tests {
     #[test]
     fn paths_that_disagree_meet_at_no_guess() {
         let mut g = RegionGuess::new(0);
-        g.enter(0);
+        g.enter(0, true);
         // if r0 == 0 goto 2; r1 = 0; (2:) ...
         let jump = Lir::Jump {
             cond: Some((bpfkit_isa::Cond::Eq, true, 0, Operand::Imm(0))),
             target: (),
         };
         g.step(0, &jump, Some(2));
-        g.enter(1);
+        g.enter(1, true);
         g.step(1, &alu(AluOp::Mov, 1, Operand::Imm(0)), None);
-        g.enter(2);
+        g.enter(2, true);
         assert_eq!(guessed(&g, 1), None);
         assert_eq!(guessed(&g, FP), Some(STACK_REGION as u32));
         // After an exit only jumps reach a slot; a call forgets r0-r5.
         g.step(2, &Lir::<()>::Exit, None);
-        g.enter(3);
+        g.enter(3, true);
         assert_eq!(guessed(&g, FP), None);
     }
 
     #[test]
     fn map_values_and_packet_pointers_are_guessed() {
         let mut g = RegionGuess::new(2);
-        g.enter(0);
+        g.enter(0, true);
         let value = (MAP_VALUE_REGION + 1) << 32 | 8;
         g.step(0, &Lir::<()>::Const { dst: 6, value }, None);
-        g.enter(1);
+        g.enter(1, true);
         assert_eq!(guessed(&g, 6), Some(MAP_VALUE_REGION as u32 + 1));
         let beyond = (MAP_VALUE_REGION + 2) << 32;
         g.step(
@@ -252,7 +262,7 @@ mod tests {
             },
             None,
         );
-        g.enter(2);
+        g.enter(2, true);
         assert_eq!(guessed(&g, 7), None, "there is no third map");
         let data = Lir::<()>::Load {
             dst: 2,
@@ -265,7 +275,7 @@ mod tests {
             sign: false,
         };
         g.step(2, &data, None);
-        g.enter(3);
+        g.enter(3, true);
         assert_eq!(guessed(&g, 2), Some(PACKET_REGION as u32));
     }
 }

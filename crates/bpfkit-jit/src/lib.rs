@@ -71,6 +71,7 @@ pub mod context;
 pub mod differential;
 mod dump;
 mod error;
+pub mod group;
 pub mod guess;
 mod jit;
 pub mod lower;

@@ -46,6 +46,15 @@ pub enum Check {
         /// The likely region's index.
         guess: Option<u32>,
     },
+    /// A virtual address that a [`Lir::CheckRange`] before it, in the same straight run of
+    /// code with no jump into it and no write to `base` since, proved inside region `region`
+    /// with the whole access: its host address is the virtual address plus the region's
+    /// [`ENTRY_DELTA`](crate::context::ENTRY_DELTA), with no check. A backend that does not
+    /// check ranges may treat it as `Region { guess: Some(region) }`.
+    Proven {
+        /// The region the range check proved.
+        region: u32,
+    },
     /// `r10 + off` with the whole access inside the current frame: the host frame pointer plus
     /// `off`, with no check (it cannot fail).
     Frame,
@@ -157,6 +166,25 @@ pub enum Lir<L> {
         /// The kfunc's BTF id.
         btf_id: i32,
     },
+    /// Checks that the `len` bytes at `base + off` lie inside region `region` (and that it is
+    /// writable, when `write`), the range of the [`Check::Proven`] accesses after it, and jumps
+    /// to `fallback` when they do not: a copy of the code from the first of those accesses on,
+    /// with each access checked on its own (see [`crate::group`]). A backend that does not check
+    /// ranges may emit nothing for it.
+    CheckRange {
+        /// Address register.
+        base: u8,
+        /// Displacement of the range's first byte.
+        off: i32,
+        /// Length of the range in bytes (at least 1).
+        len: u32,
+        /// The region the range is guessed to fall in.
+        region: u32,
+        /// Whether a store is among the accesses.
+        write: bool,
+        /// Where to go when the range is not inside the region.
+        fallback: L,
+    },
     /// A legacy packet load through the runtime; out of bounds ends the program with 0.
     PacketLoad {
         /// The instruction (`LdAbsB` ... `LdIndW`).
@@ -215,7 +243,7 @@ fn mem(options: Options, base: u8, off: i32, size: Size) -> Mem {
 /// Lowers `insn`, whose pre-decoded form is `op` (the op tells targets and resolved values,
 /// the instruction which `lddw` pseudo form it was); `label` gives the label of a slot of the
 /// same program.
-#[inline]
+#[inline(always)]
 pub fn lower<L: Copy>(
     insn: &Insn,
     op: &Op,

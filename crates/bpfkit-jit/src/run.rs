@@ -61,6 +61,7 @@ fn set_entry(ctx: &mut [u64], region: u64, span: RegionSpan) {
     entry[ENTRY_BASE] = span.ptr as u64;
     entry[ENTRY_LEN] = len;
     entry[ENTRY_VSTART] = region_base(region);
+    entry[ENTRY_DELTA] = (span.ptr as u64).wrapping_sub(region_base(region));
     for k in 0..4 {
         let limit = (len + 1).saturating_sub(1 << k);
         entry[ENTRY_READ_LIMIT + k] = limit;

@@ -15,8 +15,10 @@ const BLOCKS: usize = 10;
 
 /// Ten blocks, each run twice on the first pass (a backward conditional jump over the whole
 /// block) and skipped on the second (a forward one); the two passes are joined by a `gotol`
-/// back over everything. The body loads, adds and stores through `r1`, so every access is
-/// checked and has a fault path.
+/// back over everything. The body loads, adds and stores through a copy of `r1` made afresh
+/// before each access, so every access is checked on its own and has a fault path (two
+/// accesses through one unchanged pointer would be checked as a group, in less code; see
+/// `bpfkit_jit::group`).
 fn program() -> (Vec<Insn>, Vec<(usize, usize)>) {
     let mut p = vec![
         Insn::new(Opcode::Mov64Imm).with_dst(Reg::R6).with_imm(0),
@@ -38,16 +40,19 @@ fn program() -> (Vec<Insn>, Vec<(usize, usize)>) {
         jumps.push((start, start + BLOCK));
         for i in 0..BLOCK - 1 {
             let off = ((i * 7 + block) % 61) as i16;
-            p.push(match i % 3 {
-                0 => Insn::new(Opcode::LdxW)
+            p.push(match i % 5 {
+                0 | 3 => Insn::new(Opcode::Mov64Reg)
+                    .with_dst(Reg::R3)
+                    .with_src(Reg::R1),
+                1 => Insn::new(Opcode::LdxW)
                     .with_dst(Reg::R2)
-                    .with_src(Reg::R1)
+                    .with_src(Reg::R3)
                     .with_off(off),
-                1 => Insn::new(Opcode::Add64Reg)
+                2 => Insn::new(Opcode::Add64Reg)
                     .with_dst(Reg::R0)
                     .with_src(Reg::R2),
                 _ => Insn::new(Opcode::StxW)
-                    .with_dst(Reg::R1)
+                    .with_dst(Reg::R3)
                     .with_src(Reg::R0)
                     .with_off(off),
             });

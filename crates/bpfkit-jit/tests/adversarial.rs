@@ -479,3 +479,76 @@ fn wrong_region_guesses_end_as_on_the_interpreter() {
     );
     assert_eq!(r, Ok(0x0403_0201));
 }
+
+/// Checked code checks a group of accesses through one pointer that does not change, in
+/// straight code, as one range at the group's first access; when the range is not all inside
+/// the guessed region, a copy of the code checks each access on its own. However the range
+/// fails (too short an input, a wrong guess, a budget spent in the middle), the run must end
+/// as on the interpreter: the stores before a fault done, the fault at its access.
+#[test]
+fn grouped_accesses_end_as_on_the_interpreter() {
+    // Two groups that overlap, through r2 (bytes 0..16) and r3 (bytes 3..20), with a side
+    // exit between their accesses (taken when the input is all 0x55) and a division (which
+    // needs the register x86_64 keeps a group's region in).
+    let program = "r2 = r1\nr3 = r1\nr3 += 4\n\
+        *(u32 *)(r2 + 0) = 0x11223344\n\
+        r0 = *(u16 *)(r3 + 2)\n\
+        if r0 == 0x5555 goto out\n\
+        *(u8 *)(r3 - 1) = r0\n\
+        r4 = 7\nr4 /= 3\n\
+        r4 = *(u64 *)(r2 + 8)\n\
+        r0 += r4\n\
+        *(u16 *)(r3 + 10) = r0\n\
+        *(u16 *)(r3 + 14) = r0\n\
+        out:\nexit";
+    let (mut ok, mut faults, mut spent) = (0, 0, 0);
+    for len in 0..=22 {
+        for fill in [0, 0x55] {
+            match both(program, &vec![fill; len]) {
+                Ok(_) => ok += 1,
+                Err(_) => faults += 1,
+            }
+            for budget in 0..16 {
+                let r = both_with(program, &vec![fill; len], |vm| {
+                    vm.set_budget(Some(budget));
+                });
+                spent += matches!(r, Err(Fault::Budget { .. })) as usize;
+            }
+        }
+    }
+    assert!(ok > 4 && faults > 4, "{ok} ran, {faults} faulted");
+    assert!(spent > 100, "{spent} budgets spent");
+    // The pointer moves between two accesses in straight code: two groups, not one.
+    for delta in [1, 3, 4, 100, -1, -4096] {
+        let program = format!(
+            "r2 = r1\nr0 = *(u8 *)(r2 + 0)\n*(u8 *)(r2 + 1) = r0\nr2 += {delta}\n\
+             r0 = *(u8 *)(r2 + 0)\n*(u8 *)(r2 + 1) = r0\nexit"
+        );
+        let _ = both(&program, &[7; 4]);
+    }
+    // A loop's head between two accesses through the pointer: the loop comes back to the
+    // second with the pointer moved on, not checked by the first.
+    for rounds in [1, 3, 4, 9] {
+        let program = format!(
+            "r2 = r1\nr7 = 0\nr0 = *(u8 *)(r2 + 0)\nloop:\nr6 = *(u8 *)(r2 + 1)\nr0 += r6\n\
+             r2 += 1\nr7 += 1\nif r7 < {rounds} goto loop\nexit"
+        );
+        let _ = both(&program, &[7; 4]);
+    }
+    // A group in a loop whose pointer moves elsewhere for the second round.
+    for moved in [
+        "r1 = r10\nr1 += -8",
+        "r1 = r10\nr1 += -2",
+        "r1 = map_value(0, 0) ll",
+        "r1 = map_value(0, 10) ll",
+        "r1 = map_value(0, 11) ll",
+        "r1 = 0",
+    ] {
+        let program = format!(
+            "*(u64 *)(r10 - 8) = 0x42\nr7 = 0\nloop:\nr0 = *(u8 *)(r1 + 0)\n\
+             *(u8 *)(r1 + 1) = r0\nr6 = *(u8 *)(r1 + 2)\nr0 += r6\n{moved}\n\
+             r7 += 1\nif r7 < 2 goto loop\nexit"
+        );
+        let _ = both(&program, &[9; 4]);
+    }
+}

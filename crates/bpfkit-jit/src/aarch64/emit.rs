@@ -89,11 +89,15 @@ impl NewBackend for Aarch64 {
         };
         let mut asm = Asm::with_capacity(insns * 32, insns + 8);
         let [fault, unwind, epilogue, runtime, after_call] = [(); 5].map(|_| asm.new_label());
+        // The bound on what remains to emit, which far branches are judged by: in checked mode
+        // the driver may emit a slot a second time, in the duplicate of a group (see
+        // `crate::group`: a slot is in at most one).
+        let copies = options.mode == Mode::Checked && !options.strict_alignment;
         Aarch64 {
             asm,
             options,
             lse,
-            insns,
+            insns: if copies { 2 * insns } else { insns },
             begun: 0,
             current: None,
             insn_start: 0,
@@ -267,7 +271,23 @@ impl Aarch64 {
         match check {
             Check::Frame => Addr::Imm(FP, off),
             Check::Host => Addr::Imm(HOST[base as usize], off),
-            Check::Region { guess } => {
+            // Atomics and `r10` (held as the host frame pointer) are never grouped; were one
+            // proven, it is checked against its region.
+            Check::Proven { region } if !read_write && base != EBPF_FP => {
+                let entry = Addr::Imm(CTX, at(TABLE + region as usize * ENTRY_WORDS + ENTRY_DELTA));
+                self.asm.ldst(MemOp::LdrX, T2, entry, IP0);
+                if off == 0 {
+                    return Addr::Index(HOST[base as usize], T2);
+                }
+                self.add_const(T1, HOST[base as usize], off as i64);
+                Addr::Index(T1, T2)
+            }
+            Check::Region { .. } | Check::Proven { .. } => {
+                let guess = match check {
+                    Check::Proven { region } => Some(region),
+                    Check::Region { guess } => guess,
+                    _ => None,
+                };
                 let n = size.bytes();
                 let first_is_write = write && !read_write;
                 self.vaddr(base, off);
@@ -331,6 +351,33 @@ impl Aarch64 {
         self.asm.ldst(MemOp::LdrX, T1, entry(ENTRY_BASE), IP0);
         self.asm.b(done);
         self.asm.bind(lookup);
+    }
+
+    /// Checks that the `len` bytes at `base + off` lie in region `region` (writable, for
+    /// `write`), else branches to `fallback` (see `crate::group`): the offsets of the first
+    /// byte and of the last are both below the region's one-byte limit.
+    fn check_range(&mut self, range: (u8, i32, u32), region: u32, write: bool, fallback: Label) {
+        let (base, off, len) = range;
+        let entry = |w: usize| Addr::Imm(CTX, at(TABLE + region as usize * ENTRY_WORDS + w));
+        let limits = if write {
+            ENTRY_WRITE_LIMIT
+        } else {
+            ENTRY_READ_LIMIT
+        };
+        // A range of 1, 2, 4 or 8 bytes has its limit in the table: one compare.
+        let one = len.is_power_of_two() && len <= 8;
+        let limit = limits + if one { size_index(len as usize) } else { 0 };
+        self.vaddr(base, off);
+        self.asm.ldst(MemOp::LdrX, T4, entry(ENTRY_VSTART), IP0);
+        self.asm.sub_reg(true, T2, T0, T4);
+        self.asm.ldst(MemOp::LdrX, T4, entry(limit), IP0);
+        self.asm.subs_reg(true, ZR, T2, T4);
+        self.branch(Cc::Hs, fallback);
+        if !one {
+            self.add_const(T2, T2, i64::from(len) - 1);
+            self.asm.subs_reg(true, ZR, T2, T4);
+            self.branch(Cc::Hs, fallback);
+        }
     }
 
     /// Looks up the region of the access of `n` bytes whose virtual address is in `T0` by the
@@ -878,6 +925,8 @@ impl Aarch64 {
 impl Backend for Aarch64 {
     type Label = Label;
 
+    const CHECKS_RANGES: bool = true;
+
     fn new_label(&mut self) -> Label {
         Label {
             id: self.asm.new_label(),
@@ -949,6 +998,14 @@ impl Backend for Aarch64 {
                 self.asm.b(kfunc);
             }
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
+            Lir::CheckRange {
+                base,
+                off,
+                len,
+                region,
+                write,
+                fallback,
+            } => self.check_range((base, off, len), region, write, fallback),
             Lir::Exit => self.asm.ret(),
         }
     }

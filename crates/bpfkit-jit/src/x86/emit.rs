@@ -23,10 +23,12 @@ macro_rules! asm {
     };
 }
 
-/// Where a host address is, once an access has been translated: `[base + disp]`.
+/// Where a host address is, once an access has been translated: `[base + index + disp]`.
 #[derive(Clone, Copy)]
 struct Addr {
     base: u8,
+    /// A proven access's region delta (see [`Check::Proven`]).
+    index: Option<u8>,
     disp: i32,
 }
 
@@ -82,6 +84,16 @@ struct Fault {
     addr: FaultAddr,
 }
 
+/// A [`Lir::CheckRange`]'s range.
+#[derive(Clone, Copy)]
+struct Range {
+    base: u8,
+    off: i32,
+    len: u32,
+    region: u32,
+    write: bool,
+}
+
 /// Where a fault's address word comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum FaultAddr {
@@ -106,6 +118,10 @@ pub struct X86 {
     bmi2: bool,
     /// Whether branches are kept off 32-byte boundaries (see [`X86::branch`]).
     pad_branches: bool,
+    /// The region whose delta `rdx` holds at this point of the code, if any (see
+    /// [`X86::region_delta`]). Whatever writes `rdx` forgets it: a checked access's
+    /// translation, division, calls, and a label (code jumping there may have left anything).
+    delta: Option<u32>,
 }
 
 impl NewBackend for X86 {
@@ -127,6 +143,7 @@ impl NewBackend for X86 {
             fault,
             bmi2: std::arch::is_x86_feature_detected!("bmi2") && !tests::without_bmi2(),
             pad_branches: tests::pad_branches().unwrap_or_else(is_intel),
+            delta: None,
         }
     }
 }
@@ -329,17 +346,32 @@ impl X86 {
             Check::Frame => {
                 return Addr {
                     base: RBP,
+                    index: None,
                     disp: off,
                 };
             }
             Check::Host => {
                 return Addr {
                     base: HOST[base as usize],
+                    index: None,
                     disp: off,
                 };
             }
+            // Atomics and `r10` (held as the host frame pointer) are never grouped; were one
+            // proven, it is checked against its region.
+            Check::Proven { region } if !read_write && base != FP => {
+                self.region_delta(region);
+                return Addr {
+                    base: HOST[base as usize],
+                    index: Some(RDX),
+                    disp: off,
+                };
+            }
+            Check::Proven { region } => Some(region),
             Check::Region { guess } => guess,
         };
+        // The translation below uses `rdx`.
+        self.delta = None;
         let access = Access {
             bytes: size.bytes(),
             first_is_write: write && !read_write,
@@ -350,7 +382,11 @@ impl X86 {
         {
             self.vaddr(RDX, base, off);
             self.guessed_region(pc, access, region as usize);
-            return Addr { base: RDX, disp: 0 };
+            return Addr {
+                base: RDX,
+                index: None,
+                disp: 0,
+            };
         }
         self.vaddr(RAX, base, off);
         if self.options.strict_alignment && access.bytes > 1 {
@@ -374,7 +410,64 @@ impl X86 {
             }
             None => self.region_lookup(Some(pc), access),
         }
-        Addr { base: RDX, disp: 0 }
+        Addr {
+            base: RDX,
+            index: None,
+            disp: 0,
+        }
+    }
+
+    /// `rdx` = region `region`'s delta (host minus virtual address), unless it holds it still.
+    fn region_delta(&mut self, region: u32) {
+        if self.delta != Some(region) {
+            let entry = TABLE + region as usize * ENTRY_WORDS;
+            asm!(self.ops ; mov rdx, [r12 + at(entry + ENTRY_DELTA)]);
+            self.delta = Some(region);
+        }
+    }
+
+    /// Checks that the `len` bytes at `base + off` lie in region `region` (writable, for
+    /// `write`), else jumps to `fallback`; leaves the region's delta in `rdx` for the proven
+    /// accesses that follow (the fallback's code assumes nothing of `rdx`). The first byte's
+    /// offset into the region and the last one's are both below the region's one-byte limit
+    /// (the length, or 0 for a store into a read-only region); the first being below it (under
+    /// 2^32), adding the length cannot wrap.
+    fn check_range(&mut self, range: Range, fallback: DynamicLabel) {
+        let Range {
+            base,
+            off,
+            len,
+            region,
+            write,
+        } = range;
+        let entry = TABLE + region as usize * ENTRY_WORDS;
+        let limits = if write {
+            ENTRY_WRITE_LIMIT
+        } else {
+            ENTRY_READ_LIMIT
+        };
+        // A range of 1, 2, 4 or 8 bytes has its limit in the table: one compare.
+        let one = len.is_power_of_two() && len <= 8;
+        let limit = entry + limits + if one { size_index(len as usize) } else { 0 };
+        // In `rax`, so that `rdx` keeps a delta the group before may have left there.
+        self.vaddr(RAX, base, off);
+        asm!(self.ops ; sub rax, [r12 + at(entry + ENTRY_VSTART)]);
+        self.branch(len::CMP_MEM + len::JCC, |x| {
+            asm!(x.ops
+                ; cmp rax, [r12 + at(limit)]
+                ; jae =>fallback
+            )
+        });
+        if !one {
+            asm!(self.ops ; add rax, (len - 1) as i32);
+            self.branch(len::CMP_MEM + len::JCC, |x| {
+                asm!(x.ops
+                    ; cmp rax, [r12 + at(limit)]
+                    ; jae =>fallback
+                )
+            });
+        }
+        self.region_delta(region);
     }
 
     /// Checks the access whose virtual address is in `rdx` against the region it was guessed
@@ -554,6 +647,7 @@ impl X86 {
     /// division gives 0 and modulo keeps the dividend; signed by -1, division negates
     /// (`INT_MIN / -1` wraps) and modulo gives 0.
     fn divide(&mut self, op: AluOp, wide: bool, d: u8, src: Operand) {
+        self.delta = None;
         let signed = matches!(op, AluOp::SDiv | AluOp::SMod);
         let modulo = matches!(op, AluOp::Mod | AluOp::SMod);
         match src {
@@ -663,37 +757,56 @@ impl X86 {
     }
 
     fn load(&mut self, pc: usize, dst: u8, mem: Mem, sign: bool) {
-        let Addr { base: b, disp } = self.address(pc, mem, false, false);
+        let addr = self.address(pc, mem, false, false);
         let d = HOST[dst as usize];
-        match (mem.size, sign) {
-            (Size::B, false) => asm!(self.ops ; movzx Rd(d), BYTE [Rq(b) + disp]),
-            (Size::H, false) => asm!(self.ops ; movzx Rd(d), WORD [Rq(b) + disp]),
-            (Size::W, false) => asm!(self.ops ; mov Rd(d), DWORD [Rq(b) + disp]),
-            (Size::DW, _) => asm!(self.ops ; mov Rq(d), QWORD [Rq(b) + disp]),
-            (Size::B, true) => asm!(self.ops ; movsx Rq(d), BYTE [Rq(b) + disp]),
-            (Size::H, true) => asm!(self.ops ; movsx Rq(d), WORD [Rq(b) + disp]),
-            (Size::W, true) => asm!(self.ops ; movsxd Rq(d), DWORD [Rq(b) + disp]),
+        macro_rules! load {
+            ($($m:tt)*) => {
+                match (mem.size, sign) {
+                    (Size::B, false) => asm!(self.ops ; movzx Rd(d), BYTE [$($m)*]),
+                    (Size::H, false) => asm!(self.ops ; movzx Rd(d), WORD [$($m)*]),
+                    (Size::W, false) => asm!(self.ops ; mov Rd(d), DWORD [$($m)*]),
+                    (Size::DW, _) => asm!(self.ops ; mov Rq(d), QWORD [$($m)*]),
+                    (Size::B, true) => asm!(self.ops ; movsx Rq(d), BYTE [$($m)*]),
+                    (Size::H, true) => asm!(self.ops ; movsx Rq(d), WORD [$($m)*]),
+                    (Size::W, true) => asm!(self.ops ; movsxd Rq(d), DWORD [$($m)*]),
+                }
+            };
+        }
+        let Addr { base: b, disp, .. } = addr;
+        match addr.index {
+            None => load!(Rq(b) + disp),
+            Some(i) => load!(Rq(b) + Rq(i) + disp),
         }
     }
 
     fn store(&mut self, pc: usize, mem: Mem, value: Operand) {
-        let Addr { base: b, disp } = self.address(pc, mem, true, false);
-        match (mem.size, self.src(value, RCX)) {
-            (Size::B, Src::Reg(v)) => asm!(self.ops ; mov BYTE [Rq(b) + disp], Rb(v)),
-            (Size::H, Src::Reg(v)) => asm!(self.ops ; mov WORD [Rq(b) + disp], Rw(v)),
-            (Size::W, Src::Reg(v)) => asm!(self.ops ; mov DWORD [Rq(b) + disp], Rd(v)),
-            (Size::DW, Src::Reg(v)) => asm!(self.ops ; mov QWORD [Rq(b) + disp], Rq(v)),
-            (Size::B, Src::Imm(i)) => asm!(self.ops ; mov BYTE [Rq(b) + disp], i as i8),
-            (Size::H, Src::Imm(i)) => asm!(self.ops ; mov WORD [Rq(b) + disp], i as i16),
-            (Size::W, Src::Imm(i)) => asm!(self.ops ; mov DWORD [Rq(b) + disp], i),
-            (Size::DW, Src::Imm(i)) => asm!(self.ops ; mov QWORD [Rq(b) + disp], i),
+        let addr = self.address(pc, mem, true, false);
+        let value = self.src(value, RCX);
+        macro_rules! store {
+            ($($m:tt)*) => {
+                match (mem.size, value) {
+                    (Size::B, Src::Reg(v)) => asm!(self.ops ; mov BYTE [$($m)*], Rb(v)),
+                    (Size::H, Src::Reg(v)) => asm!(self.ops ; mov WORD [$($m)*], Rw(v)),
+                    (Size::W, Src::Reg(v)) => asm!(self.ops ; mov DWORD [$($m)*], Rd(v)),
+                    (Size::DW, Src::Reg(v)) => asm!(self.ops ; mov QWORD [$($m)*], Rq(v)),
+                    (Size::B, Src::Imm(i)) => asm!(self.ops ; mov BYTE [$($m)*], i as i8),
+                    (Size::H, Src::Imm(i)) => asm!(self.ops ; mov WORD [$($m)*], i as i16),
+                    (Size::W, Src::Imm(i)) => asm!(self.ops ; mov DWORD [$($m)*], i),
+                    (Size::DW, Src::Imm(i)) => asm!(self.ops ; mov QWORD [$($m)*], i),
+                }
+            };
+        }
+        let Addr { base: b, disp, .. } = addr;
+        match addr.index {
+            None => store!(Rq(b) + disp),
+            Some(i) => store!(Rq(b) + Rq(i) + disp),
         }
     }
 
     /// Atomics: a run owns its memory, so a load, the operation and a store are atomic; the
     /// fetching forms leave the old value (zero-extended) in `src`, cmpxchg in `r0`.
     fn atomic(&mut self, pc: usize, op: AtomicOp, mem: Mem, src: u8) {
-        let Addr { base: b, disp } = self.address(pc, mem, true, true);
+        let Addr { base: b, disp, .. } = self.address(pc, mem, true, true);
         let wide = mem.size == Size::DW;
         let s = self.value(src, RCX);
         let r0 = HOST[0];
@@ -818,6 +931,7 @@ impl X86 {
     /// padding to keep `rsp % 16 == 8` in the callee) and restored on return; the callee's
     /// frame is the next 512 bytes of the run's stack.
     fn call_local(&mut self, pc: usize, target: DynamicLabel) {
+        self.delta = None;
         let depth = self.value_stub(pc, FAULT_CALL_DEPTH, 0);
         self.branch(len::CMP_MEM + len::JCC, |x| {
             asm!(x.ops
@@ -858,6 +972,7 @@ impl X86 {
     }
 
     fn helper_call(&mut self, pc: usize, id: Option<u32>, reg: u8) {
+        self.delta = None;
         asm!(self.ops ; mov QWORD [r12 + at(ARG_PC)], pc as i32);
         match id {
             Some(id) => asm!(self.ops
@@ -876,6 +991,7 @@ impl X86 {
     }
 
     fn packet_load(&mut self, pc: usize, opcode: bpfkit_isa::Opcode, imm: i64, src: u8) {
+        self.delta = None;
         asm!(self.ops
             ; mov QWORD [r12 + at(ARG_PC)], pc as i32
             ; mov QWORD [r12 + at(ARG_KIND)], opcode as i32
@@ -967,11 +1083,15 @@ impl X86 {
 impl Backend for X86 {
     type Label = DynamicLabel;
 
+    const CHECKS_RANGES: bool = true;
+
     fn new_label(&mut self) -> DynamicLabel {
         self.ops.new_dynamic_label()
     }
 
     fn bind(&mut self, label: DynamicLabel) {
+        // Code jumping here may have left anything in `rdx`.
+        self.delta = None;
         asm!(self.ops ; =>label);
     }
 
@@ -1037,6 +1157,23 @@ impl Backend for X86 {
             Lir::CallKfunc { btf_id } => {
                 let kfunc = self.value_stub(pc, FAULT_KFUNC, btf_id as i64);
                 asm!(self.ops ; jmp =>kfunc);
+            }
+            Lir::CheckRange {
+                base,
+                off,
+                len,
+                region,
+                write,
+                fallback,
+            } => {
+                let range = Range {
+                    base,
+                    off,
+                    len,
+                    region,
+                    write,
+                };
+                self.check_range(range, fallback);
             }
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
             Lir::Exit => self.branch(1, |x| asm!(x.ops ; ret)),
