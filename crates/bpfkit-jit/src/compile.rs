@@ -5,13 +5,13 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use bpfkit_vm::memory::MAP_VALUE_REGION;
+use bpfkit_vm::memory::{MAP_VALUE_REGION, MAX_FRAMES, STACK_REGION};
 use bpfkit_vm::{MapId, ProgId, Program, Vm};
 
 use crate::backend::{Backend, NewBackend};
 use crate::group::{self, Class, Duplicate, Group, Planner, Prover};
 use crate::guess::RegionGuess;
-use crate::lower::{Lir, Options, instructions, is_branch, lower};
+use crate::lower::{Check, Lir, Options, instructions, is_branch, lower};
 use crate::pool::{Pooled, publish};
 use crate::{JitError, Mode};
 
@@ -27,6 +27,9 @@ pub struct Code {
     duplicates: Vec<Option<usize>>,
     /// Where the out-of-line code (fault paths, runtime-call stub) starts.
     out_of_line: usize,
+    /// Whether some checked store can write a stack frame without reporting it in
+    /// `FRAMES_WRITTEN` (see [`Code::writes_frames_unreported`]).
+    frame_stores: bool,
     options: Options,
     compile_time: Duration,
 }
@@ -78,6 +81,15 @@ impl Code {
         self.duplicates.get(id.0 as usize).copied().flatten()
     }
 
+    /// Whether, in checked mode, some store or atomic of the code can write a stack frame
+    /// without reporting it in the context's `FRAMES_WRITTEN` word: one through `r10` at a
+    /// constant offset, or one checked against a stack frame's region it was guessed to fall
+    /// in. Every other checked store writes a frame only through the full region lookup, which
+    /// reports it. (Trusted code: always `true`.)
+    pub fn writes_frames_unreported(&self) -> bool {
+        self.frame_stores
+    }
+
     /// Where the out-of-line code starts.
     pub fn out_of_line(&self) -> usize {
         self.out_of_line
@@ -107,6 +119,23 @@ thread_local! {
     static SPARE: Cell<(Vec<Group>, Vec<Duplicate>)> = const {
         Cell::new((Vec::new(), Vec::new()))
     };
+}
+
+/// Whether `lir` is a store or atomic that writes a stack frame without reporting it (see
+/// [`Code::writes_frames_unreported`]).
+fn stores_to_frame<L>(lir: &Lir<L>) -> bool {
+    let stack = STACK_REGION..STACK_REGION + MAX_FRAMES as u64;
+    match lir {
+        Lir::Store { mem, .. } | Lir::Atomic { mem, .. } => match mem.check {
+            Check::Frame => true,
+            Check::Region {
+                guess: Some(region),
+            }
+            | Check::Proven { region } => stack.contains(&u64::from(region)),
+            Check::Region { guess: None } | Check::Host => false,
+        },
+        _ => false,
+    }
 }
 
 /// The driver's first pass over a program's slots: a label for each slot something jumps or
@@ -162,11 +191,13 @@ impl<L: Copy> Slots<'_, L> {
     /// Emits every slot: its label, its meter, its lowered operation (with its region guessed,
     /// in checked mode), and with `GROUPED` what its groups need (see [`Grouping`]); returns
     /// the code offset of each slot. Monomorphised apart so that a program without groups
-    /// pays nothing for them in this loop, the hottest of a compile.
+    /// pays nothing for them in this loop, the hottest of a compile. `frame_stores` is set
+    /// when an operation writes a frame unreported (see [`Code::writes_frames_unreported`]).
     fn emit<B: Backend<Label = L>, const GROUPED: bool>(
         &self,
         backend: &mut B,
         grouping: &mut Grouping<'_, L>,
+        frame_stores: &mut bool,
     ) -> Result<Vec<(usize, usize)>, JitError> {
         let Slots {
             program,
@@ -204,6 +235,7 @@ impl<L: Copy> Slots<'_, L> {
                     map: region - MAP_VALUE_REGION,
                 });
             }
+            *frame_stores |= options.mode == Mode::Trusted || stores_to_frame(&lir);
             if GROUPED {
                 grouping.before(backend, pc, &mut lir);
             }
@@ -345,6 +377,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
     let mut offsets = Vec::with_capacity(programs.len());
     let mut duplicates_at = Vec::with_capacity(programs.len());
     let (mut groups, mut duplicates) = SPARE.try_with(Cell::take).unwrap_or_default();
+    let mut frame_stores = false;
     for (index, program) in programs.iter().enumerate() {
         groups.clear();
         duplicates.clear();
@@ -360,9 +393,9 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
             maps,
         };
         let insns = if groups.is_empty() {
-            slots.emit::<B, false>(&mut backend, &mut grouping)?
+            slots.emit::<B, false>(&mut backend, &mut grouping, &mut frame_stores)?
         } else {
-            slots.emit::<B, true>(&mut backend, &mut grouping)?
+            slots.emit::<B, true>(&mut backend, &mut grouping, &mut frame_stores)?
         };
         duplicates_at.push((!duplicates.is_empty()).then(|| backend.offset()));
         grouping.emit_duplicates(&mut backend, options.metered);
@@ -381,6 +414,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         insns: offsets,
         duplicates: duplicates_at,
         out_of_line,
+        frame_stores,
         options,
         compile_time: started.elapsed(),
     })

@@ -71,14 +71,16 @@ fn options(vm: &Vm, mode: Mode, atomics: Atomics) -> Options {
     }
 }
 
-/// The stack frames a run of the first `programs` programs of `vm` may write in `mode`, beyond
-/// what [`bpfkit_vm::Program::frame_use`] says of each: through the runtime, and in a direct
-/// run (without it). Trusted code was vouched for (see [`Jit::new_trusted`]): it writes only its
-/// own frame and what helpers are handed, so without a bpf-to-bpf call or a callback (`lddw
-/// func`) anywhere, only frame 0. Checked code may write any frame's region by its address; but
-/// in a direct run without calls or callbacks only a store through the full region lookup can,
-/// and such a store reports it (`FRAMES_WRITTEN`), so the run promises frame 0 alone.
-fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> (FrameUse, FrameUse) {
+/// The stack frames a run of the first `programs` programs of `vm`, compiled to `code`, may
+/// write in `mode`, beyond what [`bpfkit_vm::Program::frame_use`] says of each: through the
+/// runtime, and in a direct run (without it). Trusted code was vouched for (see
+/// [`Jit::new_trusted`]): it writes only its own frame and what helpers are handed, so without a
+/// bpf-to-bpf call or a callback (`lddw func`) anywhere, only frame 0. Checked code may write any
+/// frame's region by its address; but in a direct run without calls or callbacks only a store
+/// through the full region lookup can, and such a store reports it (`FRAMES_WRITTEN`), so the
+/// run promises frame 0 alone, or no frame when no store of the code writes one unreported
+/// (see [`Code::writes_frames_unreported`]).
+fn frame_use(vm: &Vm, code: &Code, mode: Mode, programs: usize) -> (FrameUse, FrameUse) {
     let deeper = |kind: Kind| {
         matches!(
             kind,
@@ -94,8 +96,10 @@ fn frame_use(vm: &Vm, mode: Mode, programs: usize) -> (FrameUse, FrameUse) {
         .any(|p| p.insns().any(|(_, insn)| deeper(insn.kind())));
     let direct = if calls {
         FrameUse::Any
-    } else {
+    } else if mode == Mode::Trusted || code.writes_frames_unreported() {
         FrameUse::Entry
+    } else {
+        FrameUse::Nothing
     };
     match mode {
         Mode::Trusted => (direct, direct),
@@ -171,7 +175,7 @@ impl Jit {
     fn build(vm: Vm, mode: Mode, atomics: Atomics) -> Result<Jit, JitError> {
         let programs = vm.program_count();
         let code = compile(&vm, options(&vm, mode, atomics), programs)?;
-        let (frames, direct_frames) = frame_use(&vm, mode, programs);
+        let (frames, direct_frames) = frame_use(&vm, &code, mode, programs);
         Ok(Jit {
             frames,
             direct: runtime_free(&vm, programs),
@@ -212,7 +216,8 @@ impl Jit {
         };
         if wanted != self.code.options() || programs != self.code.program_count() {
             self.code = compile(&self.vm, wanted, programs)?;
-            (self.frames, self.direct_frames) = frame_use(&self.vm, self.mode, programs);
+            (self.frames, self.direct_frames) =
+                frame_use(&self.vm, &self.code, self.mode, programs);
             self.direct = runtime_free(&self.vm, programs);
             self.programs = programs;
         }
@@ -228,6 +233,8 @@ impl Jit {
         if atomics != self.atomics {
             let programs = self.code.program_count();
             self.code = compile(&self.vm, options(&self.vm, self.mode, atomics), programs)?;
+            (self.frames, self.direct_frames) =
+                frame_use(&self.vm, &self.code, self.mode, programs);
             self.atomics = atomics;
         }
         Ok(())

@@ -62,13 +62,14 @@ next:
     exit
 ";
 
-/// Frames 1 to 7 by their virtual addresses from frame 0 (checked mode: region `1 + k` is frame
-/// `k`), never through a call: what an engine tracking only the calls a run made would miss.
+/// Frames 0 to 7 by their virtual addresses (checked mode: region `1 + k` is frame `k`), never
+/// through a call or `r10`: what an engine tracking only the calls a run made would miss, and
+/// (frame 0) what one tracking only the stores through `r10` and pointers made from it would.
 /// Each frame's top and bottom words.
 const FORGED_FRAMES: &str = "
     r6 = *(u8 *)(r1 + 0)
     r0 = 0
-    r7 = 2
+    r7 = 1
 loop:
     r1 = r7
     r1 <<= 32
@@ -306,7 +307,7 @@ fn a_run_reads_back_what_it_wrote() {
 /// that writes frame 0 only still cleans what the interpreter's run before it wrote anywhere.
 #[test]
 fn the_stack_is_clean_across_engines_sharing_a_vm() {
-    // The interpreter writes frames 1 to 7 by address.
+    // The interpreter writes frames 0 to 7 by address.
     let mut vm = vm(FORGED_FRAMES);
     assert_eq!(vm.run(&mut [WRITE]), Ok(0));
     // A trusted program with no call: its runs clean frame 0 only, once the stack is clean.
