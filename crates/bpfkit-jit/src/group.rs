@@ -31,7 +31,7 @@ use std::sync::OnceLock;
 use bpfkit_isa::{AtomicOp, CallTarget, Kind, TABLE};
 use bpfkit_vm::Op;
 
-use crate::lower::{Check, FP, Lir};
+use crate::lower::{Check, FP, Lir, Range};
 
 /// At most this many slots from a group's first access to its last: a group's code is
 /// emitted twice, so this bounds how much a program grows.
@@ -59,14 +59,14 @@ pub struct Group {
 impl Group {
     /// The range check placed before the group's first access, against `region`.
     pub fn check<L>(&self, region: u32, fallback: L) -> Lir<L> {
-        Lir::CheckRange {
+        let range = Range {
             base: self.base,
             off: self.lo,
             len: (self.hi - self.lo) as u32,
             region,
             write: self.write,
-            fallback,
-        }
+        };
+        Lir::CheckRange { range, fallback }
     }
 }
 

@@ -20,6 +20,7 @@ use bpfkit_vm::memory::{MAP_VALUE_REGION, STACK_SIZE};
 use bpfkit_vm::{Op, Program};
 
 use crate::Mode;
+use crate::context::{ENTRY_READ_LIMIT, ENTRY_WRITE_LIMIT, size_index};
 
 /// The frame pointer's register index.
 pub const FP: u8 = 10;
@@ -73,6 +74,47 @@ pub struct Mem {
     pub size: Size,
     /// How the address is checked.
     pub check: Check,
+}
+
+/// The bytes a [`Lir::CheckRange`] checks: `len` bytes at `base + off`, all inside region
+/// `region`, which must be writable when `write`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// Address register.
+    pub base: u8,
+    /// Displacement of the range's first byte.
+    pub off: i32,
+    /// Length of the range in bytes (at least 1).
+    pub len: u32,
+    /// The region the range is guessed to fall in.
+    pub region: u32,
+    /// Whether a store is among the accesses.
+    pub write: bool,
+}
+
+impl Range {
+    /// Whether one unsigned compare of the first byte's offset into the region with the entry
+    /// word [`Range::limit_word`] checks the whole range: for 1, 2, 4 or 8 bytes the table
+    /// holds the limit of an access of that size. Otherwise the word is the one-byte limit,
+    /// and the last byte's offset (the first's plus `len - 1`) is compared with it too.
+    pub fn one_compare(&self) -> bool {
+        self.len.is_power_of_two() && self.len <= 8
+    }
+
+    /// The region table entry's word (see [`crate::context`]) the offsets are compared with.
+    pub fn limit_word(&self) -> usize {
+        let limits = if self.write {
+            ENTRY_WRITE_LIMIT
+        } else {
+            ENTRY_READ_LIMIT
+        };
+        let k = if self.one_compare() {
+            size_index(self.len as usize)
+        } else {
+            0
+        };
+        limits + k
+    }
 }
 
 /// One lowered instruction. `L` is the backend's label type, the target of jumps and calls.
@@ -166,22 +208,12 @@ pub enum Lir<L> {
         /// The kfunc's BTF id.
         btf_id: i32,
     },
-    /// Checks that the `len` bytes at `base + off` lie inside region `region` (and that it is
-    /// writable, when `write`), the range of the [`Check::Proven`] accesses after it, and jumps
-    /// to `fallback` when they do not: a copy of the code from the first of those accesses on,
-    /// with each access checked on its own (see [`crate::group`]). A backend that does not check
-    /// ranges may emit nothing for it.
+    /// Checks that `range` lies inside its region, the range of the [`Check::Proven`] accesses
+    /// after it, and jumps to `fallback` when it does not: a copy of the code from the first of
+    /// those accesses on, with each access checked on its own (see [`crate::group`]).
     CheckRange {
-        /// Address register.
-        base: u8,
-        /// Displacement of the range's first byte.
-        off: i32,
-        /// Length of the range in bytes (at least 1).
-        len: u32,
-        /// The region the range is guessed to fall in.
-        region: u32,
-        /// Whether a store is among the accesses.
-        write: bool,
+        /// The bytes to check.
+        range: Range,
         /// Where to go when the range is not inside the region.
         fallback: L,
     },

@@ -12,7 +12,7 @@ use super::{HOST, cpu_has_lse};
 use crate::assembler::Emitted;
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
-use crate::lower::{Check, FP as EBPF_FP, Lir, Mem, Operand, Options, is_indirect};
+use crate::lower::{Check, FP as EBPF_FP, Lir, Mem, Operand, Options, Range, is_indirect};
 use crate::{Atomics, Mode};
 
 /// An upper bound on the bytes one eBPF instruction becomes: its code, its meter, and the
@@ -353,28 +353,23 @@ impl Aarch64 {
         self.asm.bind(lookup);
     }
 
-    /// Checks that the `len` bytes at `base + off` lie in region `region` (writable, for
-    /// `write`), else branches to `fallback` (see `crate::group`): the offsets of the first
-    /// byte and of the last are both below the region's one-byte limit.
-    fn check_range(&mut self, range: (u8, i32, u32), region: u32, write: bool, fallback: Label) {
-        let (base, off, len) = range;
+    /// Checks that `range` lies in its region (writable, for a range with stores), else
+    /// branches to `fallback` (see `crate::group`): the offsets of the first byte and of the
+    /// last are both below the region's one-byte limit.
+    fn check_range(&mut self, range: Range, fallback: Label) {
+        let Range {
+            base, off, region, ..
+        } = range;
         let entry = |w: usize| Addr::Imm(CTX, at(TABLE + region as usize * ENTRY_WORDS + w));
-        let limits = if write {
-            ENTRY_WRITE_LIMIT
-        } else {
-            ENTRY_READ_LIMIT
-        };
-        // A range of 1, 2, 4 or 8 bytes has its limit in the table: one compare.
-        let one = len.is_power_of_two() && len <= 8;
-        let limit = limits + if one { size_index(len as usize) } else { 0 };
         self.vaddr(base, off);
         self.asm.ldst(MemOp::LdrX, T4, entry(ENTRY_VSTART), IP0);
         self.asm.sub_reg(true, T2, T0, T4);
-        self.asm.ldst(MemOp::LdrX, T4, entry(limit), IP0);
+        self.asm
+            .ldst(MemOp::LdrX, T4, entry(range.limit_word()), IP0);
         self.asm.subs_reg(true, ZR, T2, T4);
         self.branch(Cc::Hs, fallback);
-        if !one {
-            self.add_const(T2, T2, i64::from(len) - 1);
+        if !range.one_compare() {
+            self.add_const(T2, T2, i64::from(range.len) - 1);
             self.asm.subs_reg(true, ZR, T2, T4);
             self.branch(Cc::Hs, fallback);
         }
@@ -998,14 +993,7 @@ impl Backend for Aarch64 {
                 self.asm.b(kfunc);
             }
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
-            Lir::CheckRange {
-                base,
-                off,
-                len,
-                region,
-                write,
-                fallback,
-            } => self.check_range((base, off, len), region, write, fallback),
+            Lir::CheckRange { range, fallback } => self.check_range(range, fallback),
             Lir::Exit => self.asm.ret(),
         }
     }

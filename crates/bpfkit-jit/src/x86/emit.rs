@@ -15,7 +15,7 @@ use crate::Mode;
 use crate::assembler::{Assembler, Emitted};
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
-use crate::lower::{Check, FP, Lir, Mem, Operand, Options, is_indirect};
+use crate::lower::{Check, FP, Lir, Mem, Operand, Options, Range, is_indirect};
 
 macro_rules! asm {
     ($ops:expr; $($t:tt)*) => {
@@ -82,16 +82,6 @@ struct Fault {
     kind: u64,
     size: usize,
     addr: FaultAddr,
-}
-
-/// A [`Lir::CheckRange`]'s range.
-#[derive(Clone, Copy)]
-struct Range {
-    base: u8,
-    off: i32,
-    len: u32,
-    region: u32,
-    write: bool,
 }
 
 /// Where a fault's address word comes from.
@@ -434,21 +424,10 @@ impl X86 {
     /// 2^32), adding the length cannot wrap.
     fn check_range(&mut self, range: Range, fallback: DynamicLabel) {
         let Range {
-            base,
-            off,
-            len,
-            region,
-            write,
+            base, off, region, ..
         } = range;
         let entry = TABLE + region as usize * ENTRY_WORDS;
-        let limits = if write {
-            ENTRY_WRITE_LIMIT
-        } else {
-            ENTRY_READ_LIMIT
-        };
-        // A range of 1, 2, 4 or 8 bytes has its limit in the table: one compare.
-        let one = len.is_power_of_two() && len <= 8;
-        let limit = entry + limits + if one { size_index(len as usize) } else { 0 };
+        let limit = entry + range.limit_word();
         // In `rax`, so that `rdx` keeps a delta the group before may have left there.
         self.vaddr(RAX, base, off);
         asm!(self.ops ; sub rax, [r12 + at(entry + ENTRY_VSTART)]);
@@ -458,8 +437,8 @@ impl X86 {
                 ; jae =>fallback
             )
         });
-        if !one {
-            asm!(self.ops ; add rax, (len - 1) as i32);
+        if !range.one_compare() {
+            asm!(self.ops ; add rax, (range.len - 1) as i32);
             self.branch(len::CMP_MEM + len::JCC, |x| {
                 asm!(x.ops
                     ; cmp rax, [r12 + at(limit)]
@@ -1158,23 +1137,7 @@ impl Backend for X86 {
                 let kfunc = self.value_stub(pc, FAULT_KFUNC, btf_id as i64);
                 asm!(self.ops ; jmp =>kfunc);
             }
-            Lir::CheckRange {
-                base,
-                off,
-                len,
-                region,
-                write,
-                fallback,
-            } => {
-                let range = Range {
-                    base,
-                    off,
-                    len,
-                    region,
-                    write,
-                };
-                self.check_range(range, fallback);
-            }
+            Lir::CheckRange { range, fallback } => self.check_range(range, fallback),
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
             Lir::Exit => self.branch(1, |x| asm!(x.ops ; ret)),
         }
