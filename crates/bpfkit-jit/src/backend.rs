@@ -14,11 +14,6 @@ pub trait Backend {
     /// A position in the code, bound once, referenced any number of times before or after.
     type Label: Copy;
 
-    /// Whether the backend checks a group of accesses as one range ([`Lir::CheckRange`] and
-    /// [`crate::lower::Check::Proven`]; see [`crate::group`]). When it does not, the driver
-    /// forms no groups.
-    const CHECKS_RANGES: bool = false;
-
     /// A new, unbound label.
     fn new_label(&mut self) -> Self::Label;
 

@@ -235,7 +235,7 @@ impl<L: Copy> Slots<'_, L> {
                     map: region - MAP_VALUE_REGION,
                 });
             }
-            *frame_stores |= options.mode == Mode::Trusted || stores_to_frame(&lir);
+            *frame_stores |= stores_to_frame(&lir);
             if GROUPED {
                 grouping.before(backend, pc, &mut lir);
             }
@@ -369,8 +369,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         .collect();
     let total: usize = programs.iter().map(|p| p.len()).sum();
     let maps = (0..).take_while(|&i| vm.map(MapId(i)).is_some()).count() as u64;
-    // Strict alignment needs each access's own address checked (see `lower::mem`).
-    let grouping = B::CHECKS_RANGES && options.mode == Mode::Checked && !options.strict_alignment;
+    let grouping = group::formed(options);
     let mut backend = B::new(options, total);
     backend.entry_trampoline();
     let mut entries = Vec::with_capacity(programs.len());
@@ -414,7 +413,8 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         insns: offsets,
         duplicates: duplicates_at,
         out_of_line,
-        frame_stores,
+        // Trusted code's stores are host pointers: any of them may be into a frame.
+        frame_stores: frame_stores || options.mode == Mode::Trusted,
         options,
         compile_time: started.elapsed(),
     })

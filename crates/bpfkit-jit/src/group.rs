@@ -22,16 +22,22 @@
 //! Groups are found before a program is lowered, from its instructions alone: within one,
 //! the pointer does not change, so the region guessed for its first access (see
 //! [`crate::guess`]) is every access's, and the driver marks the accesses while it lowers
-//! them (see [`Prover`]). Only the backend knows whether it checks ranges
-//! ([`crate::backend::Backend::CHECKS_RANGES`]); this module decides, the same for every
-//! backend that does, which accesses form groups.
+//! them (see [`Prover`]). This module decides, the same for every backend, which accesses
+//! form groups, and when groups are formed at all ([`formed`]).
 
 use std::sync::OnceLock;
 
 use bpfkit_isa::{AtomicOp, CallTarget, Kind, TABLE};
 use bpfkit_vm::Op;
 
-use crate::lower::{Check, FP, Lir, Range};
+use crate::Mode;
+use crate::lower::{Check, FP, Lir, Options, Range};
+
+/// Whether programs compiled with `options` get groups: in checked mode, unless strict
+/// alignment asks for each access's own address to be checked (see `lower::mem`).
+pub fn formed(options: Options) -> bool {
+    options.mode == Mode::Checked && !options.strict_alignment
+}
 
 /// At most this many slots from a group's first access to its last: a group's code is
 /// emitted twice, so this bounds how much a program grows.

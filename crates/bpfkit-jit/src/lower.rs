@@ -50,8 +50,7 @@ pub enum Check {
     /// A virtual address that a [`Lir::CheckRange`] before it, in the same straight run of
     /// code with no jump into it and no write to `base` since, proved inside region `region`
     /// with the whole access: its host address is the virtual address plus the region's
-    /// [`ENTRY_DELTA`](crate::context::ENTRY_DELTA), with no check. A backend that does not
-    /// check ranges may treat it as `Region { guess: Some(region) }`.
+    /// [`ENTRY_DELTA`](crate::context::ENTRY_DELTA), with no check.
     Proven {
         /// The region the range check proved.
         region: u32,

@@ -89,15 +89,18 @@ impl NewBackend for Aarch64 {
         };
         let mut asm = Asm::with_capacity(insns * 32, insns + 8);
         let [fault, unwind, epilogue, runtime, after_call] = [(); 5].map(|_| asm.new_label());
-        // The bound on what remains to emit, which far branches are judged by: in checked mode
-        // the driver may emit a slot a second time, in the duplicate of a group (see
-        // `crate::group`: a slot is in at most one).
-        let copies = options.mode == Mode::Checked && !options.strict_alignment;
+        // The bound on what remains to emit, which far branches are judged by: with groups
+        // the driver may emit a slot a second time, in a group's duplicate (a slot is in at
+        // most one).
         Aarch64 {
             asm,
             options,
             lse,
-            insns: if copies { 2 * insns } else { insns },
+            insns: if crate::group::formed(options) {
+                2 * insns
+            } else {
+                insns
+            },
             begun: 0,
             current: None,
             insn_start: 0,
@@ -268,9 +271,9 @@ impl Aarch64 {
             size,
             check,
         } = mem;
-        match check {
-            Check::Frame => Addr::Imm(FP, off),
-            Check::Host => Addr::Imm(HOST[base as usize], off),
+        let guess = match check {
+            Check::Frame => return Addr::Imm(FP, off),
+            Check::Host => return Addr::Imm(HOST[base as usize], off),
             // Atomics and `r10` (held as the host frame pointer) are never grouped; were one
             // proven, it is checked against its region.
             Check::Proven { region } if !read_write && base != EBPF_FP => {
@@ -280,39 +283,34 @@ impl Aarch64 {
                     return Addr::Index(HOST[base as usize], T2);
                 }
                 self.add_const(T1, HOST[base as usize], off as i64);
-                Addr::Index(T1, T2)
+                return Addr::Index(T1, T2);
             }
-            Check::Region { .. } | Check::Proven { .. } => {
-                let guess = match check {
-                    Check::Proven { region } => Some(region),
-                    Check::Region { guess } => guess,
-                    _ => None,
-                };
-                let n = size.bytes();
-                let first_is_write = write && !read_write;
-                self.vaddr(base, off);
-                if self.options.strict_alignment && n > 1 {
-                    let kind = if first_is_write {
-                        FAULT_MISALIGNED_WRITE
-                    } else {
-                        FAULT_MISALIGNED_READ
-                    };
-                    let misaligned = self.access_stub(pc, kind, n);
-                    self.asm.tst_imm(true, T0, n as u64 - 1);
-                    self.asm.b_cond(Cc::Ne, misaligned);
-                }
-                match guess {
-                    Some(region) => {
-                        let done = self.asm.new_label();
-                        self.guessed_region(n, first_is_write, read_write, region as usize, done);
-                        self.region_lookup(pc, n, first_is_write, read_write);
-                        self.asm.bind(done);
-                    }
-                    None => self.region_lookup(pc, n, first_is_write, read_write),
-                }
-                Addr::Index(T1, T2)
-            }
+            Check::Proven { region } => Some(region),
+            Check::Region { guess } => guess,
+        };
+        let n = size.bytes();
+        let first_is_write = write && !read_write;
+        self.vaddr(base, off);
+        if self.options.strict_alignment && n > 1 {
+            let kind = if first_is_write {
+                FAULT_MISALIGNED_WRITE
+            } else {
+                FAULT_MISALIGNED_READ
+            };
+            let misaligned = self.access_stub(pc, kind, n);
+            self.asm.tst_imm(true, T0, n as u64 - 1);
+            self.asm.b_cond(Cc::Ne, misaligned);
         }
+        match guess {
+            Some(region) => {
+                let done = self.asm.new_label();
+                self.guessed_region(n, first_is_write, read_write, region as usize, done);
+                self.region_lookup(pc, n, first_is_write, read_write);
+                self.asm.bind(done);
+            }
+            None => self.region_lookup(pc, n, first_is_write, read_write),
+        }
+        Addr::Index(T1, T2)
     }
 
     /// Checks the access of `n` bytes whose virtual address is in `T0` against the region it
@@ -919,8 +917,6 @@ impl Aarch64 {
 
 impl Backend for Aarch64 {
     type Label = Label;
-
-    const CHECKS_RANGES: bool = true;
 
     fn new_label(&mut self) -> Label {
         Label {

@@ -1062,8 +1062,6 @@ impl X86 {
 impl Backend for X86 {
     type Label = DynamicLabel;
 
-    const CHECKS_RANGES: bool = true;
-
     fn new_label(&mut self) -> DynamicLabel {
         self.ops.new_dynamic_label()
     }
