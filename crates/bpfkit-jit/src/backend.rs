@@ -35,6 +35,14 @@ pub trait Backend {
     /// Emits the machine code of the instruction at slot `pc`.
     fn emit(&mut self, pc: usize, lir: Lir<Self::Label>);
 
+    /// Told, before anything is emitted, that the driver will call [`Backend::emit`] up to
+    /// `emits` more times than there are slots and group duplicates: the copies of versioned
+    /// loops and their checks (see [`crate::loops`]). A backend that bounds the code still to
+    /// come (aarch64's branch reach) adds them; others need not.
+    fn expect_more(&mut self, emits: usize) {
+        let _ = emits;
+    }
+
     /// Emits the out-of-line code (fault paths, the runtime-call stub) and returns the bytes,
     /// position independent, with every label resolved.
     fn finish(self) -> Result<Emitted, BackendError>;

@@ -5,13 +5,15 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
+use bpfkit_isa::Opcode;
 use bpfkit_vm::memory::{MAP_VALUE_REGION, MAX_FRAMES, STACK_REGION};
 use bpfkit_vm::{MapId, ProgId, Program, Vm};
 
 use crate::backend::{Backend, NewBackend};
 use crate::group::{self, Class, Duplicate, Group, Planner, Prover};
 use crate::guess::RegionGuess;
-use crate::lower::{Check, Lir, Options, instructions, is_branch, lower};
+use crate::loops::{self, Loop};
+use crate::lower::{Check, Lir, Mem, Options, instructions, is_branch, lower};
 use crate::pool::{Pooled, publish};
 use crate::{JitError, Mode};
 
@@ -25,6 +27,9 @@ pub struct Code {
     /// For each program that has any, where the duplicates of its grouped accesses start (see
     /// [`crate::group`]): right after its last instruction's code.
     duplicates: Vec<Option<usize>>,
+    /// For each program that has any, where the copies of its versioned loops start (see
+    /// [`crate::loops`]): after its duplicates.
+    loops: Vec<Option<usize>>,
     /// Where the out-of-line code (fault paths, runtime-call stub) starts.
     out_of_line: usize,
     /// Whether some checked store can write a stack frame without reporting it in
@@ -79,6 +84,12 @@ impl Code {
     /// right after the code of its last instruction, if it has any.
     pub fn duplicates_offset(&self, id: ProgId) -> Option<usize> {
         self.duplicates.get(id.0 as usize).copied().flatten()
+    }
+
+    /// Where the copies of program `id`'s versioned loops start (see [`crate::loops`]), after
+    /// its duplicates, if it has any.
+    pub fn loops_offset(&self, id: ProgId) -> Option<usize> {
+        self.loops.get(id.0 as usize).copied().flatten()
     }
 
     /// Whether, in checked mode, some store or atomic of the code can write a stack frame
@@ -139,20 +150,25 @@ fn stores_to_frame<L>(lir: &Lir<L>) -> bool {
 }
 
 /// The driver's first pass over a program's slots: a label for each slot something jumps or
-/// calls to (targets are absolute in `off`), and, when `grouping`, the program's groups of
-/// accesses checked as one range, appended to `groups` (see [`crate::group`]). (Every slot has
-/// an op; the second slot of an `lddw` holds an `exit` filler, which is not a branch, so the
-/// ops can be scanned without the instruction list.)
+/// calls to (targets are absolute in `off`), and, when `planning`, the program's groups of
+/// accesses checked as one range (see [`crate::group`]) and its loops to version (see
+/// [`crate::loops`]), appended to `groups` and `loops`. (Every slot has an op; the second slot
+/// of an `lddw` holds an `exit` filler, which is not a branch, so the ops can be scanned
+/// without the instruction list.)
 fn first_pass<B: Backend>(
     backend: &mut B,
     program: &Program,
-    grouping: bool,
+    planning: bool,
     groups: &mut Vec<Group>,
+    loops: &mut Vec<Loop>,
 ) -> Vec<Option<B::Label>> {
     let classes = Class::table();
+    let ops = program.ops();
     let mut labels: Vec<Option<B::Label>> = vec![None; program.len()];
-    let mut planner = grouping.then(|| Planner::new(groups));
-    for (pc, op) in program.ops().iter().enumerate() {
+    let mut planner = planning.then(|| Planner::new(groups));
+    // Back edges that may close a loop to version: (head, back edge).
+    let mut edges = Vec::new();
+    for (pc, op) in ops.iter().enumerate() {
         let labelled = labels[pc].is_some();
         let class = classes[op.opcode as usize];
         if class.branches() {
@@ -164,6 +180,9 @@ fn first_pass<B: Backend>(
                 && target <= pc
             {
                 planner.back_edge(target);
+                if matches!(op.opcode, Opcode::JltReg | Opcode::JgtReg) {
+                    edges.push((target, pc));
+                }
             }
         }
         if let Some(planner) = &mut planner {
@@ -172,6 +191,18 @@ fn first_pass<B: Backend>(
     }
     if let Some(planner) = planner {
         planner.finish();
+    }
+    // Loops overlap only when neither holds the other's back edge; the first is kept.
+    edges.sort_unstable();
+    let mut end = None;
+    for (head, back) in edges {
+        if end.is_some_and(|end| head <= end) {
+            continue;
+        }
+        if let Some(planned) = loops::plan(ops, classes, head, back) {
+            end = Some(back);
+            loops.push(planned);
+        }
     }
     labels
 }
@@ -189,14 +220,16 @@ struct Slots<'a, L> {
 
 impl<L: Copy> Slots<'_, L> {
     /// Emits every slot: its label, its meter, its lowered operation (with its region guessed,
-    /// in checked mode), and with `GROUPED` what its groups need (see [`Grouping`]); returns
-    /// the code offset of each slot. Monomorphised apart so that a program without groups
-    /// pays nothing for them in this loop, the hottest of a compile. `frame_stores` is set
-    /// when an operation writes a frame unreported (see [`Code::writes_frames_unreported`]).
-    fn emit<B: Backend<Label = L>, const GROUPED: bool>(
+    /// in checked mode), and with `PLANNED` what its groups and loops need (see [`Grouping`]
+    /// and [`Versioning`]); returns the code offset of each slot. Monomorphised apart so that
+    /// a program with neither pays nothing for them in this loop, the hottest of a compile.
+    /// `frame_stores` is set when an operation writes a frame unreported (see
+    /// [`Code::writes_frames_unreported`]).
+    fn emit<B: Backend<Label = L>, const PLANNED: bool>(
         &self,
         backend: &mut B,
         grouping: &mut Grouping<'_, L>,
+        versioning: &mut Versioning<'_, L>,
         frame_stores: &mut bool,
     ) -> Result<Vec<(usize, usize)>, JitError> {
         let Slots {
@@ -210,11 +243,14 @@ impl<L: Copy> Slots<'_, L> {
         let mut insns = Vec::with_capacity(program.len());
         let mut guess = (options.mode == Mode::Checked).then(|| RegionGuess::new(maps));
         for (pc, insn, op) in instructions(program) {
+            insns.push((pc, backend.offset()));
+            if PLANNED {
+                versioning.before_slot(backend, pc, guess.as_ref());
+            }
             let labelled = labels[pc];
             if let Some(label) = labelled {
                 backend.bind(label);
             }
-            insns.push((pc, backend.offset()));
             if options.metered {
                 backend.meter(pc);
             }
@@ -236,15 +272,175 @@ impl<L: Copy> Slots<'_, L> {
                 });
             }
             *frame_stores |= stores_to_frame(&lir);
-            if GROUPED {
+            if PLANNED {
+                versioning.record(pc, &lir);
                 grouping.before(backend, pc, &mut lir);
             }
             backend.emit(pc, lir);
-            if GROUPED {
+            if PLANNED {
                 grouping.after(backend, pc);
             }
         }
         Ok(insns)
+    }
+}
+
+/// The memory operand of a load, store or atomic.
+fn mem_mut<L>(lir: &mut Lir<L>) -> Option<&mut Mem> {
+    match lir {
+        Lir::Load { mem, .. } | Lir::Store { mem, .. } | Lir::Atomic { mem, .. } => Some(mem),
+        _ => None,
+    }
+}
+
+/// A versioned loop's labels, and the regions its check on entry proved.
+struct Versioned<L> {
+    /// The head of its copy.
+    fast: L,
+    /// The slot after the loop, where the copy's exit by falling through goes.
+    exit: L,
+    regions: [Option<u32>; 11],
+}
+
+/// A program's loops to version (see [`crate::loops`]) while its slots are emitted.
+struct Versioning<'a, L> {
+    loops: &'a [Loop],
+    /// By loop, what its check on entry decided: `None` when it has none (nothing to prove
+    /// from the regions guessed at its head).
+    versioned: Vec<Option<Versioned<L>>>,
+    /// The loop whose slots are being emitted.
+    inside: Option<usize>,
+    /// The guessed checks of the accesses of versioned loops, by slot, before any proving.
+    guessed: Vec<(usize, Check)>,
+}
+
+impl<'a, L: Copy> Versioning<'a, L> {
+    fn new(loops: &'a [Loop]) -> Self {
+        Versioning {
+            loops,
+            versioned: Vec::with_capacity(loops.len()),
+            inside: None,
+            guessed: Vec::new(),
+        }
+    }
+
+    /// Before slot `pc`'s label: after a versioned loop, the label its copy comes back to;
+    /// at a loop's head, the check on entry, with the regions guessed on falling into it.
+    fn before_slot<B: Backend<Label = L>>(
+        &mut self,
+        backend: &mut B,
+        pc: usize,
+        guess: Option<&RegionGuess>,
+    ) {
+        if let Some(i) = self.inside
+            && self.loops[i].back + 1 == pc
+        {
+            if let Some(v) = &self.versioned[i] {
+                backend.bind(v.exit);
+            }
+            self.inside = None;
+        }
+        let i = self.versioned.len();
+        let Some(planned) = self.loops.get(i).filter(|l| l.head == pc) else {
+            return;
+        };
+        self.inside = Some(i);
+        let regions = guess.and_then(|g| planned.regions(|r| g.falling_through(r)));
+        let versioned = regions.map(|regions| {
+            let (fast, exit, slow) = (
+                backend.new_label(),
+                backend.new_label(),
+                backend.new_label(),
+            );
+            for check in planned.checks(&regions, slow, fast) {
+                backend.emit(pc, check);
+            }
+            backend.bind(slow);
+            Versioned {
+                fast,
+                exit,
+                regions,
+            }
+        });
+        self.versioned.push(versioned);
+    }
+
+    /// Keeps the guessed check of slot `pc`'s access, `lir`, for the copy of the loop it is in.
+    fn record(&mut self, pc: usize, lir: &Lir<L>) {
+        if let Some(i) = self.inside
+            && self.versioned[i].is_some()
+            && let Lir::Load { mem, .. } | Lir::Store { mem, .. } | Lir::Atomic { mem, .. } = lir
+        {
+            self.guessed.push((pc, mem.check));
+        }
+    }
+
+    /// Whether some loop got a copy.
+    fn any(&self) -> bool {
+        self.versioned.iter().any(Option::is_some)
+    }
+
+    /// Emits the copies of the versioned loops, after the program: entered from the check
+    /// before the loop when it passed, with the accesses it proved unchecked and the others as
+    /// guessed in the program's code; each exit jumps back into the program.
+    fn emit_copies<B: Backend<Label = L>>(
+        self,
+        backend: &mut B,
+        slots: &Slots<'_, L>,
+        frame_stores: &mut bool,
+    ) {
+        let classes = Class::table();
+        let ops = slots.program.ops();
+        let mut guessed = self.guessed.into_iter().peekable();
+        for (planned, versioned) in self.loops.iter().zip(self.versioned) {
+            let Some(v) = versioned else {
+                continue;
+            };
+            let body = planned.head..=planned.back;
+            backend.bind(v.fast);
+            // The copy's own labels for the jump targets inside it (its head: `fast`).
+            let inner: Vec<Option<L>> = body
+                .clone()
+                .map(|pc| {
+                    (pc != planned.head && slots.labels[pc].is_some()).then(|| backend.new_label())
+                })
+                .collect();
+            let label = |target: usize| match target {
+                t if t == planned.head => v.fast,
+                t if body.contains(&t) => inner[t - planned.head].expect("a label inside"),
+                t => slots.labels[t].expect("every branch target has a label"),
+            };
+            for pc in body.clone() {
+                let Some(insn) = slots.program.insn_at(pc) else {
+                    continue;
+                };
+                let op = &ops[pc];
+                if let Some(l) = inner[pc - planned.head] {
+                    backend.bind(l);
+                }
+                if slots.options.metered {
+                    backend.meter(pc);
+                }
+                let mut lir = lower(insn, op, slots.options, label);
+                if let Some(mem) = mem_mut(&mut lir) {
+                    if let Some((_, check)) = guessed.next_if(|&(at, _)| at == pc) {
+                        mem.check = check;
+                    }
+                    if let Some((base, ..)) = planned.proves(pc, op, classes[op.opcode as usize])
+                        && let Some(region) = v.regions[base as usize]
+                    {
+                        mem.check = Check::Proven { region };
+                    }
+                }
+                *frame_stores |= stores_to_frame(&lir);
+                backend.emit(pc, lir);
+            }
+            let exit = Lir::Jump {
+                cond: None,
+                target: v.exit,
+            };
+            backend.emit(planned.back, exit);
+        }
     }
 }
 
@@ -369,21 +565,33 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         .collect();
     let total: usize = programs.iter().map(|p| p.len()).sum();
     let maps = (0..).take_while(|&i| vm.map(MapId(i)).is_some()).count() as u64;
-    let grouping = group::formed(options);
+    let planning = group::formed(options);
     let mut backend = B::new(options, total);
+    let (mut groups, mut duplicates) = SPARE.try_with(Cell::take).unwrap_or_default();
+    groups.clear();
+    let mut loops = Vec::new();
+    // Every program is planned before any is emitted, so that the backend knows how much
+    // code the loops' copies add.
+    let mut plans = Vec::with_capacity(programs.len());
+    for program in &programs {
+        let (g, l) = (groups.len(), loops.len());
+        let labels = first_pass(&mut backend, program, planning, &mut groups, &mut loops);
+        plans.push((labels, g..groups.len(), l..loops.len()));
+    }
+    backend.expect_more(loops.iter().map(Loop::extra_emits).sum());
     backend.entry_trampoline();
     let mut entries = Vec::with_capacity(programs.len());
     let mut offsets = Vec::with_capacity(programs.len());
     let mut duplicates_at = Vec::with_capacity(programs.len());
-    let (mut groups, mut duplicates) = SPARE.try_with(Cell::take).unwrap_or_default();
+    let mut loops_at = Vec::with_capacity(programs.len());
     let mut frame_stores = false;
-    for (index, program) in programs.iter().enumerate() {
-        groups.clear();
+    for (index, (program, (labels, g, l))) in programs.iter().zip(plans).enumerate() {
+        let (groups, loops) = (&groups[g], &loops[l]);
         duplicates.clear();
-        let labels = first_pass(&mut backend, program, grouping, &mut groups);
-        group::duplicates(&groups, &mut duplicates);
+        group::duplicates(groups, &mut duplicates);
         entries.push(backend.offset());
-        let mut grouping = Grouping::new(&mut backend, &groups, &duplicates);
+        let mut grouping = Grouping::new(&mut backend, groups, &duplicates);
+        let mut versioning = Versioning::new(loops);
         let slots = Slots {
             program,
             index,
@@ -391,13 +599,25 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
             options,
             maps,
         };
-        let insns = if groups.is_empty() {
-            slots.emit::<B, false>(&mut backend, &mut grouping, &mut frame_stores)?
+        let insns = if groups.is_empty() && loops.is_empty() {
+            slots.emit::<B, false>(
+                &mut backend,
+                &mut grouping,
+                &mut versioning,
+                &mut frame_stores,
+            )?
         } else {
-            slots.emit::<B, true>(&mut backend, &mut grouping, &mut frame_stores)?
+            slots.emit::<B, true>(
+                &mut backend,
+                &mut grouping,
+                &mut versioning,
+                &mut frame_stores,
+            )?
         };
         duplicates_at.push((!duplicates.is_empty()).then(|| backend.offset()));
         grouping.emit_duplicates(&mut backend, options.metered);
+        loops_at.push(versioning.any().then(|| backend.offset()));
+        versioning.emit_copies(&mut backend, &slots, &mut frame_stores);
         offsets.push(insns);
     }
     // During thread teardown there is nowhere to keep them; they are freed instead.
@@ -412,6 +632,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         entries,
         insns: offsets,
         duplicates: duplicates_at,
+        loops: loops_at,
         out_of_line,
         // Trusted code's stores are host pointers: any of them may be into a frame.
         frame_stores: frame_stores || options.mode == Mode::Trusted,

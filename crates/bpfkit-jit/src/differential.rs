@@ -224,6 +224,175 @@ fn program(src: &mut Source<'_>, max: usize, input_len: usize, forward_only: boo
     insns
 }
 
+/// `dst = src` (64-bit).
+fn mov(dst: Reg, src: Reg) -> Insn {
+    let mut insn = Insn::new(Opcode::Mov64Reg);
+    (insn.dst, insn.src) = (dst, src);
+    insn
+}
+
+/// An instruction `opcode` with `dst`, `src`, `off` and `imm`.
+fn op(opcode: Opcode, dst: Reg, src: Reg, off: i16, imm: i32) -> Insn {
+    let mut insn = Insn::new(opcode);
+    (insn.dst, insn.src, insn.off, insn.imm) = (dst, src, off, imm);
+    insn
+}
+
+/// A loop of the shape the JIT versions (see `crate::loops`), with its edges varied: a cursor
+/// `r3` walking up to a bound `r4` by a step (an immediate, or `r7`), a pointer `r5` that
+/// mostly moves with it, a pointer `r6` the loop mostly leaves alone, accesses through all
+/// three before and after the moves at offsets around the region's edges, exits, jumps inside
+/// the loop, and now and then what makes a loop unfit (a second write of a pointer, a jump over
+/// a move, a jump back into the loop). Where each starts is near the input's edges, in the
+/// frame or in a map value. Jumps are instruction indices, as in [`program`].
+fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
+    let (p, bound, q, v, step) = (Reg::R3, Reg::R4, Reg::R5, Reg::R6, Reg::R7);
+    let len = input_len as i32;
+    let mut insns = Vec::new();
+    // Where a pointer starts: in the input, the frame or a map value, near an edge.
+    let start = |src: &mut Source<'_>, insns: &mut Vec<Insn>, r: Reg| {
+        let (base, off) = match src.below(10) {
+            0 => (Reg::R10, -(src.pick(&[8, 16, 64, 512, 513]))),
+            1 => {
+                let mut lddw = Insn::new(Opcode::LdMapValue);
+                (lddw.dst, lddw.imm, lddw.next_imm) = (r, src.below(2) as i32, 0);
+                insns.push(lddw);
+                (r, src.pick(&[0, 1, 8, 15, 16]))
+            }
+            2..=3 => (
+                Reg::R1,
+                src.pick(&[7, 8, len / 2, len - 8, len - 1, len, -1]),
+            ),
+            _ => (Reg::R1, src.pick(&[0, 0, 1, 2])),
+        };
+        if base != r {
+            insns.push(mov(r, base));
+        }
+        insns.push(op(Opcode::Add64Imm, r, Reg::R0, 0, off));
+    };
+    start(src, &mut insns, p);
+    // The bound: past the cursor by a distance around the input's length, or anything.
+    insns.push(mov(bound, p));
+    let distance = match src.below(10) {
+        0 => src.u64() as i32,
+        1 => -(src.below(4) as i32),
+        2..=4 => src.pick(&[0, 1, 2, 8, 9, 16, 31, 32, 33, len - 1, len, len + 1]),
+        _ => src.pick(&[len / 2, len / 4, len / 2 - 8, len - 16]),
+    };
+    insns.push(op(Opcode::Add64Imm, bound, Reg::R0, 0, distance));
+    start(src, &mut insns, q);
+    start(src, &mut insns, v);
+    let step_operand = match src.below(6) {
+        0 => {
+            let s = src.pick(&[0, 1, 2, 3, 8, -1, -8, i32::MIN]);
+            insns.push(op(Opcode::Mov64Imm, step, Reg::R0, 0, s));
+            None
+        }
+        1 => Some(src.pick(&[3, 5, 64])),
+        _ => Some(src.pick(&[1, 1, 2, 4, 8, 16, 32])),
+    };
+    insns.push(op(Opcode::Mov64Imm, Reg::R0, Reg::R0, 0, 0));
+    if src.chance(60) {
+        // Guarded, as compilers guard a loop that runs at least once.
+        insns.push(op(Opcode::JgeReg, p, bound, 0, 0));
+    }
+    let guard = insns.len() - 1;
+    let head = insns.len();
+    // The body: the accesses and other work, then the moves placed among them.
+    let items = 1 + src.below(7);
+    let mut body = Vec::new();
+    body.push(access(src, p, len));
+    for _ in 0..items {
+        body.push(match src.below(12) {
+            0..=2 => access(src, p, len),
+            3..=4 => access(src, q, len),
+            5..=6 => access(src, v, len),
+            7 => op(
+                Opcode::Add64Reg,
+                Reg::R0,
+                src.pick(&[Reg::R8, Reg::R9]),
+                0,
+                0,
+            ),
+            8 => op(
+                Opcode::JeqImm,
+                Reg::R0,
+                Reg::R0,
+                0,
+                src.pick(&[0, 1, 7]) as i32,
+            ),
+            9 => op(Opcode::Ja, Reg::R0, Reg::R0, 0, 0),
+            10 => op(
+                Opcode::Add64Imm,
+                src.pick(&[p, q, v, bound, step, Reg::R1]),
+                Reg::R0,
+                0,
+                1,
+            ),
+            _ => op(Opcode::Mov64Reg, Reg::R0, Reg::R8, 0, 0),
+        });
+    }
+    let moves = |r: Reg| match step_operand {
+        Some(s) => op(Opcode::Add64Imm, r, Reg::R0, 0, s),
+        None => op(Opcode::Add64Reg, r, step, 0, 0),
+    };
+    let at = 1 + src.below(body.len());
+    body.insert(at, moves(p));
+    if src.chance(85) {
+        let at = 1 + src.below(body.len());
+        body.insert(at, moves(q));
+    }
+    // Jumps inside the body go forward within it, to its end, or out of the loop; a few go
+    // back into it.
+    let (size, end) = (body.len(), head + body.len() + 1);
+    for (i, insn) in body.iter_mut().enumerate() {
+        if matches!(insn.opcode, Opcode::JeqImm | Opcode::Ja) {
+            let here = head + i;
+            insn.off = match src.below(10) {
+                0 => (head + src.below(i + 1)) as i16,
+                1..=3 => end as i16,
+                _ => (here + 1 + src.below(size - i)) as i16,
+            };
+        }
+    }
+    insns.extend(body);
+    if guard + 1 == head && insns[guard].opcode == Opcode::JgeReg {
+        insns[guard].off = end as i16;
+    }
+    insns.push(match src.below(4) {
+        0 => op(Opcode::JgtReg, bound, p, head as i16, 0),
+        _ => op(Opcode::JltReg, p, bound, head as i16, 0),
+    });
+    insns.push(Insn::new(Opcode::Exit));
+    to_slots(&mut insns);
+    insns
+}
+
+/// A load or store through `base` at an offset near 0 or the input's end.
+fn access(src: &mut Source<'_>, base: Reg, len: i32) -> Insn {
+    let off = match src.below(8) {
+        0 => src.pick(&[-8, -1, 0, 1, 7, 8, 16, 31]),
+        1 => len - src.below(9) as i32,
+        _ => src.pick(&[0, 0, 1, 2, 4]),
+    } as i16;
+    let opcode = src.pick(&[
+        Opcode::LdxB,
+        Opcode::LdxH,
+        Opcode::LdxW,
+        Opcode::LdxDW,
+        Opcode::StxB,
+        Opcode::StxDW,
+        Opcode::StW,
+    ]);
+    match opcode {
+        Opcode::LdxB | Opcode::LdxH | Opcode::LdxW | Opcode::LdxDW => {
+            op(opcode, src.pick(&[Reg::R8, Reg::R9]), base, off, 0)
+        }
+        Opcode::StW => op(opcode, base, Reg::R0, off, 0x5a5a),
+        _ => op(opcode, base, Reg::R0, off, 0),
+    }
+}
+
 /// Turns the instruction-index targets [`program`] wrote into slot distances.
 fn to_slots(insns: &mut [Insn]) {
     let mut slots = Vec::with_capacity(insns.len() + 1);
@@ -254,12 +423,19 @@ fn to_slots(insns: &mut [Insn]) {
 
 /// Generates a case from `src`.
 pub fn generate(src: &mut Source<'_>) -> Case {
-    let input_len = src.pick(&INPUT_LENS);
+    let looping = src.chance(25);
+    let input_len = match looping {
+        true => src.pick(&[14, 32, 64, 100]),
+        false => src.pick(&INPUT_LENS),
+    };
     let input = (0..input_len).map(|_| src.byte()).collect();
     let metered = src.chance(50);
     let count = 1 + src.below(3);
     let programs = (0..count)
-        .map(|_| program(src, 48, input_len, !metered))
+        .map(|i| match i {
+            0 if looping => loop_program(src, input_len),
+            _ => program(src, 48, input_len, !metered),
+        })
         .collect();
     let mut prog_array = [None; 4];
     for entry in &mut prog_array {
@@ -270,7 +446,8 @@ pub fn generate(src: &mut Source<'_>) -> Case {
     Case {
         programs,
         input,
-        budget: metered.then(|| 1 + src.below(2000) as u64),
+        // A loop program may never end (a step of 0, a jump back into it): it is metered.
+        budget: (metered || looping).then(|| 1 + src.below(2000) as u64),
         strict_alignment: src.chance(15),
         prog_array,
         tail_call_overflow: if src.chance(50) {

@@ -87,6 +87,13 @@ impl RegionGuess {
         self.falls_through = true;
     }
 
+    /// The region register `reg` is guessed to point into on falling through to the next slot
+    /// (`None` also when the last slot does not fall through).
+    pub fn falling_through(&self, reg: u8) -> Option<u32> {
+        let region = *self.regs.get(reg as usize)?;
+        (self.falls_through && region != NONE).then_some(u32::from(region))
+    }
+
     /// Puts the guess for `lir`'s base register into its checked access, if it has one.
     pub fn apply<L>(&self, lir: &mut Lir<L>) {
         if let Lir::Load { mem, .. } | Lir::Store { mem, .. } | Lir::Atomic { mem, .. } = lir
@@ -129,7 +136,7 @@ impl RegionGuess {
                     mem.size.bytes() >= 4 && regs[mem.base as usize] == INPUT_REGION as u8;
                 regs[dst as usize] = if pointer { PACKET_REGION as u8 } else { NONE };
             }
-            Lir::Store { .. } | Lir::CheckRange { .. } => {}
+            Lir::Store { .. } | Lir::CheckRange { .. } | Lir::CheckSpan { .. } => {}
             Lir::Atomic { op, src, .. } => match op {
                 AtomicOp::CmpXchg => regs[0] = NONE,
                 AtomicOp::Add | AtomicOp::Or | AtomicOp::And | AtomicOp::Xor => {}

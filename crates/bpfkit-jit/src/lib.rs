@@ -74,6 +74,7 @@ mod error;
 pub mod group;
 pub mod guess;
 mod jit;
+pub mod loops;
 pub mod lower;
 mod pool;
 mod run;

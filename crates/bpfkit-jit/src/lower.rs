@@ -48,8 +48,9 @@ pub enum Check {
         guess: Option<u32>,
     },
     /// A virtual address that a [`Lir::CheckRange`] before it, in the same straight run of
-    /// code with no jump into it and no write to `base` since, proved inside region `region`
-    /// with the whole access: its host address is the virtual address plus the region's
+    /// code with no jump into it and no write to `base` since, or a [`Lir::CheckSpan`] or
+    /// [`Lir::CheckRange`] before the loop it is in (see [`crate::loops`]), proved inside
+    /// region `region` with the whole access: its host address is the virtual address plus the region's
     /// [`ENTRY_DELTA`](crate::context::ENTRY_DELTA), with no check.
     Proven {
         /// The region the range check proved.
@@ -113,6 +114,44 @@ impl Range {
             0
         };
         limits + k
+    }
+}
+
+/// The bytes a loop's accesses through `base` reach, checked by a [`Lir::CheckSpan`] before the
+/// loop (see [`crate::loops`]): from `base + first` on entry to `base + ((bound - 1 - cursor) &
+/// -align) + last`, all inside region `region` (writable when `write`). `base` is the loop's
+/// cursor or a pointer moving with it: the cursor's last round starts below `bound`, and when
+/// it moves by a power of two, `align`, a multiple of it past where it started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Address register.
+    pub base: u8,
+    /// The loop's cursor (it may be `base`).
+    pub cursor: u8,
+    /// The register the cursor is compared with.
+    pub bound: u8,
+    /// Displacement of the first byte from `base`.
+    pub first: i32,
+    /// Displacement of the last byte from where `base` is in the last round.
+    pub last: i32,
+    /// What the cursor's moves are all multiples of: its step when that is a constant power of
+    /// two, else 1.
+    pub align: u32,
+    /// The region the bytes are guessed to fall in.
+    pub region: u32,
+    /// Whether a store is among the accesses.
+    pub write: bool,
+}
+
+impl Span {
+    /// The region table entry's word (see [`crate::context`]) both offsets are compared with:
+    /// the one-byte limit.
+    pub fn limit_word(&self) -> usize {
+        if self.write {
+            ENTRY_WRITE_LIMIT
+        } else {
+            ENTRY_READ_LIMIT
+        }
     }
 }
 
@@ -214,6 +253,15 @@ pub enum Lir<L> {
         /// The bytes to check.
         range: Range,
         /// Where to go when the range is not inside the region.
+        fallback: L,
+    },
+    /// Checks that `span` lies inside its region, and jumps to `fallback` when it does not:
+    /// before a loop whose accesses through `span.base` are [`Check::Proven`] in its fast copy
+    /// (see [`crate::loops`]); the fallback is the loop with each access checked.
+    CheckSpan {
+        /// The bytes to check.
+        span: Span,
+        /// Where to go when they are not all inside the region.
         fallback: L,
     },
     /// A legacy packet load through the runtime; out of bounds ends the program with 0.

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use bpfkit_jit::differential::{Source, compare, generate};
-use bpfkit_vm::Fault;
+use bpfkit_jit::Jit;
+use bpfkit_jit::differential::{Source, compare, generate, vm};
+use bpfkit_vm::{Fault, ProgId};
 use proptest::prelude::*;
 
 proptest! {
@@ -88,4 +89,39 @@ fn random_programs_reach_every_kind_of_ending() {
         ran * 2 > cases as usize,
         "only {ran} of {cases} cases loaded: {endings:?}"
     );
+}
+
+/// A quarter of the generated cases are loops of the shape the JIT versions (see
+/// `bpfkit_jit::loops`), edges and misfits included: many of them must get a fast copy, and
+/// those must end every way, or the comparison above says little about versioned loops.
+#[test]
+fn generated_loops_are_versioned_and_end_every_way() {
+    let mut endings: BTreeMap<&str, usize> = BTreeMap::new();
+    let cases = 3000;
+    for seed in 0..cases {
+        let case = generate(&mut Source::new(&bytes(seed, 2048)));
+        let Ok(vm) = vm(&case) else { continue };
+        let Ok(jit) = Jit::new(vm) else { continue };
+        if jit.code().loops_offset(ProgId(0)).is_none() {
+            continue;
+        }
+        match compare(&case) {
+            Ok(None) => unreachable!("the loader took it above"),
+            Ok(Some(outcome)) => match outcome.result {
+                Ok(_) => *endings.entry("returned").or_default() += 1,
+                Err(fault) => *endings.entry(kind(&fault)).or_default() += 1,
+            },
+            Err(mismatch) => panic!("seed {seed}: {mismatch:#x?}\n{case:#?}"),
+        }
+    }
+    let versioned: usize = endings.values().sum();
+    println!("{versioned} of {cases} cases have a versioned loop: {endings:?}");
+    assert!(versioned * 10 > cases as usize, "{versioned} versioned");
+    assert!(endings.contains_key("budget"), "{endings:?}");
+    for ending in ["returned", "out of bounds"] {
+        assert!(
+            endings.get(ending).is_some_and(|&n| n * 20 > versioned),
+            "too few versioned loops ended `{ending}`: {endings:?}"
+        );
+    }
 }

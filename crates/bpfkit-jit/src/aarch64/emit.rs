@@ -12,7 +12,7 @@ use super::{HOST, cpu_has_lse};
 use crate::assembler::Emitted;
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
-use crate::lower::{Check, FP as EBPF_FP, Lir, Mem, Operand, Options, Range, is_indirect};
+use crate::lower::{Check, FP as EBPF_FP, Lir, Mem, Operand, Options, Range, Span, is_indirect};
 use crate::{Atomics, Mode};
 
 /// An upper bound on the bytes one eBPF instruction becomes: its code, its meter, and the
@@ -371,6 +371,47 @@ impl Aarch64 {
             self.asm.subs_reg(true, ZR, T2, T4);
             self.branch(Cc::Hs, fallback);
         }
+    }
+
+    /// Checks that a loop's span (see [`Span`]) lies in its region, else jumps to `fallback`:
+    /// the first byte's offset into the region and the last one's are both below the region's
+    /// one-byte limit.
+    fn check_span(&mut self, span: Span, fallback: Label) {
+        let Span {
+            base,
+            cursor,
+            bound,
+            first,
+            last,
+            region,
+            ..
+        } = span;
+        let entry = |w: usize| Addr::Imm(CTX, at(TABLE + region as usize * ENTRY_WORDS + w));
+        self.vaddr(base, first);
+        self.asm.ldst(MemOp::LdrX, T3, entry(ENTRY_VSTART), IP0);
+        self.asm.sub_reg(true, T2, T0, T3);
+        self.asm
+            .ldst(MemOp::LdrX, T4, entry(span.limit_word()), IP0);
+        self.asm.subs_reg(true, ZR, T2, T4);
+        self.branch(Cc::Hs, fallback);
+        // T0 = base + ((bound - 1 - cursor) & -align) + last.
+        let (b, c, n) = (
+            HOST[base as usize],
+            HOST[cursor as usize],
+            HOST[bound as usize],
+        );
+        self.asm.sub_reg(true, T0, n, c);
+        self.add_const(T0, T0, -1);
+        if span.align > 1 {
+            // -align is a run of ones, a logical immediate.
+            let mask = u64::from(span.align).wrapping_neg();
+            self.asm.logic_imm(Logic::And, true, T0, T0, mask);
+        }
+        self.asm.add_reg(true, T0, T0, b, 0);
+        self.add_const(T0, T0, i64::from(last));
+        self.asm.sub_reg(true, T2, T0, T3);
+        self.asm.subs_reg(true, ZR, T2, T4);
+        self.branch(Cc::Hs, fallback);
     }
 
     /// Looks up the region of the access of `n` bytes whose virtual address is in `T0` by the
@@ -934,6 +975,10 @@ impl Backend for Aarch64 {
         self.asm.offset()
     }
 
+    fn expect_more(&mut self, emits: usize) {
+        self.insns += emits;
+    }
+
     fn entry_trampoline(&mut self) {
         let a = &mut self.asm;
         a.push_pair(29, LR, 96);
@@ -990,6 +1035,7 @@ impl Backend for Aarch64 {
             }
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
             Lir::CheckRange { range, fallback } => self.check_range(range, fallback),
+            Lir::CheckSpan { span, fallback } => self.check_span(span, fallback),
             Lir::Exit => self.asm.ret(),
         }
     }

@@ -15,7 +15,7 @@ use crate::Mode;
 use crate::assembler::{Assembler, Emitted};
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
-use crate::lower::{Check, FP, Lir, Mem, Operand, Options, Range, is_indirect};
+use crate::lower::{Check, FP, Lir, Mem, Operand, Options, Range, Span, is_indirect};
 
 macro_rules! asm {
     ($ops:expr; $($t:tt)*) => {
@@ -446,6 +446,57 @@ impl X86 {
                 )
             });
         }
+        self.region_delta(region);
+    }
+
+    /// Checks that a loop's span (see [`Span`]) lies in region `region` (writable, for
+    /// `write`), else jumps to `fallback`: the first byte's offset into the region and the last
+    /// one's are both below the region's one-byte limit. Leaves the region's delta in `rdx`.
+    fn check_span(&mut self, span: Span, fallback: DynamicLabel) {
+        let Span {
+            base,
+            cursor,
+            bound,
+            first,
+            last,
+            region,
+            ..
+        } = span;
+        let entry = TABLE + region as usize * ENTRY_WORDS;
+        let limit = entry + span.limit_word();
+        self.vaddr(RAX, base, first);
+        asm!(self.ops ; sub rax, [r12 + at(entry + ENTRY_VSTART)]);
+        self.branch(len::CMP_MEM + len::JCC, |x| {
+            asm!(x.ops
+                ; cmp rax, [r12 + at(limit)]
+                ; jae =>fallback
+            )
+        });
+        // rax = base + ((bound - 1 - cursor) & -align) + last.
+        let (b, c, n) = (
+            HOST[base as usize],
+            HOST[cursor as usize],
+            HOST[bound as usize],
+        );
+        asm!(self.ops
+            ; mov rax, Rq(n)
+            ; sub rax, Rq(c)
+            ; sub rax, 1
+        );
+        if span.align > 1 {
+            asm!(self.ops ; and rax, -(span.align as i32));
+        }
+        asm!(self.ops
+            ; add rax, Rq(b)
+            ; add rax, last
+            ; sub rax, [r12 + at(entry + ENTRY_VSTART)]
+        );
+        self.branch(len::CMP_MEM + len::JCC, |x| {
+            asm!(x.ops
+                ; cmp rax, [r12 + at(limit)]
+                ; jae =>fallback
+            )
+        });
         self.region_delta(region);
     }
 
@@ -1136,6 +1187,7 @@ impl Backend for X86 {
                 asm!(self.ops ; jmp =>kfunc);
             }
             Lir::CheckRange { range, fallback } => self.check_range(range, fallback),
+            Lir::CheckSpan { span, fallback } => self.check_span(span, fallback),
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
             Lir::Exit => self.branch(1, |x| asm!(x.ops ; ret)),
         }
