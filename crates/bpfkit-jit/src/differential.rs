@@ -319,7 +319,7 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
                 Reg::R0,
                 Reg::R0,
                 0,
-                src.pick(&[0, 1, 7]) as i32,
+                src.pick(&[0, 1, 7]),
             ),
             9 => op(Opcode::Ja, Reg::R0, Reg::R0, 0, 0),
             10 => op(
