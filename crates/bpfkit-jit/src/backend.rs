@@ -35,6 +35,20 @@ pub trait Backend {
     /// Emits the machine code of the instruction at slot `pc`.
     fn emit(&mut self, pc: usize, lir: Lir<Self::Label>);
 
+    /// Binds `label`, the head of a versioned loop's copy (see [`crate::loops`]), which every
+    /// jump to it reaches right after [`Backend::ready`] for `region`: a backend that keeps a
+    /// region's delta in a register may assume it there.
+    fn bind_ready(&mut self, label: Self::Label, region: u32) {
+        let _ = region;
+        self.bind(label);
+    }
+
+    /// Before a jump to a label bound with [`Backend::bind_ready`] for `region`: makes what it
+    /// assumes true.
+    fn ready(&mut self, region: u32) {
+        let _ = region;
+    }
+
     /// Told, before anything is emitted, that the driver will call [`Backend::emit`] up to
     /// `emits` more times than there are slots and group duplicates: the copies of versioned
     /// loops and their checks (see [`crate::loops`]). A backend that bounds the code still to

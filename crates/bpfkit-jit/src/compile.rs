@@ -352,9 +352,17 @@ impl<'a, L: Copy> Versioning<'a, L> {
                 backend.new_label(),
                 backend.new_label(),
             );
-            for check in planned.checks(&regions, slow, fast) {
+            for check in planned.checks(&regions, slow) {
                 backend.emit(pc, check);
             }
+            if let Some(region) = Loop::kept_region(&regions, planned.cursor) {
+                backend.ready(region);
+            }
+            let enter = Lir::Jump {
+                cond: None,
+                target: fast,
+            };
+            backend.emit(pc, enter);
             backend.bind(slow);
             Versioned {
                 fast,
@@ -397,7 +405,11 @@ impl<'a, L: Copy> Versioning<'a, L> {
                 continue;
             };
             let body = planned.head..=planned.back;
-            backend.bind(v.fast);
+            let kept = Loop::kept_region(&v.regions, planned.cursor);
+            match kept {
+                Some(region) => backend.bind_ready(v.fast, region),
+                None => backend.bind(v.fast),
+            }
             // The copy's own labels for the jump targets inside it (its head: `fast`).
             let inner: Vec<Option<L>> = body
                 .clone()
@@ -433,6 +445,11 @@ impl<'a, L: Copy> Versioning<'a, L> {
                     }
                 }
                 *frame_stores |= stores_to_frame(&lir);
+                if pc == planned.back
+                    && let Some(region) = kept
+                {
+                    backend.ready(region);
+                }
                 backend.emit(pc, lir);
             }
             let exit = Lir::Jump {

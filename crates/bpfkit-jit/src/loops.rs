@@ -117,10 +117,10 @@ impl Loop {
 
     /// The checks on entering the loop, before its head, given the region guessed for each
     /// base there (`None`: that base's accesses are not proven): each jumps to `slow` (the
-    /// loop with every access checked) when it fails; the last jumps to `fast`, the copy.
+    /// loop with every access checked) when it fails; after them the driver jumps to the copy.
     /// Bases moving with the cursor are left out when the cursor has no guess: their span is
     /// bounded by the cursor's.
-    pub fn checks<L: Copy>(&self, regions: &[Option<u32>; 11], slow: L, fast: L) -> Vec<Lir<L>> {
+    pub fn checks<L: Copy>(&self, regions: &[Option<u32>; 11], slow: L) -> Vec<Lir<L>> {
         let (p, bound) = (self.cursor, self.bound);
         let mut checks = vec![Lir::Jump {
             cond: Some((Cond::Ge, true, p, Operand::Reg(bound))),
@@ -163,11 +163,14 @@ impl Loop {
             };
             checks.push(check);
         }
-        checks.push(Lir::Jump {
-            cond: None,
-            target: fast,
-        });
         checks
+    }
+
+    /// The region of the base most worth keeping ready across the copy's rounds (a backend
+    /// may hold one region's delta in a register, see [`crate::backend::Backend::bind_ready`]):
+    /// the cursor's, else the first proven base's.
+    pub fn kept_region(regions: &[Option<u32>; 11], cursor: u8) -> Option<u32> {
+        regions[cursor as usize].or_else(|| regions.iter().flatten().next().copied())
     }
 
     /// What the cursor's moves are all multiples of (see [`Span::align`]).

@@ -1123,6 +1123,15 @@ impl Backend for X86 {
         asm!(self.ops ; =>label);
     }
 
+    fn bind_ready(&mut self, label: DynamicLabel, region: u32) {
+        self.bind(label);
+        self.delta = Some(region);
+    }
+
+    fn ready(&mut self, region: u32) {
+        self.region_delta(region);
+    }
+
     fn offset(&self) -> usize {
         self.ops.offset().0
     }
