@@ -35,9 +35,10 @@ pub trait Backend {
     /// Emits the machine code of the instruction at slot `pc`.
     fn emit(&mut self, pc: usize, lir: Lir<Self::Label>);
 
-    /// Binds `label`, the head of a versioned loop's copy (see [`crate::loops`]), which every
-    /// jump to it reaches right after [`Backend::ready`] for `region`: a backend that keeps a
-    /// region's delta in a register may assume it there.
+    /// Binds `label`, the head of a versioned loop's copy (see [`crate::loops`]) or a label
+    /// inside it, which every way to it (jumps, and falling through) reaches right after
+    /// [`Backend::ready`] for `region`: a backend that keeps a region's delta in a register
+    /// may assume it there.
     fn bind_ready(&mut self, label: Self::Label, region: u32) {
         let _ = region;
         self.bind(label);

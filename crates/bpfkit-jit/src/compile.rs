@@ -427,8 +427,16 @@ impl<'a, L: Copy> Versioning<'a, L> {
                     continue;
                 };
                 let op = &ops[pc];
+                // Every way into a label of the copy (falling through, a jump inside it)
+                // comes with the kept region's delta ready.
                 if let Some(l) = inner[pc - planned.head] {
-                    backend.bind(l);
+                    match kept {
+                        Some(region) => {
+                            backend.ready(region);
+                            backend.bind_ready(l, region);
+                        }
+                        None => backend.bind(l),
+                    }
                 }
                 if slots.options.metered {
                     backend.meter(pc);
@@ -445,8 +453,9 @@ impl<'a, L: Copy> Versioning<'a, L> {
                     }
                 }
                 *frame_stores |= stores_to_frame(&lir);
-                if pc == planned.back
-                    && let Some(region) = kept
+                if let Some(region) = kept
+                    && is_branch(op)
+                    && body.contains(&(op.off as usize))
                 {
                     backend.ready(region);
                 }
