@@ -314,13 +314,7 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
                 0,
                 0,
             ),
-            8 => op(
-                Opcode::JeqImm,
-                Reg::R0,
-                Reg::R0,
-                0,
-                src.pick(&[0, 1, 7]),
-            ),
+            8 => op(Opcode::JeqImm, Reg::R0, Reg::R0, 0, src.pick(&[0, 1, 7])),
             9 => op(Opcode::Ja, Reg::R0, Reg::R0, 0, 0),
             10 => op(
                 Opcode::Add64Imm,
