@@ -552,3 +552,50 @@ fn grouped_accesses_end_as_on_the_interpreter() {
         let _ = both(&program, &[9; 4]);
     }
 }
+
+/// A versioned loop (see `bpfkit_jit::loops`) runs a copy with its cursor's accesses unchecked
+/// only when one check on entry proved them all. Where the span ends just inside or just past
+/// the input (the bound one byte either side of the end, a second pointer that runs off
+/// first, a stride that does or does not land on the last byte), the run must end as on the
+/// interpreter: the same result, the same fault at the same instruction, the same bytes
+/// written before it.
+#[test]
+fn versioned_loops_end_as_on_the_interpreter() {
+    let loops = [
+        // strcmp: two cursors moving together, the second `len / 2` ahead.
+        "r3 = r2\nr3 >>= 1\nr5 = r1\nr5 += r3\nr5 += {k}\nr4 = r1\nr4 += r3\n\
+         loop:\nr6 = *(u8 *)(r1 + 0)\nr7 = *(u8 *)(r4 + 0)\n*(u8 *)(r4 + 0) = r6\n\
+         r1 += 1\nr4 += 1\nif r1 < r5 goto loop\nr0 = r7\nexit",
+        // A stride of 8 with a u64 store, and a u16 read past the move.
+        "r5 = r1\nr5 += r2\nr5 += {k}\nr0 = 0\n\
+         loop:\n*(u64 *)(r1 + 0) = 0x0101\nr1 += 8\nr6 = *(u16 *)(r1 - 2)\nr0 += r6\n\
+         if r5 > r1 goto loop\nexit",
+        // A stride in a register (3), an access through a register the loop leaves alone.
+        "r9 = r1\nr9 += 5\nr8 = 3\nr5 = r1\nr5 += r2\nr5 += {k}\nr0 = 0\n\
+         loop:\nr6 = *(u8 *)(r1 + 0)\nr7 = *(u32 *)(r9 + 0)\nr0 += r6\nr0 += r7\n\
+         r1 += r8\nif r1 < r5 goto loop\nexit",
+        // An immediate stride that is not a power of two, a u16 at each step.
+        "r5 = r1\nr5 += r2\nr5 += {k}\nr0 = 0\n\
+         loop:\nr6 = *(u16 *)(r1 + 0)\nr0 += r6\nr1 += 3\nif r1 < r5 goto loop\nexit",
+    ];
+    let (mut ok, mut faults) = (0, 0);
+    for source in loops {
+        for k in [-9, -8, -2, -1, 0, 1, 2, 8] {
+            let program = source.replace("{k}", &k.to_string());
+            for len in [0, 1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33] {
+                let input: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7) | 1).collect();
+                match both(&program, &input) {
+                    Ok(_) => ok += 1,
+                    Err(_) => faults += 1,
+                }
+            }
+        }
+    }
+    assert!(ok > 50 && faults > 50, "{ok} ran, {faults} faulted");
+    // The loops above are the shape the JIT versions.
+    for source in loops {
+        let program = source.replace("{k}", "0");
+        let jit = Jit::new(vm(&program)).unwrap();
+        assert!(jit.code().loops_offset(ProgId(0)).is_some(), "{program}");
+    }
+}
