@@ -30,6 +30,10 @@ fn run(program: &Program, engine: JitEngine, runs: u64) -> Result<u64, String> {
             } else {
                 trusted_jit(program)?
             };
+            // The code being profiled, to match a profiler's addresses with.
+            if std::env::var_os("JIT_RUN_DUMP").is_some() {
+                eprintln!("{}", jit.dump());
+            }
             for _ in 0..runs {
                 r0 = jit.run(black_box(&mut mem)).map_err(|e| e.to_string())?;
             }
