@@ -7,7 +7,10 @@
 //! the edges: memory accesses through `r1` (the input), `r10` (the frame) and constants that
 //! are addresses of every region, at offsets just inside and just outside them; jumps and calls
 //! anywhere; every helper kind (map helpers, `bpf_tail_call` through a program array, a helper
-//! that reads and writes memory, one that faults, unknown ids, kfuncs). A program with a
+//! that reads and writes memory, one that faults, unknown ids, kfuncs). A quarter of the cases
+//! start with a loop of the shape the JIT versions (see [`crate::loops`]): a cursor walking to a
+//! bound by a step, pointers moving with it or fixed, accesses around the edges of the input,
+//! the frame and map values, and now and then what makes such a loop unfit. A program with a
 //! backward jump or call runs with a budget (so it ends, and metered code is covered); others
 //! run without one.
 
