@@ -235,9 +235,10 @@ impl<'a> Planner<'a> {
                 self.mask &= !(1 << r);
             }
         }
+        // Only this program's groups: those before `start` are other programs'.
         let start = self.start;
         if self.done[start..].iter().any(across) {
-            let mut i = start;
+            let mut i = 0;
             self.done.retain(|g| {
                 i += 1;
                 i <= start || !across(g)
@@ -391,6 +392,34 @@ mod tests {
             .iter()
             .map(|g| (g.first, g.last, g.base, g.lo, g.hi, g.write))
             .collect()
+    }
+
+    /// The driver plans every program into one list before it emits any: a back edge in a
+    /// later program drops only that program's groups across it, never an earlier one's.
+    #[test]
+    fn a_back_edge_drops_only_its_own_programs_groups() {
+        let first = planned("r0 = *(u8 *)(r1 + 0)\nr0 = *(u8 *)(r1 + 1)\nexit", &[]);
+        assert_eq!(first.len(), 1);
+        let insns = assemble(
+            "r0 = *(u8 *)(r1 + 0)\nloop:\nr0 = *(u8 *)(r1 + 1)\nr1 = r0\nif r0 < r2 goto loop\nexit",
+            Dialect::Llvm,
+        )
+        .unwrap();
+        let program = Program::new(&insns).unwrap();
+        let mut groups = first.clone();
+        let mut planner = Planner::new(&mut groups);
+        let classes = Class::table();
+        for (pc, op) in program.ops().iter().enumerate() {
+            let class = classes[op.opcode as usize];
+            planner.slot(pc, op, class, false);
+            if class.branches() && (op.off as usize) <= pc {
+                planner.back_edge(op.off as usize);
+            }
+        }
+        planner.finish();
+        // The second program's group (slots 0-1 through r1, closed by the write of r1) spans
+        // its loop's head: dropped.
+        assert_eq!(groups, first);
     }
 
     #[test]
