@@ -50,6 +50,13 @@ pub trait Backend {
         let _ = region;
     }
 
+    /// Pads the code to a multiple of `bytes` with instructions that are never run (the code
+    /// before jumps away): where a loop's copy starts, so that its rounds fetch as few
+    /// blocks as they can.
+    fn align(&mut self, bytes: usize) {
+        let _ = bytes;
+    }
+
     /// Told, before anything is emitted, that the driver will call [`Backend::emit`] up to
     /// `emits` more times than there are slots and group duplicates: the copies of versioned
     /// loops and their checks (see [`crate::loops`]). A backend that bounds the code still to

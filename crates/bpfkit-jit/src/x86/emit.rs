@@ -1123,6 +1123,13 @@ impl Backend for X86 {
         asm!(self.ops ; =>label);
     }
 
+    fn align(&mut self, bytes: usize) {
+        let at = self.ops.offset().0 % bytes;
+        if at != 0 {
+            self.nops(bytes - at);
+        }
+    }
+
     fn bind_ready(&mut self, label: DynamicLabel, region: u32) {
         self.bind(label);
         self.delta = Some(region);
