@@ -94,8 +94,9 @@ impl Loop {
         (self.back - self.head + 1) + 1 + 3 + bases
     }
 
-    /// The base register of the access `op` at slot `pc`, of class `class`, if the loop's
-    /// check proves it, with its displacement from the base's value when the round started.
+    /// If the loop's check proves the access `op` at slot `pc` (of class `class`): its base
+    /// register, its displacement from the base's value when the round started, its size in
+    /// bytes, and whether it is a store.
     pub fn proves(&self, pc: usize, op: &Op, class: Class) -> Option<(u8, i64, u8, bool)> {
         let (base, bytes, write) = match class {
             Class::Load(bytes) => (op.src, bytes, false),
@@ -118,8 +119,6 @@ impl Loop {
     /// The checks on entering the loop, before its head, given the region guessed for each
     /// base there (`None`: that base's accesses are not proven): each jumps to `slow` (the
     /// loop with every access checked) when it fails; after them the driver jumps to the copy.
-    /// Bases moving with the cursor are left out when the cursor has no guess: their span is
-    /// bounded by the cursor's.
     pub fn checks<L: Copy>(&self, regions: &[Option<u32>; 11], slow: L) -> Vec<Lir<L>> {
         let (p, bound) = (self.cursor, self.bound);
         let mut checks = vec![Lir::Jump {
