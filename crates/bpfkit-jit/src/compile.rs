@@ -15,6 +15,7 @@ use crate::guess::RegionGuess;
 use crate::loops::{self, Loop};
 use crate::lower::{Check, Lir, Mem, Options, instructions, is_branch, lower};
 use crate::pool::{Pooled, publish};
+use crate::window::{self, Window};
 use crate::{JitError, Mode};
 
 /// Compiled code for every program of a VM, with where each program and instruction starts.
@@ -30,6 +31,9 @@ pub struct Code {
     /// For each program that has any, where the copies of its versioned loops start (see
     /// [`crate::loops`]): after its duplicates.
     loops: Vec<Option<usize>>,
+    /// For each program that has one, where the copy of its code after its window's check
+    /// starts (see [`crate::window`]): after its loops' copies.
+    windows: Vec<Option<usize>>,
     /// Where the out-of-line code (fault paths, runtime-call stub) starts.
     out_of_line: usize,
     /// Whether some checked store can write a stack frame without reporting it in
@@ -92,6 +96,12 @@ impl Code {
         self.loops.get(id.0 as usize).copied().flatten()
     }
 
+    /// Where the copy of program `id`'s code after its window's check starts (see
+    /// [`crate::window`]), if it has one.
+    pub fn window_offset(&self, id: ProgId) -> Option<usize> {
+        self.windows.get(id.0 as usize).copied().flatten()
+    }
+
     /// Whether, in checked mode, some store or atomic of the code can write a stack frame
     /// without reporting it in the context's `FRAMES_WRITTEN` word: one through `r10` at a
     /// constant offset, or one checked against a stack frame's region it was guessed to fall
@@ -152,7 +162,8 @@ fn stores_to_frame<L>(lir: &Lir<L>) -> bool {
 /// The driver's first pass over a program's slots: a label for each slot something jumps or
 /// calls to (targets are absolute in `off`), and, when `planning`, the program's groups of
 /// accesses checked as one range (see [`crate::group`]) and its loops to version (see
-/// [`crate::loops`]), appended to `groups` and `loops`. (Every slot has an op; the second slot
+/// [`crate::loops`]), appended to `groups` and `loops`, and its window (see
+/// [`crate::window`]) when it has no loop to version. (Every slot has an op; the second slot
 /// of an `lddw` holds an `exit` filler, which is not a branch, so the ops can be scanned
 /// without the instruction list.)
 fn first_pass<B: Backend>(
@@ -161,7 +172,7 @@ fn first_pass<B: Backend>(
     planning: bool,
     groups: &mut Vec<Group>,
     loops: &mut Vec<Loop>,
-) -> Vec<Option<B::Label>> {
+) -> (Vec<Option<B::Label>>, Option<Window>) {
     let classes = Class::table();
     let ops = program.ops();
     let mut labels: Vec<Option<B::Label>> = vec![None; program.len()];
@@ -194,7 +205,7 @@ fn first_pass<B: Backend>(
     }
     // Loops overlap only when neither holds the other's back edge; the first is kept.
     edges.sort_unstable();
-    let mut end = None;
+    let (mut end, loops_before) = (None, loops.len());
     for (head, back) in edges {
         if end.is_some_and(|end| head <= end) {
             continue;
@@ -204,7 +215,10 @@ fn first_pass<B: Backend>(
             loops.push(planned);
         }
     }
-    labels
+    let window = (planning && loops.len() == loops_before)
+        .then(|| window::plan(ops, classes))
+        .flatten();
+    (labels, window)
 }
 
 /// One program's slots, to emit.
@@ -230,6 +244,7 @@ impl<L: Copy> Slots<'_, L> {
         backend: &mut B,
         grouping: &mut Grouping<'_, L>,
         versioning: &mut Versioning<'_, L>,
+        windowing: &mut Windowing<'_, L>,
         frame_stores: &mut bool,
     ) -> Result<Vec<(usize, usize)>, JitError> {
         let Slots {
@@ -274,11 +289,13 @@ impl<L: Copy> Slots<'_, L> {
             *frame_stores |= stores_to_frame(&lir);
             if PLANNED {
                 versioning.record(pc, &lir);
+                windowing.record(pc, &lir);
                 grouping.before(backend, pc, &mut lir);
             }
             backend.emit(pc, lir);
             if PLANNED {
                 grouping.after(backend, pc);
+                windowing.after_slot(backend, pc, guess.as_ref());
             }
         }
         Ok(insns)
@@ -473,6 +490,117 @@ impl<'a, L: Copy> Versioning<'a, L> {
     }
 }
 
+/// A program's window (see [`crate::window`]) while its slots are emitted.
+struct Windowing<'a, L> {
+    window: Option<&'a Window>,
+    /// The head of the copy and the region the check proved, once the check is emitted.
+    checked: Option<(L, u32)>,
+    /// The guessed checks of the accesses after the window's slot, by slot, before any
+    /// proving.
+    guessed: Vec<(usize, Check)>,
+}
+
+impl<'a, L: Copy> Windowing<'a, L> {
+    fn new(window: Option<&'a Window>) -> Self {
+        Windowing {
+            window,
+            checked: None,
+            guessed: Vec::new(),
+        }
+    }
+
+    /// After slot `pc`: when it ends the window, the check that the window lies in the region
+    /// guessed for its start, and the jump into the copy when it does.
+    fn after_slot<B: Backend<Label = L>>(
+        &mut self,
+        backend: &mut B,
+        pc: usize,
+        guess: Option<&RegionGuess>,
+    ) {
+        let Some(w) = self.window.filter(|w| w.at == pc) else {
+            return;
+        };
+        let Some(region) = guess
+            .and_then(|g| g.falling_through(w.start))
+            .filter(|&r| Window::fits(r))
+        else {
+            return;
+        };
+        let (fast, slow) = (backend.new_label(), backend.new_label());
+        for check in w.checks(region, slow) {
+            backend.emit(pc, check);
+        }
+        let enter = Lir::Jump {
+            cond: None,
+            target: fast,
+        };
+        backend.emit(pc, enter);
+        backend.bind(slow);
+        self.checked = Some((fast, region));
+    }
+
+    /// Keeps the guessed check of slot `pc`'s access, `lir`, for the copy.
+    fn record(&mut self, pc: usize, lir: &Lir<L>) {
+        if self.checked.is_some()
+            && let Lir::Load { mem, .. } | Lir::Store { mem, .. } | Lir::Atomic { mem, .. } = lir
+        {
+            self.guessed.push((pc, mem.check));
+        }
+    }
+
+    /// Emits the copy of the program's slots after the window's, entered from the check when
+    /// it passed: the accesses the window proves unchecked, the others as guessed in the
+    /// program's code; jumps to slots before the copy go back into the program.
+    fn emit_copy<B: Backend<Label = L>>(
+        self,
+        backend: &mut B,
+        slots: &Slots<'_, L>,
+        frame_stores: &mut bool,
+    ) {
+        let (Some(w), Some((fast, region))) = (self.window, self.checked) else {
+            return;
+        };
+        let first = w.at + 1;
+        let len = slots.program.len();
+        backend.bind(fast);
+        let inner: Vec<Option<L>> = (first..len)
+            .map(|pc| slots.labels[pc].map(|_| backend.new_label()))
+            .collect();
+        let label = |target: usize| match target.checked_sub(first) {
+            Some(i) => inner[i].expect("a label inside"),
+            None => slots.labels[target].expect("every branch target has a label"),
+        };
+        let mut guessed = self.guessed.into_iter().peekable();
+        for pc in first..len {
+            let Some(insn) = slots.program.insn_at(pc) else {
+                continue;
+            };
+            if let Some(l) = inner[pc - first] {
+                backend.bind(l);
+            }
+            if slots.options.metered {
+                backend.meter(pc);
+            }
+            let mut lir = lower(insn, &slots.program.ops()[pc], slots.options, label);
+            if let Some(mem) = mem_mut(&mut lir) {
+                if let Some((_, check)) = guessed.next_if(|&(at, _)| at == pc) {
+                    mem.check = check;
+                }
+                if w.proves(pc) {
+                    mem.check = Check::Proven { region };
+                }
+            }
+            *frame_stores |= stores_to_frame(&lir);
+            backend.emit(pc, lir);
+        }
+    }
+
+    /// Whether the copy is emitted.
+    fn any(&self) -> bool {
+        self.checked.is_some()
+    }
+}
+
 /// A program's groups and duplicates (see [`crate::group`]) while its slots are emitted.
 struct Grouping<'a, L> {
     groups: &'a [Group],
@@ -602,25 +730,29 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
     // Every program is planned before any is emitted, so that the backend knows how much
     // code the loops' copies add.
     let mut plans = Vec::with_capacity(programs.len());
+    let mut window_emits = 0;
     for program in &programs {
         let (g, l) = (groups.len(), loops.len());
-        let labels = first_pass(&mut backend, program, planning, &mut groups, &mut loops);
-        plans.push((labels, g..groups.len(), l..loops.len()));
+        let (labels, window) = first_pass(&mut backend, program, planning, &mut groups, &mut loops);
+        window_emits += window.as_ref().map_or(0, |w| w.extra_emits(program.len()));
+        plans.push((labels, g..groups.len(), l..loops.len(), window));
     }
-    backend.expect_more(loops.iter().map(Loop::extra_emits).sum());
+    backend.expect_more(loops.iter().map(Loop::extra_emits).sum::<usize>() + window_emits);
     backend.entry_trampoline();
     let mut entries = Vec::with_capacity(programs.len());
     let mut offsets = Vec::with_capacity(programs.len());
     let mut duplicates_at = Vec::with_capacity(programs.len());
     let mut loops_at = Vec::with_capacity(programs.len());
+    let mut windows_at = Vec::with_capacity(programs.len());
     let mut frame_stores = false;
-    for (index, (program, (labels, g, l))) in programs.iter().zip(plans).enumerate() {
+    for (index, (program, (labels, g, l, window))) in programs.iter().zip(plans).enumerate() {
         let (groups, loops) = (&groups[g], &loops[l]);
         duplicates.clear();
         group::duplicates(groups, &mut duplicates);
         entries.push(backend.offset());
         let mut grouping = Grouping::new(&mut backend, groups, &duplicates);
         let mut versioning = Versioning::new(loops);
+        let mut windowing = Windowing::new(window.as_ref());
         let slots = Slots {
             program,
             index,
@@ -628,11 +760,12 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
             options,
             maps,
         };
-        let insns = if groups.is_empty() && loops.is_empty() {
+        let insns = if groups.is_empty() && loops.is_empty() && window.is_none() {
             slots.emit::<B, false>(
                 &mut backend,
                 &mut grouping,
                 &mut versioning,
+                &mut windowing,
                 &mut frame_stores,
             )?
         } else {
@@ -640,6 +773,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
                 &mut backend,
                 &mut grouping,
                 &mut versioning,
+                &mut windowing,
                 &mut frame_stores,
             )?
         };
@@ -647,6 +781,8 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         grouping.emit_duplicates(&mut backend, options.metered);
         loops_at.push(versioning.any().then(|| backend.offset()));
         versioning.emit_copies(&mut backend, &slots, &mut frame_stores);
+        windows_at.push(windowing.any().then(|| backend.offset()));
+        windowing.emit_copy(&mut backend, &slots, &mut frame_stores);
         offsets.push(insns);
     }
     // During thread teardown there is nowhere to keep them; they are freed instead.
@@ -662,6 +798,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
         insns: offsets,
         duplicates: duplicates_at,
         loops: loops_at,
+        windows: windows_at,
         out_of_line,
         // Trusted code's stores are host pointers: any of them may be into a frame.
         frame_stores: frame_stores || options.mode == Mode::Trusted,

@@ -10,7 +10,9 @@
 //! that reads and writes memory, one that faults, unknown ids, kfuncs). A quarter of the cases
 //! start with a loop of the shape the JIT versions (see [`crate::loops`]): a cursor walking to a
 //! bound by a step, pointers moving with it or fixed, accesses around the edges of the input,
-//! the frame and map values, and now and then what makes such a loop unfit. A program with a
+//! the frame and map values, and now and then what makes such a loop unfit. Another quarter
+//! start with a parser of the shape [`crate::window`] proves, its headers checked against an
+//! end (see `window_program`). A program with a
 //! backward jump or call runs with a budget (so it ends, and metered code is covered); others
 //! run without one.
 
@@ -365,6 +367,114 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
     insns
 }
 
+/// A program of the shape [`crate::window`] proves, a parser's: a window from the input's
+/// start (now and then a little off) to an end computed from the length (now and then not the
+/// input's), then headers checked against the end (`q = p + k; if q > end goto out`, now and
+/// then by a compare that proves nothing: signed, 32-bit, the wrong way round, against another
+/// register) and read or written around the room checked; pointers moved by immediates, by
+/// bounded or unbounded loaded values, copied; forward jumps that merge states, and now and
+/// then, when `metered`, a jump back to the start of the checks. Jumps are
+/// instruction indices, as in [`program`].
+fn window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<Insn> {
+    // Jumps to `OUT` leave for the end; `FORWARD` ones go to a later item.
+    const OUT: i16 = -1;
+    const FORWARD: i16 = -2;
+    let (end, probe, index) = (Reg::R7, Reg::R5, Reg::R2);
+    let pointers = [Reg::R3, Reg::R4, Reg::R6];
+    let len = input_len as i32;
+    let mut insns = vec![mov(Reg::R6, Reg::R1)];
+    if src.chance(12) {
+        let off = src.pick(&[-1, 1, len, len + 1]);
+        insns.push(op(Opcode::Add64Imm, Reg::R6, Reg::R0, 0, off));
+    }
+    insns.push(mov(end, Reg::R6));
+    if src.chance(12) {
+        let n = src.pick(&[0, 1, len - 1, len + 1, 1 << 20]);
+        insns.push(op(Opcode::Mov64Imm, probe, Reg::R0, 0, n));
+        insns.push(op(Opcode::Add64Reg, end, probe, 0, 0));
+    } else {
+        insns.push(op(Opcode::Add64Reg, end, Reg::R2, 0, 0));
+    }
+    insns.push(mov(Reg::R3, Reg::R6));
+    insns.push(mov(Reg::R4, Reg::R6));
+    let head = insns.len();
+    let mut body = Vec::new();
+    for _ in 0..2 + src.below(14) {
+        let p = src.pick(&pointers);
+        match src.below(14) {
+            0..=7 => {
+                // A header: checked, then read or written, mostly inside what was checked.
+                let k = src.pick(&[1, 2, 3, 4, 8, 14, 20, 0]);
+                body.push(mov(probe, p));
+                body.push(op(Opcode::Add64Imm, probe, Reg::R0, 0, k));
+                let (opcode, a, b) = match src.below(24) {
+                    0 => (Opcode::JgeReg, probe, end),
+                    1 => (Opcode::JltReg, end, probe),
+                    2 => (Opcode::JleReg, end, probe),
+                    3 => (Opcode::JsgtReg, probe, end),
+                    4 => (Opcode::Jgt32Reg, probe, end),
+                    5 => (Opcode::JltReg, probe, end),
+                    6 => (Opcode::JgtReg, probe, Reg::R8),
+                    _ => (Opcode::JgtReg, probe, end),
+                };
+                body.push(op(opcode, a, b, OUT, 0));
+                for _ in 0..1 + src.below(3) {
+                    let mut insn = access(src, p, len);
+                    let size = match insn.opcode {
+                        Opcode::LdxB | Opcode::StxB => 1,
+                        Opcode::LdxH => 2,
+                        Opcode::LdxW | Opcode::StW => 4,
+                        _ => 8,
+                    };
+                    insn.off = match src.below(10) {
+                        0 => src.pick(&[-1, k - size + 1, k, 12, 13, 14]) as i16,
+                        _ => src.below((k - size + 1).max(1) as usize) as i16,
+                    };
+                    body.push(insn);
+                }
+            }
+            8 => body.push(access(src, p, len)),
+            9 => {
+                body.push(op(Opcode::LdxB, index, p, src.pick(&[0, 1]), 0));
+                if src.chance(60) {
+                    body.push(op(Opcode::And64Imm, index, Reg::R0, 0, 15));
+                } else if src.chance(30) {
+                    body.push(op(Opcode::LdxDW, index, p, 0, 0));
+                }
+                body.push(op(Opcode::Add64Reg, p, index, 0, 0));
+            }
+            10 => {
+                let imm = src.pick(&[1, 2, 4, 14, -1, -2]);
+                body.push(op(Opcode::Add64Imm, p, Reg::R0, 0, imm));
+            }
+            11 => body.push(mov(p, src.pick(&[Reg::R3, Reg::R4, Reg::R6, probe]))),
+            _ => {
+                let (r, imm) = (src.pick(&[Reg::R8, Reg::R9]), src.pick(&[0, 1, 7]));
+                body.push(op(Opcode::JeqImm, r, Reg::R0, FORWARD, imm));
+            }
+        }
+    }
+    let looping = metered && src.chance(40);
+    let out = head + body.len() + usize::from(looping);
+    let size = body.len();
+    for (i, insn) in body.iter_mut().enumerate() {
+        insn.off = match insn.off {
+            OUT => out as i16,
+            FORWARD => (head + i + 1 + src.below(size - i)) as i16,
+            off => off,
+        };
+    }
+    insns.extend(body);
+    if looping {
+        insns.push(op(Opcode::Ja, Reg::R0, Reg::R0, head as i16, 0));
+    }
+    insns.push(mov(Reg::R0, Reg::R8));
+    insns.push(op(Opcode::Add64Reg, Reg::R0, Reg::R9, 0, 0));
+    insns.push(Insn::new(Opcode::Exit));
+    to_slots(&mut insns);
+    insns
+}
+
 /// A load or store through `base` at an offset near 0 or the input's end.
 fn access(src: &mut Source<'_>, base: Reg, len: i32) -> Insn {
     let off = match src.below(8) {
@@ -420,8 +530,10 @@ fn to_slots(insns: &mut [Insn]) {
 
 /// Generates a case from `src`.
 pub fn generate(src: &mut Source<'_>) -> Case {
-    let looping = src.chance(25);
-    let input_len = match looping {
+    // A quarter of the cases start with a loop to version, a quarter with a window.
+    let shape = src.below(8);
+    let (looping, windowed) = (shape < 2, (2..4).contains(&shape));
+    let input_len = match looping || windowed {
         true => src.pick(&[14, 32, 64, 100]),
         false => src.pick(&INPUT_LENS),
     };
@@ -431,6 +543,7 @@ pub fn generate(src: &mut Source<'_>) -> Case {
     let programs = (0..count)
         .map(|i| match i {
             0 if looping => loop_program(src, input_len),
+            0 if windowed => window_program(src, input_len, metered),
             _ => program(src, 48, input_len, !metered),
         })
         .collect();

@@ -65,6 +65,14 @@ pub fn dump(code: &Code, vm: &Vm) -> String {
                 id.0
             );
         }
+        if let Some(start) = code.window_offset(id) {
+            print_until(&mut out, start);
+            let _ = writeln!(
+                out,
+                "; program {}: its code after the window's check again, the accesses proven inside the window unchecked",
+                id.0
+            );
+        }
     }
     print_until(&mut out, code.out_of_line());
     out.push_str("; out of line: fault paths, the runtime-call stub\n");

@@ -599,3 +599,45 @@ fn versioned_loops_end_as_on_the_interpreter() {
         assert!(jit.code().loops_offset(ProgId(0)).is_some(), "{program}");
     }
 }
+
+/// Parsers whose window (see `bpfkit_jit::window`) is off the input by a few bytes either way
+/// (its start or its end), read at the edges of what they checked: whether the check after the
+/// window sends the run to the copy or not, it must end as on the interpreter, with the same
+/// fault at the same instruction and the same bytes written.
+#[test]
+fn windows_end_as_on_the_interpreter() {
+    let parsers = [
+        // A length-prefixed record, then a header through a bounded move.
+        "r6 = r1\nr6 += {j}\nr7 = r6\nr7 += r2\nr7 += {k}\nr0 = 0\n\
+         next:\nr3 = r6\nr3 += 2\nif r3 > r7 goto done\nr4 = *(u16 *)(r6 + 0)\nr4 &= 7\n\
+         r5 = r3\nr5 += r4\nr8 = r5\nr8 += 4\nif r8 > r7 goto done\nr9 = *(u32 *)(r5 + 0)\n\
+         *(u8 *)(r5 + 3) = r4\nr0 += r9\nr6 = r8\ngoto next\ndone:\nexit",
+        // Strict compares, reads at the last byte they leave, a store.
+        "r6 = r1\nr6 += {j}\nr7 = r6\nr7 += r2\nr7 += {k}\nr0 = 0\n\
+         r3 = r6\nr3 += 13\nif r3 >= r7 goto done\nr0 = *(u8 *)(r6 + 13)\n\
+         r3 = r6\nr3 += 7\nif r7 <= r3 goto done\n*(u64 *)(r6 + 0) = r0\ndone:\nexit",
+    ];
+    let (mut ok, mut faults) = (0, 0);
+    for source in parsers {
+        for j in [-2, -1, 0, 1] {
+            for k in [-2, -1, 0, 1, 2, 9] {
+                let program = source
+                    .replace("{j}", &j.to_string())
+                    .replace("{k}", &k.to_string());
+                for len in [0, 1, 2, 3, 7, 8, 13, 14, 15, 16, 20, 31, 40] {
+                    let input: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7) | 1).collect();
+                    match both(&program, &input) {
+                        Ok(_) => ok += 1,
+                        Err(_) => faults += 1,
+                    }
+                }
+            }
+        }
+    }
+    assert!(ok > 50 && faults > 50, "{ok} ran, {faults} faulted");
+    for source in parsers {
+        let program = source.replace("{j}", "0").replace("{k}", "0");
+        let jit = Jit::new(vm(&program)).unwrap();
+        assert!(jit.code().window_offset(ProgId(0)).is_some(), "{program}");
+    }
+}

@@ -91,18 +91,15 @@ fn random_programs_reach_every_kind_of_ending() {
     );
 }
 
-/// A quarter of the generated cases are loops of the shape the JIT versions (see
-/// `bpfkit_jit::loops`), edges and misfits included: many of them must get a fast copy, and
-/// those must end every way, or the comparison above says little about versioned loops.
-#[test]
-fn generated_loops_are_versioned_and_end_every_way() {
+/// How the cases among the first `cases` that `fits` (given the compiled JIT) end, compared
+/// with the interpreter; panics on a mismatch.
+fn census(cases: u64, fits: impl Fn(&Jit) -> bool) -> BTreeMap<&'static str, usize> {
     let mut endings: BTreeMap<&str, usize> = BTreeMap::new();
-    let cases = 3000;
     for seed in 0..cases {
         let case = generate(&mut Source::new(&bytes(seed, 2048)));
         let Ok(vm) = vm(&case) else { continue };
         let Ok(jit) = Jit::new(vm) else { continue };
-        if jit.code().loops_offset(ProgId(0)).is_none() {
+        if !fits(&jit) {
             continue;
         }
         match compare(&case) {
@@ -114,6 +111,16 @@ fn generated_loops_are_versioned_and_end_every_way() {
             Err(mismatch) => panic!("seed {seed}: {mismatch:#x?}\n{case:#?}"),
         }
     }
+    endings
+}
+
+/// A quarter of the generated cases are loops of the shape the JIT versions (see
+/// `bpfkit_jit::loops`), edges and misfits included: many of them must get a fast copy, and
+/// those must end every way, or the comparison above says little about versioned loops.
+#[test]
+fn generated_loops_are_versioned_and_end_every_way() {
+    let cases = 3000;
+    let endings = census(cases, |jit| jit.code().loops_offset(ProgId(0)).is_some());
     let versioned: usize = endings.values().sum();
     println!("{versioned} of {cases} cases have a versioned loop: {endings:?}");
     assert!(versioned * 10 > cases as usize, "{versioned} versioned");
@@ -122,6 +129,25 @@ fn generated_loops_are_versioned_and_end_every_way() {
         assert!(
             endings.get(ending).is_some_and(|&n| n * 20 > versioned),
             "too few versioned loops ended `{ending}`: {endings:?}"
+        );
+    }
+}
+
+/// Another quarter are parsers of the shape `bpfkit_jit::window` proves, with compares that
+/// prove nothing and moves that undo a proof mixed in: many must get the copy after the
+/// window's check, and those must end every way.
+#[test]
+fn generated_windows_are_proven_and_end_every_way() {
+    let cases = 3000;
+    let endings = census(cases, |jit| jit.code().window_offset(ProgId(0)).is_some());
+    let windowed: usize = endings.values().sum();
+    println!("{windowed} of {cases} cases have a window: {endings:?}");
+    assert!(windowed * 15 > cases as usize, "{windowed} with a window");
+    assert!(endings.contains_key("budget"), "{endings:?}");
+    for ending in ["returned", "out of bounds"] {
+        assert!(
+            endings.get(ending).is_some_and(|&n| n * 20 > windowed),
+            "too few windowed programs ended `{ending}`: {endings:?}"
         );
     }
 }
