@@ -56,9 +56,9 @@ const MAX_PASSES: usize = 24;
 const WIDEN_AFTER: u8 = 4;
 /// Bounds on the displacement of a pointer from its named value, and on a room.
 const MAX_OFF: i64 = 1 << 30;
-const MAX_ROOM: i64 = 1 << 40;
+const MAX_ROOM: i64 = 1 << 30;
 /// The largest scalar added to a pointer that keeps it a pointer.
-const MAX_INDEX: u64 = 1 << 32;
+const MAX_INDEX: u64 = 1 << 24;
 
 /// Named values: the window's start and end; each other is made at a slot (an add) or at a
 /// label (a merge), see [`slot_id`] and [`merge_id`].
@@ -88,8 +88,8 @@ enum Val {
     /// `V + off`, with `V >= S` and `V + room <= E` for the named value `V` = `id`.
     Ptr {
         id: u32,
-        off: i64,
-        room: i64,
+        off: i32,
+        room: i32,
     },
 }
 
@@ -98,7 +98,11 @@ impl Val {
     /// wrapping; else nothing known.
     fn ptr(id: u32, off: i64, room: i64) -> Val {
         if off.abs() <= MAX_OFF && room.abs() <= MAX_ROOM {
-            Val::Ptr { id, off, room }
+            Val::Ptr {
+                id,
+                off: off as i32,
+                room: room as i32,
+            }
         } else {
             Val::Unknown
         }
@@ -346,31 +350,35 @@ fn analyse(ops: &[Op], classes: &[Class], first: usize, entry: State) -> Option<
             unproven: 0,
             write: false,
         };
-        let mut current = Some(entry);
+        // What holds before slot `pc`, when something reaches it.
+        let (mut state, mut live) = (entry, true);
         let mut pc = first;
         while pc < ops.len() {
             let op = &ops[pc];
             let class = classes[op.opcode as usize];
             if targets[pc] {
-                if let Some(state) = &current {
-                    changed |= join(&mut labels[pc], state, pc, &mut changes[pc]);
+                if live {
+                    changed |= join(&mut labels[pc], &state, pc, &mut changes[pc]);
                 }
-                current = labels[pc];
+                if let Some(at_label) = &labels[pc] {
+                    (state, live) = (*at_label, true);
+                }
             }
             let width = if class == Class::LoadImm64 { 2 } else { 1 };
-            let Some(mut state) = current else {
+            if !live {
                 pc += width;
                 continue;
-            };
+            }
             access(&state, pc, op, class, &mut found);
-            let taken = step(&mut state, pc, op, class);
-            if let Some((target, taken)) = taken
+            let jump = step(&mut state, pc, op, class);
+            if let Some((target, taken)) = jump
                 && target >= first
                 && target < ops.len()
             {
-                changed |= join(&mut labels[target], &taken, target, &mut changes[target]);
+                let taken = taken.as_ref().unwrap_or(&state);
+                changed |= join(&mut labels[target], taken, target, &mut changes[target]);
             }
-            current = falls_through(class).then_some(state);
+            live = falls_through(class);
             pc += width;
         }
         if !changed {
@@ -403,7 +411,10 @@ fn access(state: &State, pc: usize, op: &Op, class: Class, found: &mut Analysis)
     }
     let k = i64::from(op.off);
     match state[base as usize] {
-        Val::Ptr { off, room, .. } if off + k >= 0 && off + k + i64::from(bytes) <= room => {
+        Val::Ptr { off, room, .. }
+            if i64::from(off) + k >= 0
+                && i64::from(off) + k + i64::from(bytes) <= i64::from(room) =>
+        {
             found.proven.push(pc);
             found.write |= write;
         }
@@ -412,8 +423,8 @@ fn access(state: &State, pc: usize, op: &Op, class: Class, found: &mut Analysis)
 }
 
 /// Follows slot `pc` in `state` (what falls through); returns the jump's target and what
-/// holds when it is taken, if it jumps.
-fn step(state: &mut State, pc: usize, op: &Op, class: Class) -> Option<(usize, State)> {
+/// holds when it is taken (`None`: what falls through), if it jumps.
+fn step(state: &mut State, pc: usize, op: &Op, class: Class) -> Option<(usize, Option<State>)> {
     let (d, s) = (op.dst as usize, op.src as usize);
     match op.opcode.spec().kind {
         Kind::Alu {
@@ -445,13 +456,16 @@ fn step(state: &mut State, pc: usize, op: &Op, class: Class) -> Option<(usize, S
             define(state, pc, d, value);
         }
         Kind::Jump { cond, width, src } => {
-            let mut taken = *state;
-            if width == Width::W64 {
-                refine(state, &mut taken, cond, op.dst, src, op);
+            let refined =
+                width == Width::W64 && matches!(cond, Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le);
+            if !refined {
+                return Some((op.off as usize, None));
             }
-            return Some((op.off as usize, taken));
+            let mut taken = *state;
+            refine(state, &mut taken, cond, op.dst, src, op);
+            return Some((op.off as usize, Some(taken)));
         }
-        Kind::Ja | Kind::Ja32 => return Some((op.off as usize, *state)),
+        Kind::Ja | Kind::Ja32 => return Some((op.off as usize, None)),
         _ => match class {
             Class::WritesSrc => define(state, pc, s, Val::Unknown),
             Class::WritesR0 => define(state, pc, 0, Val::Unknown),
@@ -492,17 +506,17 @@ fn arith(state: &State, pc: usize, op: AluOp, wide: bool, d: usize, src: Operand
     match (op, dst, src, src_val) {
         (AluOp::Mov, ..) => src_val,
         (AluOp::Add, Val::Ptr { id, off, room }, Operand::Imm(imm), _) => {
-            Val::ptr(id, off + imm, room)
+            Val::ptr(id, i64::from(off) + imm, room.into())
         }
         (AluOp::Sub, Val::Ptr { id, off, room }, Operand::Imm(imm), _) => {
-            Val::ptr(id, off - imm, room)
+            Val::ptr(id, i64::from(off) - imm, room.into())
         }
         (AluOp::Add, Val::Ptr { off, room, .. }, Operand::Reg(_), Val::Scalar(m))
         | (AluOp::Add, Val::Scalar(m), Operand::Reg(_), Val::Ptr { off, room, .. }) => {
             // `V + off + x` with `x <= m`: a value of its own, at least `V` when `off >= 0`,
             // and at most `E - room + off + m`.
             if off >= 0 && m <= MAX_INDEX {
-                Val::ptr(slot_id(pc), 0, room - off - m as i64)
+                Val::ptr(slot_id(pc), 0, i64::from(room) - i64::from(off) - m as i64)
             } else {
                 Val::Unknown
             }
@@ -574,15 +588,17 @@ fn below(state: &mut State, a: u8, b: u8, strict: bool) {
         return;
     };
     // `V_a + off_a <= V_b + off_b <= E - room_b + off_b`.
-    let room = off_a + room_b - off_b + i64::from(strict);
-    if room <= room_a || room > MAX_ROOM {
+    let room = i64::from(off_a) + i64::from(room_b) - i64::from(off_b) + i64::from(strict);
+    if room <= i64::from(room_a) || room > MAX_ROOM {
         return;
     }
     for v in state.iter_mut() {
-        if let Val::Ptr { id: held, room, .. } = v
+        if let Val::Ptr {
+            id: held, room: r, ..
+        } = v
             && *held == id
         {
-            *room = (*room).max(off_a + room_b - off_b + i64::from(strict));
+            *r = (*r).max(room as i32);
         }
     }
 }
@@ -596,20 +612,20 @@ fn join(at: &mut Option<State>, incoming: &State, label: usize, changes: &mut u8
         *at = Some(*incoming);
         return true;
     };
-    let mut new: State = std::array::from_fn(|r| merge(old[r], incoming[r], label, r));
-    if new == *old {
-        return false;
-    }
-    *changes = changes.saturating_add(1);
-    if *changes > WIDEN_AFTER {
-        for (n, o) in new.iter_mut().zip(old.iter()) {
-            if n != o {
-                *n = Val::Unknown;
-            }
+    let mut changed = false;
+    for (r, (old, &incoming)) in old.iter_mut().zip(incoming).enumerate() {
+        let merged = merge(*old, incoming, label, r);
+        if merged != *old {
+            *old = if *changes >= WIDEN_AFTER {
+                Val::Unknown
+            } else {
+                merged
+            };
+            changed = true;
         }
     }
-    *old = new;
-    true
+    *changes = changes.saturating_add(u8::from(changed));
+    changed
 }
 
 fn merge(a: Val, b: Val, label: usize, r: usize) -> Val {
@@ -628,10 +644,11 @@ fn merge(a: Val, b: Val, label: usize, r: usize) -> Val {
             },
         ) => {
             if ia == ib && oa == ob && !merged_at(ia, label) {
-                Val::ptr(ia, oa, ra.min(rb))
+                Val::ptr(ia, oa.into(), ra.min(rb).into())
             } else if oa >= 0 && ob >= 0 {
                 // Either way the value is at least `S`, and it is `E - room` or below.
-                Val::ptr(merge_id(label, r), 0, (ra - oa).min(rb - ob))
+                let room = (i64::from(ra) - i64::from(oa)).min(i64::from(rb) - i64::from(ob));
+                Val::ptr(merge_id(label, r), 0, room)
             } else {
                 Val::Unknown
             }
