@@ -2,7 +2,7 @@
 //! the same `r0` or the same fault at the same instruction, and the same memory afterwards.
 //! The bytes are the choices of `bpfkit_jit::differential::generate` (every instruction of the
 //! table, operands at the edges of every region, helpers, tail calls, budgets, and loops of
-//! the shape the JIT versions).
+//! the shape the JIT versions, parsers whose headers it proves inside a window).
 #![no_main]
 
 use bpfkit_jit::differential::{Source, compare, generate};

@@ -478,10 +478,13 @@ fn step(state: &mut State, pc: usize, op: &Op, class: Class) -> Option<(usize, O
 /// Sets register `r` to `value`, written at slot `pc`: a value that slot names is a new one,
 /// so registers still holding the one it named on an earlier pass through it forget it.
 fn define(state: &mut State, pc: usize, r: usize, value: Val) {
+    // Only an add names a value at its slot, so only then can an older one be held.
     let id = slot_id(pc);
-    for v in state.iter_mut() {
-        if matches!(*v, Val::Ptr { id: old, .. } if old == id) {
-            *v = Val::Unknown;
+    if matches!(value, Val::Ptr { id: new, .. } if new == id) {
+        for v in state.iter_mut() {
+            if matches!(*v, Val::Ptr { id: old, .. } if old == id) {
+                *v = Val::Unknown;
+            }
         }
     }
     state[r] = value;
