@@ -51,6 +51,7 @@ pub struct DirectMemory<'v> {
 impl DirectMemory<'_> {
     /// The host memory of each map's values, in map id order: map `i` is region
     /// `MAP_VALUE_REGION + i`.
+    #[inline]
     pub fn map_values(&mut self) -> impl Iterator<Item = RegionSpan> + '_ {
         self.maps.iter_mut().map(|map| RegionSpan {
             ptr: map.values.as_mut_ptr(),
@@ -378,6 +379,7 @@ impl Vm {
     /// [`MAP_VALUE_REGION`], and every other region empty. `None` when a
     /// raw run has more (the scratch region, once some program calls
     /// `bpf_for_each_map_elem`): run through [`Vm::run_frames_with`] then.
+    #[inline]
     pub fn direct_memory(&mut self, frames: FrameUse) -> Option<DirectMemory<'_>> {
         if self.uses_scratch {
             return None;
