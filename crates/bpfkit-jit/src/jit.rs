@@ -49,7 +49,7 @@ pub struct Jit {
     /// unless a store goes through the full region lookup (`FRAMES_WRITTEN`); else `frames`.
     direct_frames: FrameUse,
     /// The run context's memory, reused from run to run.
-    ctx: Vec<u64>,
+    ctx: crate::run::Context,
 }
 
 impl std::fmt::Debug for Jit {
@@ -185,7 +185,7 @@ impl Jit {
             atomics,
             programs,
             code,
-            ctx: Vec::new(),
+            ctx: Default::default(),
         })
     }
 
@@ -208,6 +208,8 @@ impl Jit {
     /// on what changed. In trusted mode, programs added here are not compiled: the result is
     /// [`JitError::UnvettedPrograms`] and only the programs vouched for can run.
     pub fn configure<R>(&mut self, change: impl FnOnce(&mut Vm) -> R) -> Result<R, JitError> {
+        // Before the change, which may move the map values or swap the VM (and may unwind).
+        self.ctx.invalidate();
         let result = change(&mut self.vm);
         let wanted = options(&self.vm, self.mode, self.atomics);
         let programs = match self.mode {

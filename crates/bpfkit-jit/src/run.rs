@@ -13,7 +13,7 @@ use bpfkit_vm::memory::{
     FrameUse, INPUT_REGION, MAP_VALUE_REGION, MAX_FRAMES, Memory, RegionSpan, STACK_REGION,
     STACK_SIZE, input_pointer, region_base,
 };
-use bpfkit_vm::{Access, CallOutcome, Fault, ProgId, Runtime, Vm};
+use bpfkit_vm::{Access, CallOutcome, DirectMemory, Fault, ProgId, Runtime, Vm};
 
 use crate::Mode;
 use crate::compile::Code;
@@ -44,20 +44,28 @@ fn fill_table(ctx: &mut [u64], memory: &mut Memory<'_>) {
     }
 }
 
-/// Writes the table entry of region `region`.
+/// Writes the table entry of region `region`, unless it already describes `span`.
+#[inline]
 fn set_entry(ctx: &mut [u64], region: u64, span: RegionSpan) {
     let at = TABLE + region as usize * ENTRY_WORDS;
-    let entry = &mut ctx[at..at + ENTRY_WORDS];
+    let entry = &ctx[at..at + ENTRY_WORDS];
     let len = span.len as u64;
     let write_limit = if span.writable { len } else { 0 };
     // Most regions are where they were on the last run (or before the call): the entry is
     // rewritten only when the region moved, changed length or changed access.
-    if entry[ENTRY_BASE] == span.ptr as u64
-        && entry[ENTRY_LEN] == len
-        && entry[ENTRY_WRITE_LIMIT] == write_limit
+    if entry[ENTRY_BASE] != span.ptr as u64
+        || entry[ENTRY_LEN] != len
+        || entry[ENTRY_WRITE_LIMIT] != write_limit
     {
-        return;
+        write_entry(ctx, region, span);
     }
+}
+
+/// Writes the table entry of region `region`.
+fn write_entry(ctx: &mut [u64], region: u64, span: RegionSpan) {
+    let at = TABLE + region as usize * ENTRY_WORDS;
+    let entry = &mut ctx[at..at + ENTRY_WORDS];
+    let len = span.len as u64;
     entry[ENTRY_BASE] = span.ptr as u64;
     entry[ENTRY_LEN] = len;
     entry[ENTRY_VSTART] = region_base(region);
@@ -216,7 +224,10 @@ unsafe extern "C" fn packet_trampoline(ctx: *mut u64) -> u64 {
 
 /// Runs `code` in `rt`, the run [`bpfkit_vm::Vm::run_with`] prepared, with `ctx` as the
 /// context's memory (reused from run to run).
-pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Vec<u64>) -> Result<u64, Fault> {
+pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Context) -> Result<u64, Fault> {
+    // This run writes words and table entries of its own: a direct run writes all of them again.
+    ctx.direct_stack = 0;
+    let ctx = &mut ctx.words;
     let entry = rt.entry();
     let count = rt.memory().region_count();
     // Every word generated code or this function reads is written below before it is read
@@ -249,11 +260,77 @@ pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Vec<u64>) -> 
     )
 }
 
+/// Words from the context's start through the input region's table entry: all that a direct
+/// run writes or reads on its way in and out.
+const HEAD: usize = TABLE + (INPUT_REGION as usize + 1) * ENTRY_WORDS;
+
+/// The run context's memory, reused from run to run, and whether its words are set for direct
+/// runs (see [`run_direct`]).
+#[derive(Debug, Default)]
+pub(crate) struct Context {
+    words: Vec<u64>,
+    /// The host address of the stack the words that every direct run of the VM finds the same
+    /// were written for (the fixed words, the frames', empty regions' and map values' table
+    /// entries), or 0 when they were not: a new context, a run through the runtime since, or
+    /// a change of the VM (see [`Context::invalidate`]).
+    direct_stack: usize,
+}
+
+impl Context {
+    /// Forgets the words direct runs rely on: to be called before anything may change the
+    /// VM's maps (the map values move when a map grows or is added), its stack (a VM swapped
+    /// in) or its options.
+    pub(crate) fn invalidate(&mut self) {
+        self.direct_stack = 0;
+    }
+
+    /// Writes every word of the context that stays the same from one direct run of the VM to
+    /// the next: the region table but for the input's entry (left empty), the region count,
+    /// the stack's bounds and the trampolines.
+    #[cold]
+    #[inline(never)]
+    fn build_direct(&mut self, memory: &mut DirectMemory<'_>) {
+        let words = &mut self.words;
+        words.clear();
+        words.resize(TABLE + MAP_VALUE_REGION as usize * ENTRY_WORDS, 0);
+        // Every region but the frames, the input and the map values is empty in such a run.
+        let empty = RegionSpan {
+            ptr: std::ptr::NonNull::dangling().as_ptr(),
+            len: 0,
+            writable: false,
+        };
+        for region in 0..MAP_VALUE_REGION {
+            write_entry(words, region, empty);
+        }
+        for (k, frame) in memory.stack.chunks_exact_mut(STACK_SIZE).enumerate() {
+            let span = RegionSpan {
+                ptr: frame.as_mut_ptr(),
+                len: frame.len(),
+                writable: true,
+            };
+            write_entry(words, STACK_REGION + k as u64, span);
+        }
+        for (i, span) in memory.map_values().enumerate() {
+            words.resize(words.len() + ENTRY_WORDS, 0);
+            write_entry(words, MAP_VALUE_REGION + i as u64, span);
+        }
+        words[REGION_COUNT] = ((words.len() - TABLE) / ENTRY_WORDS) as u64;
+        let stack = memory.stack.as_mut_ptr() as u64;
+        words[STACK_BASE] = stack;
+        words[STACK_LIMIT] = stack + (MAX_FRAMES * STACK_SIZE) as u64;
+        words[CALL_FN] = no_runtime_trampoline as *const () as usize as u64;
+        words[PACKET_FN] = no_runtime_trampoline as *const () as usize as u64;
+        words[RUN] = 0;
+        self.direct_stack = stack as usize;
+    }
+}
+
 /// Runs program `id` of `vm` on raw `input` without the runtime, when the compiled code never
 /// calls into it (no helper, tail call or legacy packet load): the run's memory is then all
-/// the code needs, and only what can change from run to run is written to the region table
-/// (the input and the map values; the whole table on the first run) instead of building the
-/// run's address space. `None` when the run needs more than its memory (see
+/// the code needs. Everything else in the context stays as the first direct run wrote it
+/// until [`Context::invalidate`]: the map values move only when the VM changes, and the stack
+/// never moves. A run writes only the input's table entry (when the input moved), the entry
+/// registers, the budget and the status. `None` when the run needs more than its memory (see
 /// [`Vm::direct_memory`]): run through [`run`] then.
 pub(crate) fn run_direct(
     code: &Code,
@@ -261,56 +338,70 @@ pub(crate) fn run_direct(
     id: ProgId,
     input: &mut [u8],
     frames: FrameUse,
-    ctx: &mut Vec<u64>,
+    ctx: &mut Context,
 ) -> Option<Result<u64, Fault>> {
-    let count = MAP_VALUE_REGION as usize + vm.maps().len();
     let budget = vm.budget();
+    let trusted = code.options().mode == Mode::Trusted;
     let mut memory = vm.direct_memory(frames)?;
-    let fresh = ctx.len() != TABLE + count * ENTRY_WORDS;
-    if fresh {
-        // Every region but the frames, the input and the map values is empty in such a run.
-        ctx.resize(TABLE + count * ENTRY_WORDS, 0);
-        let empty = RegionSpan {
-            ptr: std::ptr::NonNull::dangling().as_ptr(),
-            len: 0,
-            writable: false,
-        };
-        for region in 0..count as u64 {
-            set_entry(ctx, region, empty);
-        }
+    let Some(&start) = code.entry_addresses().get(id.0 as usize) else {
+        panic!("program {} was not compiled", id.0);
+    };
+    // A check of one word against the stack, which never moves while the VM lives: a stale
+    // context (a VM swapped in without `invalidate`) is rebuilt rather than trusted.
+    if ctx.direct_stack != memory.stack.as_mut_ptr() as usize {
+        ctx.build_direct(&mut memory);
     }
-    let ctx = &mut ctx[..];
-    // The frames are one allocation that stays where it is for the VM's life: once the first
-    // frame's entry is right, all eight are.
-    let stack_entry = TABLE + STACK_REGION as usize * ENTRY_WORDS + ENTRY_BASE;
-    if fresh || ctx[stack_entry] != memory.stack.as_ptr() as u64 {
-        for (k, frame) in memory.stack.chunks_exact_mut(STACK_SIZE).enumerate() {
-            let span = RegionSpan {
-                ptr: frame.as_mut_ptr(),
-                len: frame.len(),
-                writable: true,
-            };
-            set_entry(ctx, STACK_REGION + k as u64, span);
-        }
-    }
-    for (i, span) in memory.map_values().enumerate() {
-        set_entry(ctx, MAP_VALUE_REGION + i as u64, span);
-    }
+    let Some(words) = ctx.words.first_chunk_mut::<HEAD>() else {
+        unreachable!("a direct context holds every fixed region's entry");
+    };
     let input_span = RegionSpan {
         ptr: input.as_mut_ptr(),
         len: input.len(),
         writable: true,
     };
-    set_entry(ctx, INPUT_REGION, input_span);
-    // `r1` and `r2` as `Vm::run_with` sets them for a raw input.
-    let r1 = input_pointer(input.len());
-    let start = start(code, ctx, id, budget, r1, input.len() as u64);
-    let r0 = enter_code(code, ctx, start, &mut NoRuntime { ctx_len: ctx.len() });
-    if ctx[FRAMES_WRITTEN] != 0 {
+    set_entry(words, INPUT_REGION, input_span);
+    // `r1` and `r2` as `Vm::run_with` sets them for a raw input; in trusted mode `r1` is the
+    // host address `virtual_to_host` makes of it (the input's, or 0 for no input).
+    let r1 = match input_pointer(input.len()) {
+        0 => 0,
+        _ if trusted => input_span.ptr as u64,
+        r1 => r1,
+    };
+    words[REGS..REGS + 11].copy_from_slice(&[0, r1, input.len() as u64, 0, 0, 0, 0, 0, 0, 0, 0]);
+    words[STATUS] = STATUS_OK;
+    words[FRAMES_WRITTEN] = 0;
+    words[REMAINING] = budget.unwrap_or(0);
+    let ctx_ptr = words.as_mut_ptr();
+    // SAFETY: the code was compiled by `compile` for this VM (the caller checks the program
+    // count and options), so it only reaches memory through the region table (checked mode)
+    // or through pointers the caller vouched for (trusted mode); the table describes this
+    // run's memory (the stack and map values as built, which do not move while the context
+    // stays valid, and the input just written), and the trampolines are
+    // `no_runtime_trampoline`, which needs nothing but the context. `words` outlives the call
+    // and is not used during it.
+    let r0 = unsafe { (code.entry_fn())(ctx_ptr, start as *const u8) };
+    if words[FRAMES_WRITTEN] != 0 {
         vm.frames_written(FrameUse::Any);
     }
+    let ctx = &ctx.words[..];
     let write_fault = |pc, addr, size| table_write_fault(ctx, pc, addr, size);
     Some(finish(ctx, r0, budget, write_fault, || None))
+}
+
+/// The trampoline of direct runs, for both calls and packet loads: code compiled as never
+/// calling the runtime does not, and if it did, the run would end with a fault rather than
+/// reach memory it must not.
+///
+/// # Safety
+/// Only generated code calls this, with its run's context.
+unsafe extern "C" fn no_runtime_trampoline(ctx: *mut u64) -> u64 {
+    // SAFETY: generated code passes the context of the run it belongs to, which has these
+    // words and which it does not touch while it waits for this call to return.
+    unsafe {
+        ctx.add(STATUS).write(STATUS_FAULT);
+        ctx.add(ARG_KIND).write(FAULT_RUNTIME);
+    }
+    call::FAULT
 }
 
 /// Sets the context's words for a run of program `program` from `r1` and `r2` (virtual
@@ -359,6 +450,7 @@ fn enter_code(code: &Code, ctx: &mut [u64], start: usize, services: &mut dyn Ser
 }
 
 /// The run's result from the status the code left.
+#[inline]
 fn finish(
     ctx: &[u64],
     r0: u64,
@@ -373,29 +465,9 @@ fn finish(
     }
 }
 
-/// The services of a run without the runtime: code compiled as never calling it does not, and
-/// if it did, the run would end with a fault rather than reach memory it must not.
-struct NoRuntime {
-    ctx_len: usize,
-}
-
-impl Services for NoRuntime {
-    fn len(&self) -> usize {
-        self.ctx_len
-    }
-
-    fn call(&mut self, ctx: &mut [u64]) -> u64 {
-        ctx[STATUS] = STATUS_FAULT;
-        ctx[ARG_KIND] = FAULT_RUNTIME;
-        call::FAULT
-    }
-
-    fn packet_load(&mut self, ctx: &mut [u64]) -> u64 {
-        self.call(ctx)
-    }
-}
-
 /// The fault generated code reported in `ARG_*`.
+#[cold]
+#[inline(never)]
 fn fault(
     ctx: &[u64],
     budget: Option<u64>,

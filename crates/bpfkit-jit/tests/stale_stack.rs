@@ -161,6 +161,7 @@ fn vm(source: &str) -> Vm {
 }
 
 /// The engines a test runs on, each a fresh VM running `source`.
+#[allow(clippy::large_enum_variant)] // A few per test: their size does not matter.
 enum Engine {
     Interpreter(Vm),
     Jit(Jit),
