@@ -48,7 +48,9 @@ pub struct Jit {
     /// reports otherwise: in checked mode without bpf-to-bpf calls or callbacks, frame 0,
     /// unless a store goes through the full region lookup (`FRAMES_WRITTEN`); else `frames`.
     direct_frames: FrameUse,
-    /// The run context's memory, reused from run to run.
+    /// The run context's memory, reused from run to run. It keeps what direct runs of this
+    /// VM and code share: invalidated before the VM may change and whenever `code` is
+    /// replaced.
     ctx: crate::run::Context,
 }
 
@@ -234,6 +236,7 @@ impl Jit {
     pub fn set_atomics(&mut self, atomics: Atomics) -> Result<(), JitError> {
         if atomics != self.atomics {
             let programs = self.code.program_count();
+            self.ctx.invalidate();
             self.code = compile(&self.vm, options(&self.vm, self.mode, atomics), programs)?;
             (self.frames, self.direct_frames) =
                 frame_use(&self.vm, &self.code, self.mode, programs);
@@ -251,16 +254,30 @@ impl Jit {
     ///
     /// # Panics
     /// If `id` is not a compiled program.
+    #[inline]
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
         let program_frames = self.vm.program(id).map_or(FrameUse::Any, |p| p.frame_use());
         let (code, ctx) = (&self.code, &mut self.ctx);
         let direct_frames = program_frames.min(self.direct_frames);
         if self.direct
-            && let Some(result) =
+            && let Some(end) =
                 crate::run::run_direct(code, &mut self.vm, id, input, direct_frames, ctx)
         {
-            return result;
+            return end.result(ctx, &self.vm);
         }
+        self.run_with_runtime(id, input, program_frames)
+    }
+
+    /// [`Jit::run_program`] through the runtime; out of line, so that a direct run is not
+    /// slowed by what this one needs.
+    #[inline(never)]
+    fn run_with_runtime(
+        &mut self,
+        id: ProgId,
+        input: &mut [u8],
+        program_frames: FrameUse,
+    ) -> Result<u64, Fault> {
+        let (code, ctx) = (&self.code, &mut self.ctx);
         let frames = program_frames.min(self.frames);
         let r2 = input.len() as u64;
         let input = RunInput {

@@ -13,10 +13,10 @@ use bpfkit_vm::memory::{
     FrameUse, INPUT_REGION, MAP_VALUE_REGION, MAX_FRAMES, Memory, RegionSpan, STACK_REGION,
     STACK_SIZE, input_pointer, region_base,
 };
-use bpfkit_vm::{Access, CallOutcome, DirectMemory, Fault, ProgId, Runtime, Vm};
+use bpfkit_vm::{Access, CallOutcome, Fault, ProgId, Runtime, Vm};
 
 use crate::Mode;
-use crate::compile::Code;
+use crate::compile::{Code, EntryFn};
 use crate::context::*;
 
 /// What the trampolines reach: the run's services.
@@ -226,7 +226,7 @@ unsafe extern "C" fn packet_trampoline(ctx: *mut u64) -> u64 {
 /// context's memory (reused from run to run).
 pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Context) -> Result<u64, Fault> {
     // This run writes words and table entries of its own: a direct run writes all of them again.
-    ctx.direct_stack = 0;
+    ctx.invalidate();
     let ctx = &mut ctx.words;
     let entry = rt.entry();
     let count = rt.memory().region_count();
@@ -269,19 +269,28 @@ const HEAD: usize = TABLE + (INPUT_REGION as usize + 1) * ENTRY_WORDS;
 #[derive(Debug, Default)]
 pub(crate) struct Context {
     words: Vec<u64>,
-    /// The host address of the stack the words that every direct run of the VM finds the same
-    /// were written for (the fixed words, the frames', empty regions' and map values' table
-    /// entries), or 0 when they were not: a new context, a run through the runtime since, or
-    /// a change of the VM (see [`Context::invalidate`]).
-    direct_stack: usize,
+    /// What the words that every direct run of the VM finds the same (the fixed words, the
+    /// frames', empty regions' and map values' table entries) were written for, or `None` when
+    /// they were not: a new context, a run through the runtime since, or a change of the VM or
+    /// the code (see [`Context::invalidate`]).
+    direct: Option<Direct>,
+}
+
+/// What a direct context was built for.
+#[derive(Debug)]
+struct Direct {
+    /// The host address of the VM's stack.
+    stack: usize,
+    /// The code's entry trampoline.
+    entry: EntryFn,
 }
 
 impl Context {
     /// Forgets the words direct runs rely on: to be called before anything may change the
-    /// VM's maps (the map values move when a map grows or is added), its stack (a VM swapped
-    /// in) or its options.
+    /// VM (map values move when a map is added or replaced, and a VM swapped in has its own
+    /// stack) or replaces the code.
     pub(crate) fn invalidate(&mut self) {
-        self.direct_stack = 0;
+        self.direct = None;
     }
 
     /// Writes every word of the context that stays the same from one direct run of the VM to
@@ -289,7 +298,12 @@ impl Context {
     /// the stack's bounds and the trampolines.
     #[cold]
     #[inline(never)]
-    fn build_direct(&mut self, memory: &mut DirectMemory<'_>) {
+    fn build_direct(
+        &mut self,
+        code: &Code,
+        stack: &mut [u8],
+        map_values: impl Iterator<Item = RegionSpan>,
+    ) -> EntryFn {
         let words = &mut self.words;
         words.clear();
         words.resize(TABLE + MAP_VALUE_REGION as usize * ENTRY_WORDS, 0);
@@ -302,7 +316,7 @@ impl Context {
         for region in 0..MAP_VALUE_REGION {
             write_entry(words, region, empty);
         }
-        for (k, frame) in memory.stack.chunks_exact_mut(STACK_SIZE).enumerate() {
+        for (k, frame) in stack.chunks_exact_mut(STACK_SIZE).enumerate() {
             let span = RegionSpan {
                 ptr: frame.as_mut_ptr(),
                 len: frame.len(),
@@ -310,18 +324,23 @@ impl Context {
             };
             write_entry(words, STACK_REGION + k as u64, span);
         }
-        for (i, span) in memory.map_values().enumerate() {
+        for (i, span) in map_values.enumerate() {
             words.resize(words.len() + ENTRY_WORDS, 0);
             write_entry(words, MAP_VALUE_REGION + i as u64, span);
         }
         words[REGION_COUNT] = ((words.len() - TABLE) / ENTRY_WORDS) as u64;
-        let stack = memory.stack.as_mut_ptr() as u64;
+        let stack = stack.as_mut_ptr() as u64;
         words[STACK_BASE] = stack;
         words[STACK_LIMIT] = stack + (MAX_FRAMES * STACK_SIZE) as u64;
         words[CALL_FN] = no_runtime_trampoline as *const () as usize as u64;
         words[PACKET_FN] = no_runtime_trampoline as *const () as usize as u64;
         words[RUN] = 0;
-        self.direct_stack = stack as usize;
+        let entry = code.entry_fn();
+        self.direct = Some(Direct {
+            stack: stack as usize,
+            entry,
+        });
+        entry
     }
 }
 
@@ -332,6 +351,7 @@ impl Context {
 /// never moves. A run writes only the input's table entry (when the input moved), the entry
 /// registers, the budget and the status. `None` when the run needs more than its memory (see
 /// [`Vm::direct_memory`]): run through [`run`] then.
+#[inline]
 pub(crate) fn run_direct(
     code: &Code,
     vm: &mut Vm,
@@ -339,18 +359,28 @@ pub(crate) fn run_direct(
     input: &mut [u8],
     frames: FrameUse,
     ctx: &mut Context,
-) -> Option<Result<u64, Fault>> {
+) -> Option<DirectEnd> {
     let budget = vm.budget();
     let trusted = code.options().mode == Mode::Trusted;
-    let mut memory = vm.direct_memory(frames)?;
+    let memory = vm.direct_memory(frames)?;
     let Some(&start) = code.entry_addresses().get(id.0 as usize) else {
         panic!("program {} was not compiled", id.0);
     };
     // A check of one word against the stack, which never moves while the VM lives: a stale
     // context (a VM swapped in without `invalidate`) is rebuilt rather than trusted.
-    if ctx.direct_stack != memory.stack.as_mut_ptr() as usize {
-        ctx.build_direct(&mut memory);
-    }
+    let stack = memory.stack.as_mut_ptr() as usize;
+    let entry = match &ctx.direct {
+        Some(direct) if direct.stack == stack => {
+            // What `Code::entry_fn` does before handing out the entry.
+            #[cfg(target_arch = "aarch64")]
+            crate::aarch64::cache::before_execution();
+            direct.entry
+        }
+        _ => {
+            let (stack, map_values) = memory.into_parts();
+            ctx.build_direct(code, stack, map_values)
+        }
+    };
     let Some(words) = ctx.words.first_chunk_mut::<HEAD>() else {
         unreachable!("a direct context holds every fixed region's entry");
     };
@@ -372,20 +402,52 @@ pub(crate) fn run_direct(
     words[FRAMES_WRITTEN] = 0;
     words[REMAINING] = budget.unwrap_or(0);
     let ctx_ptr = words.as_mut_ptr();
-    // SAFETY: the code was compiled by `compile` for this VM (the caller checks the program
-    // count and options), so it only reaches memory through the region table (checked mode)
-    // or through pointers the caller vouched for (trusted mode); the table describes this
-    // run's memory (the stack and map values as built, which do not move while the context
-    // stays valid, and the input just written), and the trampolines are
-    // `no_runtime_trampoline`, which needs nothing but the context. `words` outlives the call
-    // and is not used during it.
-    let r0 = unsafe { (code.entry_fn())(ctx_ptr, start as *const u8) };
+    // The context is invalidated whenever the code is replaced (see `Jit`), so the entry
+    // kept is this code's; debug builds (the tests) check it on every run.
+    debug_assert_eq!(entry as usize, code.entry_fn() as usize);
+    // SAFETY: `entry` is `code`'s entry trampoline (above), and `start` one of its programs.
+    // The code was compiled by `compile` for this VM (the caller checks the program count and
+    // options), so it only reaches memory through the region table (checked mode) or through
+    // pointers the caller vouched for (trusted mode); the table describes this run's memory
+    // (the stack and map values as built, which do not move while the context stays valid,
+    // and the input just written), and the trampolines are `no_runtime_trampoline`, which
+    // needs nothing but the context. `words` outlives the call and is not used during it.
+    let r0 = unsafe { entry(ctx_ptr, start as *const u8) };
     if words[FRAMES_WRITTEN] != 0 {
         vm.frames_written(FrameUse::Any);
     }
-    let ctx = &ctx.words[..];
+    Some(DirectEnd {
+        r0,
+        ok: words[STATUS] == STATUS_OK,
+    })
+}
+
+/// How a direct run ended: `r0`, and whether the code returned normally (else the context
+/// says how it ended).
+pub(crate) struct DirectEnd {
+    r0: u64,
+    ok: bool,
+}
+
+impl DirectEnd {
+    /// The run's result, from the context of the run and its VM (a small value apart from the
+    /// fault, so that a run that returned normally costs no copy of a `Result`).
+    #[inline]
+    pub(crate) fn result(self, ctx: &Context, vm: &Vm) -> Result<u64, Fault> {
+        if self.ok {
+            Ok(self.r0)
+        } else {
+            direct_fault(&ctx.words, self.r0, vm.budget())
+        }
+    }
+}
+
+/// [`finish`] for a direct run that did not return normally.
+#[cold]
+#[inline(never)]
+fn direct_fault(ctx: &[u64], r0: u64, budget: Option<u64>) -> Result<u64, Fault> {
     let write_fault = |pc, addr, size| table_write_fault(ctx, pc, addr, size);
-    Some(finish(ctx, r0, budget, write_fault, || None))
+    finish(ctx, r0, budget, write_fault, || None)
 }
 
 /// The trampoline of direct runs, for both calls and packet loads: code compiled as never
