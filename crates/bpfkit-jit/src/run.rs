@@ -397,7 +397,8 @@ pub(crate) fn run_direct(
         _ if trusted => input_span.ptr as u64,
         r1 => r1,
     };
-    words[REGS..REGS + 11].copy_from_slice(&[0, r1, input.len() as u64, 0, 0, 0, 0, 0, 0, 0, 0]);
+    words[REGS + 1] = r1;
+    words[REGS + 2] = input.len() as u64;
     words[STATUS] = STATUS_OK;
     words[FRAMES_WRITTEN] = 0;
     words[REMAINING] = budget.unwrap_or(0);
