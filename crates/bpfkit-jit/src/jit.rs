@@ -256,27 +256,21 @@ impl Jit {
     /// If `id` is not a compiled program.
     #[inline]
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
-        let program_frames = self.vm.program(id).map_or(FrameUse::Any, |p| p.frame_use());
         let (code, ctx) = (&self.code, &mut self.ctx);
-        let direct_frames = program_frames.min(self.direct_frames);
         if self.direct
             && let Some(end) =
-                crate::run::run_direct(code, &mut self.vm, id, input, direct_frames, ctx)
+                crate::run::run_direct(code, &mut self.vm, id, input, self.direct_frames, ctx)
         {
             return end.result(ctx, &self.vm);
         }
-        self.run_with_runtime(id, input, program_frames)
+        self.run_with_runtime(id, input)
     }
 
     /// [`Jit::run_program`] through the runtime; out of line, so that a direct run is not
     /// slowed by what this one needs.
     #[inline(never)]
-    fn run_with_runtime(
-        &mut self,
-        id: ProgId,
-        input: &mut [u8],
-        program_frames: FrameUse,
-    ) -> Result<u64, Fault> {
+    fn run_with_runtime(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
+        let program_frames = self.vm.program(id).map_or(FrameUse::Any, |p| p.frame_use());
         let (code, ctx) = (&self.code, &mut self.ctx);
         let frames = program_frames.min(self.frames);
         let r2 = input.len() as u64;

@@ -276,13 +276,16 @@ pub(crate) struct Context {
     direct: Option<Direct>,
 }
 
-/// What a direct context was built for.
+/// What a direct context was built for, and what direct runs look up in it.
 #[derive(Debug)]
 struct Direct {
     /// The host address of the VM's stack.
     stack: usize,
     /// The code's entry trampoline.
     entry: EntryFn,
+    /// For each compiled program, by id: its first instruction, and the stack frames a direct
+    /// run of it may write (what the VM says of the program, bounded by what the code can).
+    programs: Vec<(usize, FrameUse)>,
 }
 
 impl Context {
@@ -293,17 +296,33 @@ impl Context {
         self.direct = None;
     }
 
-    /// Writes every word of the context that stays the same from one direct run of the VM to
-    /// the next: the region table but for the input's entry (left empty), the region count,
-    /// the stack's bounds and the trampolines.
+    /// The first direct run of program `id` since the context was built or invalidated (see
+    /// [`run_direct`]): hands out the stack for it, then writes every word of the context that
+    /// stays the same from one direct run of the VM and code to the next (the region table
+    /// but for the input's entry, left empty, the region count, the stack's bounds and the
+    /// trampolines) and what the runs look up. Returns where program `id` starts and the
+    /// entry trampoline; `None` when the VM cannot run it directly.
     #[cold]
     #[inline(never)]
     fn build_direct(
         &mut self,
         code: &Code,
-        stack: &mut [u8],
-        map_values: impl Iterator<Item = RegionSpan>,
-    ) -> EntryFn {
+        vm: &mut Vm,
+        id: ProgId,
+        direct_frames: FrameUse,
+    ) -> Option<(usize, EntryFn)> {
+        let frames = |vm: &Vm, id: ProgId| {
+            let program = vm.program(id).map_or(FrameUse::Any, |p| p.frame_use());
+            program.min(direct_frames)
+        };
+        let programs: Vec<(usize, FrameUse)> = (code.entry_addresses().iter().enumerate())
+            .map(|(i, &start)| (start, frames(vm, ProgId(i as u32))))
+            .collect();
+        let memory = vm.direct_memory(frames(vm, id))?;
+        let Some(&(start, _)) = programs.get(id.0 as usize) else {
+            panic!("program {} was not compiled", id.0);
+        };
+        let (stack, map_values) = memory.into_parts();
         let words = &mut self.words;
         words.clear();
         words.resize(TABLE + MAP_VALUE_REGION as usize * ENTRY_WORDS, 0);
@@ -339,48 +358,52 @@ impl Context {
         self.direct = Some(Direct {
             stack: stack as usize,
             entry,
+            programs,
         });
-        entry
+        Some((start, entry))
     }
 }
 
 /// Runs program `id` of `vm` on raw `input` without the runtime, when the compiled code never
 /// calls into it (no helper, tail call or legacy packet load): the run's memory is then all
-/// the code needs. Everything else in the context stays as the first direct run wrote it
-/// until [`Context::invalidate`]: the map values move only when the VM changes, and the stack
-/// never moves. A run writes only the input's table entry (when the input moved), the entry
-/// registers, the budget and the status. `None` when the run needs more than its memory (see
-/// [`Vm::direct_memory`]): run through [`run`] then.
+/// the code needs, and a run of a program may write at most the frames `direct_frames` says
+/// beyond what [`bpfkit_vm::Program::frame_use`] says of it. Everything else in the context
+/// stays as the first direct run wrote it until [`Context::invalidate`]: the map values move
+/// only when the VM changes, and the stack never moves. A run writes only the input's table
+/// entry (when the input moved), the entry registers, the budget and the status. `None` when
+/// the run needs more than its memory (see [`Vm::direct_memory`]): run through [`run`] then.
 #[inline]
 pub(crate) fn run_direct(
     code: &Code,
     vm: &mut Vm,
     id: ProgId,
     input: &mut [u8],
-    frames: FrameUse,
+    direct_frames: FrameUse,
     ctx: &mut Context,
 ) -> Option<DirectEnd> {
+    let (start, entry) = match &ctx.direct {
+        Some(direct) => {
+            let Some(&(start, frames)) = direct.programs.get(id.0 as usize) else {
+                panic!("program {} was not compiled", id.0);
+            };
+            let memory = vm.direct_memory(frames)?;
+            // A check of one word against the stack, which never moves while the VM lives:
+            // a stale context (a VM swapped in without `invalidate`) is rebuilt rather than
+            // trusted.
+            if memory.stack.as_mut_ptr() as usize == direct.stack {
+                // What `Code::entry_fn` does before handing out the entry.
+                #[cfg(target_arch = "aarch64")]
+                crate::aarch64::cache::before_execution();
+                (start, direct.entry)
+            } else {
+                ctx.build_direct(code, vm, id, direct_frames)?
+            }
+        }
+        None => ctx.build_direct(code, vm, id, direct_frames)?,
+    };
+    // Read once the stack is handed out, so they are not kept across cleaning it.
     let budget = vm.budget();
     let trusted = code.options().mode == Mode::Trusted;
-    let memory = vm.direct_memory(frames)?;
-    let Some(&start) = code.entry_addresses().get(id.0 as usize) else {
-        panic!("program {} was not compiled", id.0);
-    };
-    // A check of one word against the stack, which never moves while the VM lives: a stale
-    // context (a VM swapped in without `invalidate`) is rebuilt rather than trusted.
-    let stack = memory.stack.as_mut_ptr() as usize;
-    let entry = match &ctx.direct {
-        Some(direct) if direct.stack == stack => {
-            // What `Code::entry_fn` does before handing out the entry.
-            #[cfg(target_arch = "aarch64")]
-            crate::aarch64::cache::before_execution();
-            direct.entry
-        }
-        _ => {
-            let (stack, map_values) = memory.into_parts();
-            ctx.build_direct(code, stack, map_values)
-        }
-    };
     let Some(words) = ctx.words.first_chunk_mut::<HEAD>() else {
         unreachable!("a direct context holds every fixed region's entry");
     };
@@ -389,7 +412,15 @@ pub(crate) fn run_direct(
         len: input.len(),
         writable: true,
     };
-    set_entry(words, INPUT_REGION, input_span);
+    // The input's entry holds the last direct run's input (writable) or, since the context was
+    // built, an empty region: the same base and length make the same entry, since a region
+    // of no bytes has no limit above 0, writable or not.
+    let entry_at = TABLE + INPUT_REGION as usize * ENTRY_WORDS;
+    if words[entry_at + ENTRY_BASE] != input_span.ptr as u64
+        || words[entry_at + ENTRY_LEN] != input_span.len as u64
+    {
+        write_entry(words, INPUT_REGION, input_span);
+    }
     // `r1` and `r2` as `Vm::run_with` sets them for a raw input; in trusted mode `r1` is the
     // host address `virtual_to_host` makes of it (the input's, or 0 for no input).
     let r1 = match input_pointer(input.len()) {

@@ -6,7 +6,7 @@
 
 use bpfkit_asm::assemble;
 use bpfkit_isa::Dialect;
-use bpfkit_jit::Jit;
+use bpfkit_jit::{Atomics, Jit};
 use bpfkit_vm::{MapDef, MapId, MapType, Vm};
 
 /// A VM running `source` with two array maps of one value each: map 0 of 16 bytes, map 1 of
@@ -301,5 +301,34 @@ fn runs_through_the_runtime_and_direct_runs_take_turns() {
         old.push(jit.configure(swap).unwrap());
         let result = step(&mut interp, &mut jit, nothing, &input, "a direct run again");
         assert!(result.is_ok());
+    }
+}
+
+#[test]
+fn runs_after_recompiling_for_other_atomics_enter_the_new_code() {
+    // `set_atomics` replaces the code (on every architecture) while the VM stays: a run must
+    // enter the new code, not the dropped one (debug builds also check the entry on every
+    // run). No `configure` in between, which would start the next run afresh anyway.
+    let source = "r1 = map_value(0, 0) ll\nr2 = 3\nlock *(u64 *)(r1 + 0) += r2\n\
+                  r0 = *(u64 *)(r1 + 0)\nexit";
+    let (mut interp, mut jit) = (vm(source), Jit::new(vm(source)).unwrap());
+    let run = |interp: &mut Vm, jit: &mut Jit, what: &str| {
+        let (mut a, mut b) = ([1; 8], [1; 8]);
+        let expected = interp.run(&mut a);
+        assert!(expected.is_ok(), "{what}");
+        assert_eq!(jit.run(&mut b), expected, "{what}");
+    };
+    for atomics in [Atomics::LlSc, Atomics::Detect, Atomics::LlSc] {
+        run(
+            &mut interp,
+            &mut jit,
+            &format!("a run before set_atomics({atomics:?})"),
+        );
+        jit.set_atomics(atomics).unwrap();
+        run(
+            &mut interp,
+            &mut jit,
+            &format!("a run after set_atomics({atomics:?})"),
+        );
     }
 }
