@@ -283,9 +283,11 @@ struct Direct {
     stack: usize,
     /// The code's entry trampoline.
     entry: EntryFn,
+    /// What `REMAINING` starts at: the VM's budget (0 if none, never read then).
+    remaining: u64,
     /// For each compiled program, by id: its first instruction, and the stack frames a direct
     /// run of it may write (what the VM says of the program, bounded by what the code can).
-    programs: Vec<(usize, FrameUse)>,
+    programs: Box<[(usize, FrameUse)]>,
 }
 
 impl Context {
@@ -300,8 +302,8 @@ impl Context {
     /// [`run_direct`]): hands out the stack for it, then writes every word of the context that
     /// stays the same from one direct run of the VM and code to the next (the region table
     /// but for the input's entry, left empty, the region count, the stack's bounds and the
-    /// trampolines) and what the runs look up. Returns where program `id` starts and the
-    /// entry trampoline; `None` when the VM cannot run it directly.
+    /// trampolines) and what the runs look up. Returns where program `id` starts, the entry
+    /// trampoline and the budget; `None` when the VM cannot run it directly.
     #[cold]
     #[inline(never)]
     fn build_direct(
@@ -310,14 +312,15 @@ impl Context {
         vm: &mut Vm,
         id: ProgId,
         direct_frames: FrameUse,
-    ) -> Option<(usize, EntryFn)> {
+    ) -> Option<(usize, EntryFn, u64)> {
         let frames = |vm: &Vm, id: ProgId| {
             let program = vm.program(id).map_or(FrameUse::Any, |p| p.frame_use());
             program.min(direct_frames)
         };
-        let programs: Vec<(usize, FrameUse)> = (code.entry_addresses().iter().enumerate())
+        let programs: Box<[(usize, FrameUse)]> = (code.entry_addresses().iter().enumerate())
             .map(|(i, &start)| (start, frames(vm, ProgId(i as u32))))
             .collect();
+        let remaining = vm.budget().unwrap_or(0);
         let memory = vm.direct_memory(frames(vm, id))?;
         let Some(&(start, _)) = programs.get(id.0 as usize) else {
             panic!("program {} was not compiled", id.0);
@@ -358,9 +361,10 @@ impl Context {
         self.direct = Some(Direct {
             stack: stack as usize,
             entry,
+            remaining,
             programs,
         });
-        Some((start, entry))
+        Some((start, entry, remaining))
     }
 }
 
@@ -381,7 +385,7 @@ pub(crate) fn run_direct(
     direct_frames: FrameUse,
     ctx: &mut Context,
 ) -> Option<DirectEnd> {
-    let (start, entry) = match &ctx.direct {
+    let (start, entry, remaining) = match &ctx.direct {
         Some(direct) => {
             let Some(&(start, frames)) = direct.programs.get(id.0 as usize) else {
                 panic!("program {} was not compiled", id.0);
@@ -394,15 +398,14 @@ pub(crate) fn run_direct(
                 // What `Code::entry_fn` does before handing out the entry.
                 #[cfg(target_arch = "aarch64")]
                 crate::aarch64::cache::before_execution();
-                (start, direct.entry)
+                (start, direct.entry, direct.remaining)
             } else {
                 ctx.build_direct(code, vm, id, direct_frames)?
             }
         }
         None => ctx.build_direct(code, vm, id, direct_frames)?,
     };
-    // Read once the stack is handed out, so they are not kept across cleaning it.
-    let budget = vm.budget();
+    // Read once the stack is handed out, so it is not kept across cleaning it.
     let trusted = code.options().mode == Mode::Trusted;
     let Some(words) = ctx.words.first_chunk_mut::<HEAD>() else {
         unreachable!("a direct context holds every fixed region's entry");
@@ -432,7 +435,7 @@ pub(crate) fn run_direct(
     words[REGS + 2] = input.len() as u64;
     words[STATUS] = STATUS_OK;
     words[FRAMES_WRITTEN] = 0;
-    words[REMAINING] = budget.unwrap_or(0);
+    words[REMAINING] = remaining;
     let ctx_ptr = words.as_mut_ptr();
     // The context is invalidated whenever the code is replaced (see `Jit`), so the entry
     // kept is this code's; debug builds (the tests) check it on every run.
