@@ -257,9 +257,10 @@ impl Jit {
     #[inline]
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
         let (code, ctx) = (&self.code, &mut self.ctx);
-        if self.direct
-            && let Some(end) =
-                crate::run::run_direct(code, &mut self.vm, id, input, self.direct_frames, ctx)
+        // Asked only when the direct context is built: it stays built only while neither
+        // changes (both change only in `configure`, which invalidates it).
+        let direct_frames = || self.direct.then_some(self.direct_frames);
+        if let Some(end) = crate::run::run_direct(code, &mut self.vm, id, input, ctx, direct_frames)
         {
             return end.result(ctx, &self.vm);
         }

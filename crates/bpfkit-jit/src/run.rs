@@ -269,25 +269,27 @@ const HEAD: usize = TABLE + (INPUT_REGION as usize + 1) * ENTRY_WORDS;
 #[derive(Debug, Default)]
 pub(crate) struct Context {
     words: Vec<u64>,
-    /// What the words that every direct run of the VM finds the same (the fixed words, the
-    /// frames', empty regions' and map values' table entries) were written for, or `None` when
-    /// they were not: a new context, a run through the runtime since, or a change of the VM or
-    /// the code (see [`Context::invalidate`]).
-    direct: Option<Direct>,
-}
-
-/// What a direct context was built for, and what direct runs look up in it.
-#[derive(Debug)]
-struct Direct {
-    /// The host address of the VM's stack.
+    /// For each compiled program, by id, what a direct run of it needs; empty when the words
+    /// that every direct run of the VM and code finds the same (the fixed words, the frames',
+    /// empty regions' and map values' table entries) are not set: a new context, a run through
+    /// the runtime since, or a change of the VM or the code (see [`Context::invalidate`]).
+    programs: Box<[DirectProgram]>,
+    /// The host address of the VM's stack, as the words were written for it.
     stack: usize,
-    /// The code's entry trampoline.
-    entry: EntryFn,
     /// What `REMAINING` starts at: the VM's budget (0 if none, never read then).
     remaining: u64,
-    /// For each compiled program, by id: its first instruction, and the stack frames a direct
-    /// run of it may write (what the VM says of the program, bounded by what the code can).
-    programs: Box<[(usize, FrameUse)]>,
+}
+
+/// What a direct run of one program needs from its context.
+#[derive(Clone, Copy, Debug)]
+struct DirectProgram {
+    /// The code's entry trampoline (the same for every program: one lookup finds it all).
+    entry: EntryFn,
+    /// The program's first instruction.
+    start: usize,
+    /// The stack frames a direct run of it may write: what the VM says of the program,
+    /// bounded by what the code can write.
+    frames: FrameUse,
 }
 
 impl Context {
@@ -295,15 +297,15 @@ impl Context {
     /// VM (map values move when a map is added or replaced, and a VM swapped in has its own
     /// stack) or replaces the code.
     pub(crate) fn invalidate(&mut self) {
-        self.direct = None;
+        self.programs = Box::default();
     }
 
     /// The first direct run of program `id` since the context was built or invalidated (see
     /// [`run_direct`]): hands out the stack for it, then writes every word of the context that
     /// stays the same from one direct run of the VM and code to the next (the region table
     /// but for the input's entry, left empty, the region count, the stack's bounds and the
-    /// trampolines) and what the runs look up. Returns where program `id` starts, the entry
-    /// trampoline and the budget; `None` when the VM cannot run it directly.
+    /// trampolines) and what the runs look up. Returns what the run of program `id` needs;
+    /// `None` when it cannot run directly.
     #[cold]
     #[inline(never)]
     fn build_direct(
@@ -311,18 +313,27 @@ impl Context {
         code: &Code,
         vm: &mut Vm,
         id: ProgId,
-        direct_frames: FrameUse,
-    ) -> Option<(usize, EntryFn, u64)> {
-        let frames = |vm: &Vm, id: ProgId| {
-            let program = vm.program(id).map_or(FrameUse::Any, |p| p.frame_use());
-            program.min(direct_frames)
+        direct_frames: impl FnOnce() -> Option<FrameUse>,
+    ) -> Option<DirectProgram> {
+        let direct_frames = direct_frames()?;
+        let entry = code.entry_fn();
+        let program = |vm: &Vm, id: u32, start: usize| {
+            let frames = vm
+                .program(ProgId(id))
+                .map_or(FrameUse::Any, |p| p.frame_use());
+            DirectProgram {
+                entry,
+                start,
+                frames: frames.min(direct_frames),
+            }
         };
-        let programs: Box<[(usize, FrameUse)]> = (code.entry_addresses().iter().enumerate())
-            .map(|(i, &start)| (start, frames(vm, ProgId(i as u32))))
+        let programs: Box<[DirectProgram]> = (code.entry_addresses().iter().enumerate())
+            .map(|(i, &start)| program(vm, i as u32, start))
             .collect();
         let remaining = vm.budget().unwrap_or(0);
-        let memory = vm.direct_memory(frames(vm, id))?;
-        let Some(&(start, _)) = programs.get(id.0 as usize) else {
+        let frames = program(vm, id.0, 0).frames;
+        let memory = vm.direct_memory(frames)?;
+        let Some(&run) = programs.get(id.0 as usize) else {
             panic!("program {} was not compiled", id.0);
         };
         let (stack, map_values) = memory.into_parts();
@@ -357,20 +368,17 @@ impl Context {
         words[CALL_FN] = no_runtime_trampoline as *const () as usize as u64;
         words[PACKET_FN] = no_runtime_trampoline as *const () as usize as u64;
         words[RUN] = 0;
-        let entry = code.entry_fn();
-        self.direct = Some(Direct {
-            stack: stack as usize,
-            entry,
-            remaining,
-            programs,
-        });
-        Some((start, entry, remaining))
+        self.programs = programs;
+        self.stack = stack as usize;
+        self.remaining = remaining;
+        Some(run)
     }
 }
 
 /// Runs program `id` of `vm` on raw `input` without the runtime, when the compiled code never
 /// calls into it (no helper, tail call or legacy packet load): the run's memory is then all
-/// the code needs, and a run of a program may write at most the frames `direct_frames` says
+/// the code needs. `direct_frames`, asked only when the context is built, says whether the
+/// code can run so (`None` if not) and which frames a run of a program may write at most
 /// beyond what [`bpfkit_vm::Program::frame_use`] says of it. Everything else in the context
 /// stays as the first direct run wrote it until [`Context::invalidate`]: the map values move
 /// only when the VM changes, and the stack never moves. A run writes only the input's table
@@ -382,29 +390,29 @@ pub(crate) fn run_direct(
     vm: &mut Vm,
     id: ProgId,
     input: &mut [u8],
-    direct_frames: FrameUse,
     ctx: &mut Context,
+    direct_frames: impl FnOnce() -> Option<FrameUse>,
 ) -> Option<DirectEnd> {
-    let (start, entry, remaining) = match &ctx.direct {
-        Some(direct) => {
-            let Some(&(start, frames)) = direct.programs.get(id.0 as usize) else {
-                panic!("program {} was not compiled", id.0);
-            };
-            let memory = vm.direct_memory(frames)?;
+    // One lookup: a program of a context not built for direct runs (or not compiled) is not
+    // found, and the context is built (or the run refused) out of line.
+    let program = match ctx.programs.get(id.0 as usize) {
+        Some(&program) => {
+            let memory = vm.direct_memory(program.frames)?;
             // A check of one word against the stack, which never moves while the VM lives:
             // a stale context (a VM swapped in without `invalidate`) is rebuilt rather than
             // trusted.
-            if memory.stack.as_mut_ptr() as usize == direct.stack {
+            if memory.stack.as_mut_ptr() as usize == ctx.stack {
                 // What `Code::entry_fn` does before handing out the entry.
                 #[cfg(target_arch = "aarch64")]
                 crate::aarch64::cache::before_execution();
-                (start, direct.entry, direct.remaining)
+                program
             } else {
                 ctx.build_direct(code, vm, id, direct_frames)?
             }
         }
         None => ctx.build_direct(code, vm, id, direct_frames)?,
     };
+    let (start, entry) = (program.start, program.entry);
     // Read once the stack is handed out, so it is not kept across cleaning it.
     let trusted = code.options().mode == Mode::Trusted;
     let Some(words) = ctx.words.first_chunk_mut::<HEAD>() else {
@@ -435,7 +443,7 @@ pub(crate) fn run_direct(
     words[REGS + 2] = input.len() as u64;
     words[STATUS] = STATUS_OK;
     words[FRAMES_WRITTEN] = 0;
-    words[REMAINING] = remaining;
+    words[REMAINING] = ctx.remaining;
     let ctx_ptr = words.as_mut_ptr();
     // The context is invalidated whenever the code is replaced (see `Jit`), so the entry
     // kept is this code's; debug builds (the tests) check it on every run.
