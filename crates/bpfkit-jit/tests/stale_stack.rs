@@ -161,7 +161,8 @@ fn vm(source: &str) -> Vm {
 }
 
 /// The engines a test runs on, each a fresh VM running `source`.
-#[allow(clippy::large_enum_variant)] // A few per test: their size does not matter.
+// A handful of short-lived values in a test: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Engine {
     Interpreter(Vm),
     Jit(Jit),
