@@ -6,7 +6,7 @@
 //! run's address space (region `i` is the virtual addresses `i << 32 ..`).
 
 /// `r0`-`r10`, stored by generated code before a call into the runtime and reloaded after it;
-/// the entry registers on the way in.
+/// on the way in, `r1` and `r2` (the entry trampoline starts the others as 0).
 pub const REGS: usize = 0;
 /// Status of the run when generated code returns: one of the `STATUS_*` values.
 pub const STATUS: usize = 11;

@@ -48,8 +48,10 @@ pub struct Jit {
     /// reports otherwise: in checked mode without bpf-to-bpf calls or callbacks, frame 0,
     /// unless a store goes through the full region lookup (`FRAMES_WRITTEN`); else `frames`.
     direct_frames: FrameUse,
-    /// The run context's memory, reused from run to run.
-    ctx: Vec<u64>,
+    /// The run context's memory, reused from run to run. It keeps what direct runs of this
+    /// VM and code share: invalidated before the VM may change and whenever `code` is
+    /// replaced.
+    ctx: crate::run::Context,
 }
 
 impl std::fmt::Debug for Jit {
@@ -185,7 +187,7 @@ impl Jit {
             atomics,
             programs,
             code,
-            ctx: Vec::new(),
+            ctx: Default::default(),
         })
     }
 
@@ -208,6 +210,8 @@ impl Jit {
     /// on what changed. In trusted mode, programs added here are not compiled: the result is
     /// [`JitError::UnvettedPrograms`] and only the programs vouched for can run.
     pub fn configure<R>(&mut self, change: impl FnOnce(&mut Vm) -> R) -> Result<R, JitError> {
+        // Before the change, which may move the map values or swap the VM (and may unwind).
+        self.ctx.invalidate();
         let result = change(&mut self.vm);
         let wanted = options(&self.vm, self.mode, self.atomics);
         let programs = match self.mode {
@@ -232,6 +236,7 @@ impl Jit {
     pub fn set_atomics(&mut self, atomics: Atomics) -> Result<(), JitError> {
         if atomics != self.atomics {
             let programs = self.code.program_count();
+            self.ctx.invalidate();
             self.code = compile(&self.vm, options(&self.vm, self.mode, atomics), programs)?;
             (self.frames, self.direct_frames) =
                 frame_use(&self.vm, &self.code, self.mode, programs);
@@ -249,16 +254,25 @@ impl Jit {
     ///
     /// # Panics
     /// If `id` is not a compiled program.
+    #[inline]
     pub fn run_program(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
+        let (code, ctx) = (&self.code, &mut self.ctx);
+        // Asked only when the direct context is built: it stays built only while neither
+        // changes (both change only in `configure`, which invalidates it).
+        let direct_frames = || self.direct.then_some(self.direct_frames);
+        if let Some(end) = crate::run::run_direct(code, &mut self.vm, id, input, ctx, direct_frames)
+        {
+            return end.result(ctx, &self.vm);
+        }
+        self.run_with_runtime(id, input)
+    }
+
+    /// [`Jit::run_program`] through the runtime; out of line, so that a direct run is not
+    /// slowed by what this one needs.
+    #[inline(never)]
+    fn run_with_runtime(&mut self, id: ProgId, input: &mut [u8]) -> Result<u64, Fault> {
         let program_frames = self.vm.program(id).map_or(FrameUse::Any, |p| p.frame_use());
         let (code, ctx) = (&self.code, &mut self.ctx);
-        let direct_frames = program_frames.min(self.direct_frames);
-        if self.direct
-            && let Some(result) =
-                crate::run::run_direct(code, &mut self.vm, id, input, direct_frames, ctx)
-        {
-            return result;
-        }
         let frames = program_frames.min(self.frames);
         let r2 = input.len() as u64;
         let input = RunInput {

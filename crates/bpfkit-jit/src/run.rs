@@ -16,7 +16,7 @@ use bpfkit_vm::memory::{
 use bpfkit_vm::{Access, CallOutcome, Fault, ProgId, Runtime, Vm};
 
 use crate::Mode;
-use crate::compile::Code;
+use crate::compile::{Code, EntryFn};
 use crate::context::*;
 
 /// What the trampolines reach: the run's services.
@@ -44,20 +44,28 @@ fn fill_table(ctx: &mut [u64], memory: &mut Memory<'_>) {
     }
 }
 
-/// Writes the table entry of region `region`.
+/// Writes the table entry of region `region`, unless it already describes `span`.
+#[inline]
 fn set_entry(ctx: &mut [u64], region: u64, span: RegionSpan) {
     let at = TABLE + region as usize * ENTRY_WORDS;
-    let entry = &mut ctx[at..at + ENTRY_WORDS];
+    let entry = &ctx[at..at + ENTRY_WORDS];
     let len = span.len as u64;
     let write_limit = if span.writable { len } else { 0 };
     // Most regions are where they were on the last run (or before the call): the entry is
     // rewritten only when the region moved, changed length or changed access.
-    if entry[ENTRY_BASE] == span.ptr as u64
-        && entry[ENTRY_LEN] == len
-        && entry[ENTRY_WRITE_LIMIT] == write_limit
+    if entry[ENTRY_BASE] != span.ptr as u64
+        || entry[ENTRY_LEN] != len
+        || entry[ENTRY_WRITE_LIMIT] != write_limit
     {
-        return;
+        write_entry(ctx, region, span);
     }
+}
+
+/// Writes the table entry of region `region`.
+fn write_entry(ctx: &mut [u64], region: u64, span: RegionSpan) {
+    let at = TABLE + region as usize * ENTRY_WORDS;
+    let entry = &mut ctx[at..at + ENTRY_WORDS];
+    let len = span.len as u64;
     entry[ENTRY_BASE] = span.ptr as u64;
     entry[ENTRY_LEN] = len;
     entry[ENTRY_VSTART] = region_base(region);
@@ -216,7 +224,10 @@ unsafe extern "C" fn packet_trampoline(ctx: *mut u64) -> u64 {
 
 /// Runs `code` in `rt`, the run [`bpfkit_vm::Vm::run_with`] prepared, with `ctx` as the
 /// context's memory (reused from run to run).
-pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Vec<u64>) -> Result<u64, Fault> {
+pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Context) -> Result<u64, Fault> {
+    // This run writes words and table entries of its own: a direct run writes all of them again.
+    ctx.invalidate();
+    let ctx = &mut ctx.words;
     let entry = rt.entry();
     let count = rt.memory().region_count();
     // Every word generated code or this function reads is written below before it is read
@@ -249,68 +260,253 @@ pub(crate) fn run(code: &Code, rt: &mut Runtime<'_, '_>, ctx: &mut Vec<u64>) -> 
     )
 }
 
-/// Runs program `id` of `vm` on raw `input` without the runtime, when the compiled code never
-/// calls into it (no helper, tail call or legacy packet load): the run's memory is then all
-/// the code needs, and only what can change from run to run is written to the region table
-/// (the input and the map values; the whole table on the first run) instead of building the
-/// run's address space. `None` when the run needs more than its memory (see
-/// [`Vm::direct_memory`]): run through [`run`] then.
-pub(crate) fn run_direct(
-    code: &Code,
-    vm: &mut Vm,
-    id: ProgId,
-    input: &mut [u8],
+/// Words from the context's start through the input region's table entry: all that a direct
+/// run writes or reads on its way in and out.
+const HEAD: usize = TABLE + (INPUT_REGION as usize + 1) * ENTRY_WORDS;
+
+/// The run context's memory, reused from run to run, and whether its words are set for direct
+/// runs (see [`run_direct`]).
+#[derive(Debug, Default)]
+pub(crate) struct Context {
+    words: Vec<u64>,
+    /// For each compiled program, by id, what a direct run of it needs; empty when the words
+    /// that every direct run of the VM and code finds the same (the fixed words, the frames',
+    /// empty regions' and map values' table entries) are not set: a new context, a run through
+    /// the runtime since, or a change of the VM or the code (see [`Context::invalidate`]).
+    programs: Box<[DirectProgram]>,
+    /// The host address of the VM's stack, as the words were written for it.
+    stack: usize,
+    /// What `REMAINING` starts at: the VM's budget (0 if none, never read then).
+    remaining: u64,
+}
+
+/// What a direct run of one program needs from its context.
+#[derive(Clone, Copy, Debug)]
+struct DirectProgram {
+    /// The code's entry trampoline (the same for every program: one lookup finds it all).
+    entry: EntryFn,
+    /// The program's first instruction.
+    start: usize,
+    /// The stack frames a direct run of it may write: what the VM says of the program,
+    /// bounded by what the code can write.
     frames: FrameUse,
-    ctx: &mut Vec<u64>,
-) -> Option<Result<u64, Fault>> {
-    let count = MAP_VALUE_REGION as usize + vm.maps().len();
-    let budget = vm.budget();
-    let mut memory = vm.direct_memory(frames)?;
-    let fresh = ctx.len() != TABLE + count * ENTRY_WORDS;
-    if fresh {
+}
+
+impl Context {
+    /// Forgets the words direct runs rely on: to be called before anything may change the
+    /// VM (map values move when a map is added or replaced, and a VM swapped in has its own
+    /// stack) or replaces the code.
+    pub(crate) fn invalidate(&mut self) {
+        self.programs = Box::default();
+    }
+
+    /// The first direct run of program `id` since the context was built or invalidated (see
+    /// [`run_direct`]): hands out the stack for it, then writes every word of the context that
+    /// stays the same from one direct run of the VM and code to the next (the region table
+    /// but for the input's entry, left empty, the region count, the stack's bounds and the
+    /// trampolines) and what the runs look up. Returns what the run of program `id` needs;
+    /// `None` when it cannot run directly.
+    #[cold]
+    #[inline(never)]
+    fn build_direct(
+        &mut self,
+        code: &Code,
+        vm: &mut Vm,
+        id: ProgId,
+        direct_frames: impl FnOnce() -> Option<FrameUse>,
+    ) -> Option<DirectProgram> {
+        let direct_frames = direct_frames()?;
+        let entry = code.entry_fn();
+        let program = |vm: &Vm, id: u32, start: usize| {
+            let frames = vm
+                .program(ProgId(id))
+                .map_or(FrameUse::Any, |p| p.frame_use());
+            DirectProgram {
+                entry,
+                start,
+                frames: frames.min(direct_frames),
+            }
+        };
+        let programs: Box<[DirectProgram]> = (code.entry_addresses().iter().enumerate())
+            .map(|(i, &start)| program(vm, i as u32, start))
+            .collect();
+        let remaining = vm.budget().unwrap_or(0);
+        let frames = program(vm, id.0, 0).frames;
+        let memory = vm.direct_memory(frames)?;
+        let Some(&run) = programs.get(id.0 as usize) else {
+            panic!("program {} was not compiled", id.0);
+        };
+        let (stack, map_values) = memory.into_parts();
+        let words = &mut self.words;
+        words.clear();
+        words.resize(TABLE + MAP_VALUE_REGION as usize * ENTRY_WORDS, 0);
         // Every region but the frames, the input and the map values is empty in such a run.
-        ctx.resize(TABLE + count * ENTRY_WORDS, 0);
         let empty = RegionSpan {
             ptr: std::ptr::NonNull::dangling().as_ptr(),
             len: 0,
             writable: false,
         };
-        for region in 0..count as u64 {
-            set_entry(ctx, region, empty);
+        for region in 0..MAP_VALUE_REGION {
+            write_entry(words, region, empty);
         }
-    }
-    let ctx = &mut ctx[..];
-    // The frames are one allocation that stays where it is for the VM's life: once the first
-    // frame's entry is right, all eight are.
-    let stack_entry = TABLE + STACK_REGION as usize * ENTRY_WORDS + ENTRY_BASE;
-    if fresh || ctx[stack_entry] != memory.stack.as_ptr() as u64 {
-        for (k, frame) in memory.stack.chunks_exact_mut(STACK_SIZE).enumerate() {
+        for (k, frame) in stack.chunks_exact_mut(STACK_SIZE).enumerate() {
             let span = RegionSpan {
                 ptr: frame.as_mut_ptr(),
                 len: frame.len(),
                 writable: true,
             };
-            set_entry(ctx, STACK_REGION + k as u64, span);
+            write_entry(words, STACK_REGION + k as u64, span);
         }
+        for (i, span) in map_values.enumerate() {
+            words.resize(words.len() + ENTRY_WORDS, 0);
+            write_entry(words, MAP_VALUE_REGION + i as u64, span);
+        }
+        words[REGION_COUNT] = ((words.len() - TABLE) / ENTRY_WORDS) as u64;
+        let stack = stack.as_mut_ptr() as u64;
+        words[STACK_BASE] = stack;
+        words[STACK_LIMIT] = stack + (MAX_FRAMES * STACK_SIZE) as u64;
+        words[CALL_FN] = no_runtime_trampoline as *const () as usize as u64;
+        words[PACKET_FN] = no_runtime_trampoline as *const () as usize as u64;
+        words[RUN] = 0;
+        self.programs = programs;
+        self.stack = stack as usize;
+        self.remaining = remaining;
+        Some(run)
     }
-    for (i, span) in memory.map_values().enumerate() {
-        set_entry(ctx, MAP_VALUE_REGION + i as u64, span);
-    }
+}
+
+/// Runs program `id` of `vm` on raw `input` without the runtime, when the compiled code never
+/// calls into it (no helper, tail call or legacy packet load): the run's memory is then all
+/// the code needs. `direct_frames`, asked only when the context is built, says whether the
+/// code can run so (`None` if not) and which frames a run of a program may write at most
+/// beyond what [`bpfkit_vm::Program::frame_use`] says of it. Everything else in the context
+/// stays as the first direct run wrote it until [`Context::invalidate`]: the map values move
+/// only when the VM changes, and the stack never moves. A run writes only the input's table
+/// entry (when the input moved), the entry registers, the budget and the status. `None` when
+/// the run needs more than its memory (see [`Vm::direct_memory`]): run through [`run`] then.
+#[inline]
+pub(crate) fn run_direct(
+    code: &Code,
+    vm: &mut Vm,
+    id: ProgId,
+    input: &mut [u8],
+    ctx: &mut Context,
+    direct_frames: impl FnOnce() -> Option<FrameUse>,
+) -> Option<DirectEnd> {
+    // One lookup: a program of a context not built for direct runs (or not compiled) is not
+    // found, and the context is built (or the run refused) out of line.
+    let program = match ctx.programs.get(id.0 as usize) {
+        Some(&program) => {
+            let memory = vm.direct_memory(program.frames)?;
+            // A check of one word against the stack, which never moves while the VM lives:
+            // a stale context (a VM swapped in without `invalidate`) is rebuilt rather than
+            // trusted.
+            if memory.stack.as_mut_ptr() as usize == ctx.stack {
+                // What `Code::entry_fn` does before handing out the entry.
+                #[cfg(target_arch = "aarch64")]
+                crate::aarch64::cache::before_execution();
+                program
+            } else {
+                ctx.build_direct(code, vm, id, direct_frames)?
+            }
+        }
+        None => ctx.build_direct(code, vm, id, direct_frames)?,
+    };
+    let (start, entry) = (program.start, program.entry);
+    // Read once the stack is handed out, so it is not kept across cleaning it.
+    let trusted = code.options().mode == Mode::Trusted;
+    let Some(words) = ctx.words.first_chunk_mut::<HEAD>() else {
+        unreachable!("a direct context holds every fixed region's entry");
+    };
     let input_span = RegionSpan {
         ptr: input.as_mut_ptr(),
         len: input.len(),
         writable: true,
     };
-    set_entry(ctx, INPUT_REGION, input_span);
-    // `r1` and `r2` as `Vm::run_with` sets them for a raw input.
-    let r1 = input_pointer(input.len());
-    let start = start(code, ctx, id, budget, r1, input.len() as u64);
-    let r0 = enter_code(code, ctx, start, &mut NoRuntime { ctx_len: ctx.len() });
-    if ctx[FRAMES_WRITTEN] != 0 {
+    // The input's entry holds the last direct run's input (writable) or, since the context was
+    // built, an empty region: the same base and length make the same entry, since a region
+    // of no bytes has no limit above 0, writable or not.
+    let entry_at = TABLE + INPUT_REGION as usize * ENTRY_WORDS;
+    if words[entry_at + ENTRY_BASE] != input_span.ptr as u64
+        || words[entry_at + ENTRY_LEN] != input_span.len as u64
+    {
+        write_entry(words, INPUT_REGION, input_span);
+    }
+    // `r1` and `r2` as `Vm::run_with` sets them for a raw input; in trusted mode `r1` is the
+    // host address `virtual_to_host` makes of it (the input's, or 0 for no input).
+    let r1 = match input_pointer(input.len()) {
+        0 => 0,
+        _ if trusted => input_span.ptr as u64,
+        r1 => r1,
+    };
+    words[REGS + 1] = r1;
+    words[REGS + 2] = input.len() as u64;
+    words[STATUS] = STATUS_OK;
+    words[FRAMES_WRITTEN] = 0;
+    words[REMAINING] = ctx.remaining;
+    let ctx_ptr = words.as_mut_ptr();
+    // The context is invalidated whenever the code is replaced (see `Jit`), so the entry
+    // kept is this code's; debug builds (the tests) check it on every run.
+    debug_assert_eq!(entry as usize, code.entry_fn() as usize);
+    // SAFETY: `entry` is `code`'s entry trampoline (above), and `start` one of its programs.
+    // The code was compiled by `compile` for this VM (the caller checks the program count and
+    // options), so it only reaches memory through the region table (checked mode) or through
+    // pointers the caller vouched for (trusted mode); the table describes this run's memory
+    // (the stack and map values as built, which do not move while the context stays valid,
+    // and the input just written), and the trampolines are `no_runtime_trampoline`, which
+    // needs nothing but the context. `words` outlives the call and is not used during it.
+    let r0 = unsafe { entry(ctx_ptr, start as *const u8) };
+    if words[FRAMES_WRITTEN] != 0 {
         vm.frames_written(FrameUse::Any);
     }
+    Some(DirectEnd {
+        r0,
+        ok: words[STATUS] == STATUS_OK,
+    })
+}
+
+/// How a direct run ended: `r0`, and whether the code returned normally (else the context
+/// says how it ended).
+pub(crate) struct DirectEnd {
+    r0: u64,
+    ok: bool,
+}
+
+impl DirectEnd {
+    /// The run's result, from the context of the run and its VM (a small value apart from the
+    /// fault, so that a run that returned normally costs no copy of a `Result`).
+    #[inline]
+    pub(crate) fn result(self, ctx: &Context, vm: &Vm) -> Result<u64, Fault> {
+        if self.ok {
+            Ok(self.r0)
+        } else {
+            direct_fault(&ctx.words, self.r0, vm.budget())
+        }
+    }
+}
+
+/// [`finish`] for a direct run that did not return normally.
+#[cold]
+#[inline(never)]
+fn direct_fault(ctx: &[u64], r0: u64, budget: Option<u64>) -> Result<u64, Fault> {
     let write_fault = |pc, addr, size| table_write_fault(ctx, pc, addr, size);
-    Some(finish(ctx, r0, budget, write_fault, || None))
+    finish(ctx, r0, budget, write_fault, || None)
+}
+
+/// The trampoline of direct runs, for both calls and packet loads: code compiled as never
+/// calling the runtime does not, and if it did, the run would end with a fault rather than
+/// reach memory it must not.
+///
+/// # Safety
+/// Only generated code calls this, with its run's context.
+unsafe extern "C" fn no_runtime_trampoline(ctx: *mut u64) -> u64 {
+    // SAFETY: generated code passes the context of the run it belongs to, which has these
+    // words and which it does not touch while it waits for this call to return.
+    unsafe {
+        ctx.add(STATUS).write(STATUS_FAULT);
+        ctx.add(ARG_KIND).write(FAULT_RUNTIME);
+    }
+    call::FAULT
 }
 
 /// Sets the context's words for a run of program `program` from `r1` and `r2` (virtual
@@ -359,6 +555,7 @@ fn enter_code(code: &Code, ctx: &mut [u64], start: usize, services: &mut dyn Ser
 }
 
 /// The run's result from the status the code left.
+#[inline]
 fn finish(
     ctx: &[u64],
     r0: u64,
@@ -373,29 +570,9 @@ fn finish(
     }
 }
 
-/// The services of a run without the runtime: code compiled as never calling it does not, and
-/// if it did, the run would end with a fault rather than reach memory it must not.
-struct NoRuntime {
-    ctx_len: usize,
-}
-
-impl Services for NoRuntime {
-    fn len(&self) -> usize {
-        self.ctx_len
-    }
-
-    fn call(&mut self, ctx: &mut [u64]) -> u64 {
-        ctx[STATUS] = STATUS_FAULT;
-        ctx[ARG_KIND] = FAULT_RUNTIME;
-        call::FAULT
-    }
-
-    fn packet_load(&mut self, ctx: &mut [u64]) -> u64 {
-        self.call(ctx)
-    }
-}
-
 /// The fault generated code reported in `ARG_*`.
+#[cold]
+#[inline(never)]
 fn fault(
     ctx: &[u64],
     budget: Option<u64>,

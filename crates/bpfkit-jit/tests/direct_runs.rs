@@ -6,7 +6,7 @@
 
 use bpfkit_asm::assemble;
 use bpfkit_isa::Dialect;
-use bpfkit_jit::Jit;
+use bpfkit_jit::{Atomics, Jit};
 use bpfkit_vm::{MapDef, MapId, MapType, Vm};
 
 /// A VM running `source` with two array maps of one value each: map 0 of 16 bytes, map 1 of
@@ -119,5 +119,216 @@ fn trusted_runs_see_the_input_and_map_values_of_this_run() {
             .unwrap();
         let expected = ((0x40 + i as u64) << 8) | (i as u64 + 1);
         assert_eq!(jit.run(&mut input), Ok(expected), "run {i}");
+    }
+}
+
+/// Makes the same change to the interpreter's VM and the JIT's (through [`Jit::configure`]),
+/// then runs program 0 of both on `input`: results, inputs and map 0's value must agree.
+/// Returns the interpreter's result.
+fn step<R>(
+    interp: &mut Vm,
+    jit: &mut Jit,
+    change: impl Fn(&mut Vm) -> R,
+    input: &[u8],
+    what: &str,
+) -> Result<u64, bpfkit_vm::Fault> {
+    change(interp);
+    jit.configure(change).unwrap();
+    let (mut a, mut b) = (input.to_vec(), input.to_vec());
+    let expected = interp.run(&mut a);
+    assert_eq!(jit.run(&mut b), expected, "{what}");
+    assert_eq!(b, a, "input after {what}");
+    let value = |v: &Vm| v.map(MapId(0)).unwrap().lookup(&[0; 4]).unwrap().to_vec();
+    assert_eq!(value(jit.vm()), value(interp), "map 0 after {what}");
+    expected
+}
+
+#[test]
+fn a_budget_changed_between_runs_is_the_next_runs_budget() {
+    // 42 instructions: the budget runs out exactly below 42, and changing it between runs on
+    // or off recompiles, while changing its size does not.
+    let source = "r0 = 0\nloop:\nr0 += 1\nif r0 < 20 goto loop\nexit";
+    let (mut interp, mut jit) = (vm(source), Jit::new(vm(source)).unwrap());
+    let budgets = [
+        Some(1000),
+        Some(30),
+        Some(42),
+        Some(41),
+        Some(1000),
+        None,
+        Some(5),
+    ];
+    let mut outcomes = Vec::new();
+    for budget in budgets {
+        let set = |vm: &mut Vm| {
+            vm.set_budget(budget);
+        };
+        let what = format!("a run with budget {budget:?}");
+        outcomes.push(step(&mut interp, &mut jit, set, &[1; 8], &what).is_ok());
+    }
+    assert_eq!(outcomes, [true, false, true, false, true, true, false]);
+}
+
+#[test]
+fn a_map_added_between_runs_is_in_the_next_runs_table() {
+    // Reads and increments the first word of map 2's values by its address (region 16), which
+    // is no region until the map is added.
+    let source = "r1 = 0x1000000000 ll\nr0 = *(u64 *)(r1 + 0)\nr0 += 1\n\
+                  *(u64 *)(r1 + 0) = r0\nexit";
+    let (mut interp, mut jit) = (vm(source), Jit::new(vm(source)).unwrap());
+    let nothing = |_: &mut Vm| {};
+    assert!(
+        step(
+            &mut interp,
+            &mut jit,
+            nothing,
+            &[1; 8],
+            "a run before map 2"
+        )
+        .is_err()
+    );
+    let add = |vm: &mut Vm| {
+        vm.create_map(MapDef::new(MapType::ARRAY, 4, 8, 1)).unwrap();
+    };
+    assert_eq!(
+        step(&mut interp, &mut jit, add, &[1; 8], "a run with map 2"),
+        Ok(1)
+    );
+    assert_eq!(
+        step(&mut interp, &mut jit, nothing, &[1; 8], "a second run"),
+        Ok(2)
+    );
+    let set = |vm: &mut Vm| {
+        vm.map_mut(MapId(2))
+            .unwrap()
+            .update(&0u32.to_le_bytes(), &[9, 0, 0, 0, 0, 0, 0, 0], 0)
+            .unwrap()
+    };
+    assert_eq!(
+        step(&mut interp, &mut jit, set, &[1; 8], "a run after an update"),
+        Ok(10)
+    );
+}
+
+#[test]
+fn a_map_replaced_between_runs_is_the_one_the_next_run_reads() {
+    // The replaced map is kept alive, so its values stay where they were (with what it held):
+    // a run that used its table entry from before would read them.
+    let source = "r1 = map_value(0, 0) ll\nr0 = *(u64 *)(r1 + 0)\nr2 = r0\nr2 += 1\n\
+                  *(u64 *)(r1 + 0) = r2\nexit";
+    let (mut interp, mut jit) = (vm(source), Jit::new(vm(source)).unwrap());
+    let nothing = |_: &mut Vm| {};
+    let mut replaced = Vec::new();
+    for round in 0..3u8 {
+        assert!(step(&mut interp, &mut jit, nothing, &[1; 8], "a run").is_ok());
+        let fresh = || {
+            let mut map = bpfkit_vm::Map::new(MapDef::new(MapType::ARRAY, 4, 16, 1)).unwrap();
+            map.update(&0u32.to_le_bytes(), &[0x10 * (round + 1); 16], 0)
+                .unwrap();
+            map
+        };
+        let replace = |vm: &mut Vm| std::mem::replace(vm.map_mut(MapId(0)).unwrap(), fresh());
+        replace(&mut interp);
+        replaced.push(jit.configure(replace).unwrap());
+        let what = format!("a run after replacing map 0 ({round})");
+        let expected = u64::from_le_bytes([0x10 * (round + 1); 8]);
+        assert_eq!(
+            step(&mut interp, &mut jit, nothing, &[1; 8], &what),
+            Ok(expected)
+        );
+    }
+}
+
+#[test]
+fn a_vm_swapped_in_between_runs_is_the_one_the_next_run_uses() {
+    // Writes its frame and reads map 0's value; each VM swapped in has map 0 of another value
+    // and a stack elsewhere (the VM it replaced is kept alive), and the stack reads as zero.
+    let source = "r0 = *(u64 *)(r10 - 8)\n*(u64 *)(r10 - 8) = r10\nr1 = map_value(0, 0) ll\n\
+                  r2 = *(u64 *)(r1 + 0)\nr0 += r2\nexit";
+    let (mut interp, mut jit) = (vm(source), Jit::new(vm(source)).unwrap());
+    let mut old = Vec::new();
+    for round in 0..3u8 {
+        let fresh = || {
+            let mut vm = vm(source);
+            set_value(&mut vm, 0, &[round + 1; 16]);
+            vm
+        };
+        let swap = |vm: &mut Vm| std::mem::replace(vm, fresh());
+        swap(&mut interp);
+        old.push(jit.configure(swap).unwrap());
+        let expected = u64::from_le_bytes([round + 1; 8]);
+        let nothing = |_: &mut Vm| {};
+        for run in 0..2 {
+            let what = format!("run {run} of VM {round}");
+            assert_eq!(
+                step(&mut interp, &mut jit, nothing, &[1; 8], &what),
+                Ok(expected)
+            );
+        }
+    }
+}
+
+#[test]
+fn runs_through_the_runtime_and_direct_runs_take_turns() {
+    // Program 0 calls nothing; adding program 1, which calls a helper, makes every run go
+    // through the runtime (which writes the whole context its own way); swapping a VM without
+    // it back in makes runs direct again.
+    let source = "r0 = *(u8 *)(r1 + 0)\n*(u64 *)(r10 - 8) = r0\nr1 = map_value(0, 0) ll\n\
+                  r2 = *(u8 *)(r1 + 0)\nr0 += r2\n*(u8 *)(r1 + 0) = r0\nexit";
+    let (mut interp, mut jit) = (vm(source), Jit::new(vm(source)).unwrap());
+    let helper = assemble("call 5\nr0 = 0\nexit", Dialect::Llvm).unwrap();
+    let mut old = Vec::new();
+    for round in 0..3u8 {
+        let nothing = |_: &mut Vm| {};
+        let input = [round + 1; 4];
+        let result = step(&mut interp, &mut jit, nothing, &input, "a direct run");
+        assert!(result.is_ok());
+        let add = |vm: &mut Vm| {
+            vm.add_program(bpfkit_vm::Program::new(&helper).unwrap());
+        };
+        let result = step(
+            &mut interp,
+            &mut jit,
+            add,
+            &input,
+            "a run through the runtime",
+        );
+        assert!(result.is_ok());
+        let result = step(&mut interp, &mut jit, nothing, &input, "another");
+        assert!(result.is_ok());
+        let swap = |vm: &mut Vm| std::mem::replace(vm, self::vm(source));
+        swap(&mut interp);
+        old.push(jit.configure(swap).unwrap());
+        let result = step(&mut interp, &mut jit, nothing, &input, "a direct run again");
+        assert!(result.is_ok());
+    }
+}
+
+#[test]
+fn runs_after_recompiling_for_other_atomics_enter_the_new_code() {
+    // `set_atomics` replaces the code (on every architecture) while the VM stays: a run must
+    // enter the new code, not the dropped one (debug builds also check the entry on every
+    // run). No `configure` in between, which would start the next run afresh anyway.
+    let source = "r1 = map_value(0, 0) ll\nr2 = 3\nlock *(u64 *)(r1 + 0) += r2\n\
+                  r0 = *(u64 *)(r1 + 0)\nexit";
+    let (mut interp, mut jit) = (vm(source), Jit::new(vm(source)).unwrap());
+    let run = |interp: &mut Vm, jit: &mut Jit, what: &str| {
+        let (mut a, mut b) = ([1; 8], [1; 8]);
+        let expected = interp.run(&mut a);
+        assert!(expected.is_ok(), "{what}");
+        assert_eq!(jit.run(&mut b), expected, "{what}");
+    };
+    for atomics in [Atomics::LlSc, Atomics::Detect, Atomics::LlSc] {
+        run(
+            &mut interp,
+            &mut jit,
+            &format!("a run before set_atomics({atomics:?})"),
+        );
+        jit.set_atomics(atomics).unwrap();
+        run(
+            &mut interp,
+            &mut jit,
+            &format!("a run after set_atomics({atomics:?})"),
+        );
     }
 }

@@ -100,21 +100,28 @@ impl Default for Stack {
 impl Stack {
     /// Cleans what the last run may have written and hands out the stack, zero, for a run
     /// that writes at most what `frames` says.
+    #[inline]
     pub(crate) fn prepare(&mut self, frames: FrameUse) -> &mut [u8] {
-        let (entry, others) = self.bytes.split_at_mut(STACK_SIZE);
-        match self.dirty {
-            FrameUse::Nothing => {}
-            FrameUse::Entry => entry.fill(0),
-            FrameUse::Any => {
-                entry.fill(0);
-                others
-                    .chunks_exact_mut(STACK_SIZE)
-                    .for_each(zero_if_written);
-            }
+        // Inlined into every run, so that a run after one that wrote nothing (a short program
+        // without stores) pays one compare for its stack.
+        if self.dirty != FrameUse::Nothing {
+            self.clean();
         }
         // Recorded before the run, so a run that panics is cleaned after all.
         self.dirty = frames;
         &mut self.bytes
+    }
+
+    /// Zeroes what the last run may have written.
+    #[inline(never)]
+    fn clean(&mut self) {
+        let (entry, others) = self.bytes.split_at_mut(STACK_SIZE);
+        entry.fill(0);
+        if self.dirty == FrameUse::Any {
+            others
+                .chunks_exact_mut(STACK_SIZE)
+                .for_each(zero_if_written);
+        }
     }
 }
 

@@ -48,15 +48,28 @@ pub struct DirectMemory<'v> {
     maps: &'v mut [Map],
 }
 
-impl DirectMemory<'_> {
+impl<'v> DirectMemory<'v> {
     /// The host memory of each map's values, in map id order: map `i` is region
     /// `MAP_VALUE_REGION + i`.
+    #[inline]
     pub fn map_values(&mut self) -> impl Iterator<Item = RegionSpan> + '_ {
-        self.maps.iter_mut().map(|map| RegionSpan {
-            ptr: map.values.as_mut_ptr(),
-            len: map.values.len(),
-            writable: true,
-        })
+        self.maps.iter_mut().map(map_values)
+    }
+
+    /// The stack and the host memory of each map's values (see [`DirectMemory::map_values`]),
+    /// both at once.
+    #[inline]
+    pub fn into_parts(self) -> (&'v mut [u8], impl Iterator<Item = RegionSpan> + 'v) {
+        (self.stack, self.maps.iter_mut().map(map_values))
+    }
+}
+
+/// Where `map`'s values are.
+fn map_values(map: &mut Map) -> RegionSpan {
+    RegionSpan {
+        ptr: map.values.as_mut_ptr(),
+        len: map.values.len(),
+        writable: true,
     }
 }
 
@@ -378,6 +391,7 @@ impl Vm {
     /// [`MAP_VALUE_REGION`], and every other region empty. `None` when a
     /// raw run has more (the scratch region, once some program calls
     /// `bpf_for_each_map_elem`): run through [`Vm::run_frames_with`] then.
+    #[inline]
     pub fn direct_memory(&mut self, frames: FrameUse) -> Option<DirectMemory<'_>> {
         if self.uses_scratch {
             return None;

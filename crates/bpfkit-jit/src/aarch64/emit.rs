@@ -992,8 +992,10 @@ impl Backend for Aarch64 {
         a.ldst(MemOp::StrX, T1, word(SAVED_RSP), IP0);
         a.ldst(MemOp::LdrX, FP, word(STACK_BASE), IP0);
         a.add_imm(true, FP, FP, STACK_SIZE as u64);
-        for r in (0..10).step_by(2) {
-            a.ldp(HOST[r], HOST[r + 1], CTX, at(REGS + r));
+        // `r1` and `r2` from the context; `r0` and `r3`-`r9` start as 0.
+        a.ldp(HOST[1], HOST[2], CTX, at(REGS + 1));
+        for r in [0, 3, 4, 5, 6, 7, 8, 9] {
+            a.movz(true, HOST[r], 0, 0);
         }
         a.blr(T0);
         a.bind(self.epilogue);

@@ -1157,8 +1157,13 @@ impl Backend for X86 {
             ; mov rbp, [r12 + at(STACK_BASE)]
             ; add rbp, STACK_SIZE as i32
         );
+        // `r1` and `r2` from the context; `r0` and `r3`-`r9` start as 0.
         for (r, &h) in HOST[..10].iter().enumerate() {
-            asm!(self.ops ; mov Rq(h), [r12 + at(REGS + r)]);
+            if r == 1 || r == 2 {
+                asm!(self.ops ; mov Rq(h), [r12 + at(REGS + r)]);
+            } else {
+                asm!(self.ops ; xor Rd(h), Rd(h));
+            }
         }
         asm!(self.ops
             ; sub rsp, 8
