@@ -1,7 +1,8 @@
 //! The run context: the words generated code reads and writes, shared by every backend.
 //!
-//! It is one `Box<[u64]>` per run, addressed by word index, so the Rust side needs no `unsafe`
-//! to fill or read it and a backend addresses every field as `[ctx + 8 * index]`. After the
+//! It is a slice of `u64` words that a `Jit` keeps from run to run (`run::Context`), addressed
+//! by word index, so the Rust side needs no `unsafe` to fill or read it and a backend
+//! addresses every field as `[ctx + 8 * index]`. After the
 //! fixed words comes the region table, one entry of [`ENTRY_WORDS`] words per region of the
 //! run's address space (region `i` is the virtual addresses `i << 32 ..`).
 

@@ -26,9 +26,11 @@
 //! same named value. An access of `size` bytes at `V + off + k` is inside the window when `off
 //! + k >= 0` and `off + k + size <= room`.
 //!
-//! Offsets and rooms are kept small (below 2^30 and 2^40) and the scalars added to pointers
-//! below 2^32, so no value the analysis names wraps around: the window's region is one of the
-//! first 2^16, so its addresses are below 2^48.
+//! Offsets and rooms are kept small (below 2^30) and the scalars added to pointers below
+//! 2^24, so no value the analysis names wraps around: the window's region is one of the first
+//! 2^16, so its addresses are below 2^48. A value an add names at a slot is a new one each
+//! time the slot runs: registers still holding the older one forget it there; a merge at a
+//! label names the merged value per register, so merges never mix two rounds of a loop.
 //!
 //! What a program needs (all read from its slots, the same for every backend):
 //! - no call of any kind and no legacy packet load anywhere: a helper could move or shrink
@@ -75,6 +77,7 @@ fn merge_id(label: usize, r: usize) -> u32 {
     slot_id(label) + 1 + r as u32
 }
 
+/// Whether `id` names a value merged at label `label`.
 fn merged_at(id: u32, label: usize) -> bool {
     id > slot_id(label) && id <= slot_id(label) + 11
 }
