@@ -50,9 +50,9 @@ pub trait Backend {
         let _ = region;
     }
 
-    /// Pads the code to a multiple of `bytes` with instructions that are never run (the code
-    /// before jumps away): where a loop's copy starts, so that its rounds fetch as few
-    /// blocks as they can.
+    /// Pads the code to a multiple of `bytes` with instructions that do nothing (NOPs): where
+    /// a loop's copy starts (the code before jumps away) and at a loop's head (the code before
+    /// falls through them once), so that its rounds fetch as few blocks as they can.
     fn align(&mut self, bytes: usize) {
         let _ = bytes;
     }
