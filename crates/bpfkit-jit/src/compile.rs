@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use bpfkit_isa::Opcode;
+use bpfkit_isa::{Insn, Opcode};
 use bpfkit_vm::memory::{MAP_VALUE_REGION, MAX_FRAMES, STACK_REGION};
 use bpfkit_vm::{MapId, ProgId, Program, Vm};
 
@@ -257,6 +257,33 @@ impl<L: Copy> Slots<'_, L> {
         backend.bind(label);
     }
 
+    /// Slot `pc` (instruction `insn`) in a copy of the program's code, metered: lowered with
+    /// `label` for its jumps, its access checked as guessed in the program's code (the next
+    /// of `guessed`, when it is for `pc`), or proven inside region `proven`.
+    fn copied<B: Backend<Label = L>>(
+        &self,
+        backend: &mut B,
+        pc: usize,
+        insn: &Insn,
+        label: impl Fn(usize) -> L,
+        guessed: &mut std::iter::Peekable<std::vec::IntoIter<(usize, Check)>>,
+        proven: Option<u32>,
+    ) -> Lir<L> {
+        if self.options.metered {
+            backend.meter(pc);
+        }
+        let mut lir = lower(insn, &self.program.ops()[pc], self.options, label);
+        if let Some(mem) = mem_mut(&mut lir) {
+            if let Some((_, check)) = guessed.next_if(|&(at, _)| at == pc) {
+                mem.check = check;
+            }
+            if let Some(region) = proven {
+                mem.check = Check::Proven { region };
+            }
+        }
+        lir
+    }
+
     /// Emits every slot: its label, its meter, its lowered operation (with its region guessed,
     /// in checked mode), and with `PLANNED` what its groups and loops need (see [`Grouping`]
     /// and [`Versioning`]); returns the code offset of each slot. Monomorphised apart so that
@@ -328,6 +355,14 @@ impl<L: Copy> Slots<'_, L> {
 }
 
 /// The memory operand of a load, store or atomic.
+fn mem<L>(lir: &Lir<L>) -> Option<&Mem> {
+    match lir {
+        Lir::Load { mem, .. } | Lir::Store { mem, .. } | Lir::Atomic { mem, .. } => Some(mem),
+        _ => None,
+    }
+}
+
+/// The memory operand of a load, store or atomic, to change.
 fn mem_mut<L>(lir: &mut Lir<L>) -> Option<&mut Mem> {
     match lir {
         Lir::Load { mem, .. } | Lir::Store { mem, .. } | Lir::Atomic { mem, .. } => Some(mem),
@@ -419,7 +454,7 @@ impl<'a, L: Copy> Versioning<'a, L> {
     fn record(&mut self, pc: usize, lir: &Lir<L>) {
         if let Some(i) = self.inside
             && self.versioned[i].is_some()
-            && let Lir::Load { mem, .. } | Lir::Store { mem, .. } | Lir::Atomic { mem, .. } = lir
+            && let Some(mem) = mem(lir)
         {
             self.guessed.push((pc, mem.check));
         }
@@ -483,20 +518,10 @@ impl<'a, L: Copy> Versioning<'a, L> {
                         None => backend.bind(l),
                     }
                 }
-                if slots.options.metered {
-                    backend.meter(pc);
-                }
-                let mut lir = lower(insn, op, slots.options, label);
-                if let Some(mem) = mem_mut(&mut lir) {
-                    if let Some((_, check)) = guessed.next_if(|&(at, _)| at == pc) {
-                        mem.check = check;
-                    }
-                    if let Some((base, ..)) = planned.proves(pc, op, classes[op.opcode as usize])
-                        && let Some(region) = v.regions[base as usize]
-                    {
-                        mem.check = Check::Proven { region };
-                    }
-                }
+                let proven = planned
+                    .proves(pc, op, classes[op.opcode as usize])
+                    .and_then(|(base, ..)| v.regions[base as usize]);
+                let lir = slots.copied(backend, pc, insn, label, &mut guessed, proven);
                 *frame_stores |= stores_to_frame(&lir);
                 if let Some(region) = kept
                     && is_branch(op)
@@ -567,7 +592,7 @@ impl<'a, L: Copy> Windowing<'a, L> {
     /// Keeps the guessed check of slot `pc`'s access, `lir`, for the copy.
     fn record(&mut self, pc: usize, lir: &Lir<L>) {
         if self.checked.is_some()
-            && let Lir::Load { mem, .. } | Lir::Store { mem, .. } | Lir::Atomic { mem, .. } = lir
+            && let Some(mem) = mem(lir)
         {
             self.guessed.push((pc, mem.check));
         }
@@ -603,18 +628,8 @@ impl<'a, L: Copy> Windowing<'a, L> {
             if let Some(l) = inner[pc - first] {
                 slots.bind(backend, pc, l);
             }
-            if slots.options.metered {
-                backend.meter(pc);
-            }
-            let mut lir = lower(insn, &slots.program.ops()[pc], slots.options, label);
-            if let Some(mem) = mem_mut(&mut lir) {
-                if let Some((_, check)) = guessed.next_if(|&(at, _)| at == pc) {
-                    mem.check = check;
-                }
-                if w.proves(pc) {
-                    mem.check = Check::Proven { region };
-                }
-            }
+            let proven = w.proves(pc).then_some(region);
+            let lir = slots.copied(backend, pc, insn, label, &mut guessed, proven);
             *frame_stores |= stores_to_frame(&lir);
             backend.emit(pc, lir);
         }

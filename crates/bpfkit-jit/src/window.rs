@@ -548,13 +548,26 @@ fn refine(fall: &mut State, taken: &mut State, cond: Cond, d: u8, src: Source, o
         Source::Reg => {
             let s = op.src;
             // `a <= b` (`a < b` when strict) on the way it holds.
+            let (holds, fails) = (&mut *taken, &mut *fall);
             match cond {
-                Cond::Gt => (below(fall, d, s, false), below(taken, s, d, true)),
-                Cond::Ge => (below(fall, d, s, true), below(taken, s, d, false)),
-                Cond::Lt => (below(taken, d, s, true), below(fall, s, d, false)),
-                Cond::Le => (below(taken, d, s, false), below(fall, s, d, true)),
-                _ => ((), ()),
-            };
+                Cond::Gt => {
+                    below(fails, d, s, false);
+                    below(holds, s, d, true);
+                }
+                Cond::Ge => {
+                    below(fails, d, s, true);
+                    below(holds, s, d, false);
+                }
+                Cond::Lt => {
+                    below(holds, d, s, true);
+                    below(fails, s, d, false);
+                }
+                Cond::Le => {
+                    below(holds, d, s, false);
+                    below(fails, s, d, true);
+                }
+                _ => {}
+            }
         }
         Source::Imm => {
             let imm = op.imm as u64;
