@@ -12,7 +12,7 @@ use bpfkit_vm::{MapId, ProgId, Program, Vm};
 use crate::backend::{Backend, NewBackend};
 use crate::group::{self, Class, Duplicate, Group, Planner, Prover};
 use crate::guess::RegionGuess;
-use crate::loops::{self, Loop};
+use crate::loops::{self, Loop, Regions};
 use crate::lower::{Check, Lir, Mem, Options, instructions, is_branch, lower};
 use crate::pool::{Pooled, publish};
 use crate::window::{self, Window};
@@ -376,7 +376,7 @@ struct Versioned<L> {
     fast: L,
     /// The slot after the loop, where the copy's exit by falling through goes.
     exit: L,
-    regions: [Option<u32>; 11],
+    regions: Regions,
 }
 
 /// A program's loops to version (see [`crate::loops`]) while its slots are emitted.
@@ -520,7 +520,7 @@ impl<'a, L: Copy> Versioning<'a, L> {
                 }
                 let proven = planned
                     .proves(pc, op, classes[op.opcode as usize])
-                    .and_then(|(base, ..)| v.regions[base as usize]);
+                    .and_then(|key| v.regions[key as usize]);
                 let lir = slots.copied(backend, pc, insn, label, &mut guessed, proven);
                 *frame_stores |= stores_to_frame(&lir);
                 if let Some(region) = kept

@@ -250,9 +250,14 @@ fn op(opcode: Opcode, dst: Reg, src: Reg, off: i16, imm: i32) -> Insn {
 /// the loop, and now and then what makes a loop unfit (a second write of a pointer, a jump over
 /// a move, a jump back into the loop). Where each starts is near the input's edges, in the
 /// frame or in a map value. Jumps are instruction indices, as in [`program`].
+///
+/// In two loops of five the cursor is an index instead, starting near 0, near the input's
+/// length or past 2^63, and the accesses through it go through an address formed in the round
+/// (`r8 = r1; r8 += r3`, sometimes plus the bound or a constant, sometimes copied on to `r9`).
 fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
     let (p, bound, q, v, step) = (Reg::R3, Reg::R4, Reg::R5, Reg::R6, Reg::R7);
     let len = input_len as i32;
+    let indexed = src.chance(40);
     let mut insns = Vec::new();
     // Where a pointer starts: in the input, the frame or a map value, near an edge.
     let start = |src: &mut Source<'_>, insns: &mut Vec<Insn>, r: Reg| {
@@ -275,7 +280,12 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
         }
         insns.push(op(Opcode::Add64Imm, r, Reg::R0, 0, off));
     };
-    start(src, &mut insns, p);
+    if indexed {
+        let first = src.pick(&[0, 0, 0, 1, 2, 8, len - 1, len, -1, i32::MIN, i32::MAX]);
+        insns.push(op(Opcode::Mov64Imm, p, Reg::R0, 0, first));
+    } else {
+        start(src, &mut insns, p);
+    }
     // The bound: past the cursor by a distance around the input's length, or anything.
     insns.push(mov(bound, p));
     let distance = match src.below(10) {
@@ -306,10 +316,39 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
     // The body: the accesses and other work, then the moves placed among them.
     let items = 1 + src.below(7);
     let mut body = Vec::new();
-    body.push(access(src, p, len));
+    // An access through the cursor, or when it is an index, through an address formed from it.
+    let through_p = |src: &mut Source<'_>, body: &mut Vec<Insn>| {
+        if !indexed {
+            return access(src, p, len);
+        }
+        let formed = src.pick(&[Reg::R8, Reg::R9]);
+        body.push(mov(formed, src.pick(&[Reg::R1, Reg::R1, v, q])));
+        body.push(op(Opcode::Add64Reg, formed, p, 0, 0));
+        match src.below(6) {
+            0 => body.push(op(Opcode::Add64Reg, formed, bound, 0, 0)),
+            1 => body.push(op(
+                Opcode::Add64Imm,
+                formed,
+                Reg::R0,
+                0,
+                src.pick(&[-1, 8, len]),
+            )),
+            2 => {
+                body.push(access(src, formed, len));
+                let other = if formed == Reg::R8 { Reg::R9 } else { Reg::R8 };
+                body.push(mov(other, formed));
+                body.push(op(Opcode::Add64Reg, formed, src.pick(&[bound, step]), 0, 0));
+                return access(src, other, len);
+            }
+            _ => {}
+        }
+        access(src, formed, len)
+    };
+    let first = through_p(src, &mut body);
+    body.push(first);
     for _ in 0..items {
-        body.push(match src.below(12) {
-            0..=2 => access(src, p, len),
+        let item = match src.below(12) {
+            0..=2 => through_p(src, &mut body),
             3..=4 => access(src, q, len),
             5..=6 => access(src, v, len),
             7 => op(
@@ -329,7 +368,8 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
                 1,
             ),
             _ => op(Opcode::Mov64Reg, Reg::R0, Reg::R8, 0, 0),
-        });
+        };
+        body.push(item);
     }
     let moves = |r: Reg| match step_operand {
         Some(s) => op(Opcode::Add64Imm, r, Reg::R0, 0, s),

@@ -118,14 +118,20 @@ impl Range {
 }
 
 /// The bytes a loop's accesses through `base` reach, checked by a [`Lir::CheckSpan`] before the
-/// loop (see [`crate::loops`]): from `base + first` on entry to `base + ((bound - 1 - cursor) &
-/// -align) + last`, all inside region `region` (writable when `write`). `base` is the loop's
-/// cursor or a pointer moving with it: the cursor's last round starts below `bound`, and when
-/// it moves by a power of two, `align`, a multiple of it past where it started.
+/// loop (see [`crate::loops`]): from `start + first` on entry to `start + ((bound - 1 - cursor)
+/// & -align) + last`, all inside region `region` (writable when `write`), where `start` is
+/// `base` plus the registers in `plus`. Either `base` is the loop's cursor or a pointer moving
+/// with it (`plus` empty), or `start` is a sum of registers the loop does not write and the
+/// cursor, an index (an address the loop forms as `q = base; q += i`). The cursor's last round
+/// starts below `bound`, and when it moves by a power of two, `align`, a multiple of it past
+/// where it started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
     /// Address register.
     pub base: u8,
+    /// Registers added to `base` to make the first round's address (an index, another
+    /// offset); never `r10`.
+    pub plus: [Option<u8>; 2],
     /// The loop's cursor (it may be `base`).
     pub cursor: u8,
     /// The register the cursor is compared with.

@@ -600,6 +600,59 @@ fn versioned_loops_end_as_on_the_interpreter() {
     }
 }
 
+/// Loops that walk an index (`i < bound` at the back edge) and reach memory through addresses
+/// formed from it in each round (see `bpfkit_jit::loops`): with the bound a few bytes either
+/// side of the input's end, an index that starts past the bound or near 2^64 and wraps around
+/// to 0 (the check on entry must send that one to the checked loop: a span computed from the
+/// first round's index would prove nothing of the rounds after the wrap), a bound past 2^63,
+/// a stride in a register and a displacement added to the address, the run must end as on the
+/// interpreter.
+#[test]
+fn index_loops_end_as_on_the_interpreter() {
+    let loops = [
+        // memcpy as the verifier accepts it: the destination is the source plus the bound.
+        "r5 = r2\nr5 >>= 1\nr5 += {k}\nr3 = {j}\nr6 = 0\n\
+         loop:\nr8 = r1\nr8 += r3\nr9 = r8\nr9 += r5\nr6 = *(u64 *)(r8 + 0)\n\
+         *(u64 *)(r9 + 0) = r6\nr3 += 8\nif r3 < r5 goto loop\nr0 = r6\nexit",
+        // strcmp's two streams through one register, the second half `r4` further on.
+        "r4 = r2\nr4 >>= 1\nr5 = r4\nr5 += {k}\nr3 = {j}\nr0 = 0\n\
+         loop:\nr8 = r1\nr8 += r3\nr6 = *(u8 *)(r8 + 0)\nr8 += r4\nr7 = *(u8 *)(r8 + 0)\n\
+         r0 += r6\nr0 ^= r7\nr3 += 1\nif r5 > r3 goto loop\nexit",
+        // A stride in a register, the address minus one and read after the move.
+        "r5 = r2\nr5 += {k}\nr7 = 3\nr3 = {j}\nr0 = 0\n\
+         loop:\nr3 += r7\nr8 = r3\nr8 += r1\nr8 += -1\nr6 = *(u16 *)(r8 - 2)\n\
+         *(u8 *)(r8 + 0) = r6\nr0 += r6\nif r3 < r5 goto loop\nexit",
+        // An index near 2^64 that wraps around: the address starts 32 bytes in.
+        "r9 = r1\nr9 += 32\nr5 = {k}\nr5 += -1\nr3 = {j}\nr3 += -4\nr0 = 0\n\
+         loop:\nr8 = r9\nr8 += r3\nr6 = *(u8 *)(r8 + 0)\nr0 += r6\nr3 += 8\n\
+         if r3 < r5 goto loop\nexit",
+    ];
+    let (mut ok, mut faults) = (0, 0);
+    for source in loops {
+        for k in [-9, -8, -2, -1, 0, 1, 2, 8] {
+            for j in [0, 1, 7, 40, -1, i64::MIN, i64::MAX] {
+                let program = source
+                    .replace("{k}", &k.to_string())
+                    .replace("{j}", &format!("{j} ll"));
+                for len in [0, 1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 48, 64, 100] {
+                    let input: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7) | 1).collect();
+                    match both(&program, &input) {
+                        Ok(_) => ok += 1,
+                        Err(_) => faults += 1,
+                    }
+                }
+            }
+        }
+    }
+    assert!(ok > 200 && faults > 200, "{ok} ran, {faults} faulted");
+    // The loops above are the shape the JIT versions.
+    for source in loops {
+        let program = source.replace("{k}", "0").replace("{j}", "0");
+        let jit = Jit::new(vm(&program)).unwrap();
+        assert!(jit.code().loops_offset(ProgId(0)).is_some(), "{program}");
+    }
+}
+
 /// Parsers whose window (see `bpfkit_jit::window`) is off the input by a few bytes either way
 /// (its start or its end), read at the edges of what they checked: whether the check after the
 /// window sends the run to the copy or not, it must end as on the interpreter, with the same

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use bpfkit_isa::{Opcode, Reg};
 use bpfkit_jit::Jit;
-use bpfkit_jit::differential::{Source, compare, generate, vm};
+use bpfkit_jit::differential::{Case, Source, compare, generate, vm};
 use bpfkit_vm::{Fault, ProgId};
 use proptest::prelude::*;
 
@@ -93,13 +94,13 @@ fn random_programs_reach_every_kind_of_ending() {
 
 /// How the cases among the first `cases` that `fits` (given the compiled JIT) end, compared
 /// with the interpreter; panics on a mismatch.
-fn census(cases: u64, fits: impl Fn(&Jit) -> bool) -> BTreeMap<&'static str, usize> {
+fn census(cases: u64, fits: impl Fn(&Case, &Jit) -> bool) -> BTreeMap<&'static str, usize> {
     let mut endings: BTreeMap<&str, usize> = BTreeMap::new();
     for seed in 0..cases {
         let case = generate(&mut Source::new(&bytes(seed, 2048)));
         let Ok(vm) = vm(&case) else { continue };
         let Ok(jit) = Jit::new(vm) else { continue };
-        if !fits(&jit) {
+        if !fits(&case, &jit) {
             continue;
         }
         match compare(&case) {
@@ -120,7 +121,7 @@ fn census(cases: u64, fits: impl Fn(&Jit) -> bool) -> BTreeMap<&'static str, usi
 #[test]
 fn generated_loops_are_versioned_and_end_every_way() {
     let cases = 3000;
-    let endings = census(cases, |jit| jit.code().loops_offset(ProgId(0)).is_some());
+    let endings = census(cases, |_, jit| jit.code().loops_offset(ProgId(0)).is_some());
     let versioned: usize = endings.values().sum();
     println!("{versioned} of {cases} cases have a versioned loop: {endings:?}");
     assert!(versioned * 10 > cases as usize, "{versioned} versioned");
@@ -133,13 +134,38 @@ fn generated_loops_are_versioned_and_end_every_way() {
     }
 }
 
+/// Of those loops, two in five walk an index rather than a pointer (their first instruction,
+/// alone among the generated loops, is `r3 = imm`) and reach memory through addresses formed
+/// from it: many of them must get a fast copy too, and end every way.
+#[test]
+fn generated_index_loops_are_versioned_and_end_every_way() {
+    let cases = 6000;
+    let endings = census(cases, |case, jit| {
+        let first = case.programs[0][0];
+        first.opcode == Opcode::Mov64Imm
+            && first.dst == Reg::R3
+            && jit.code().loops_offset(ProgId(0)).is_some()
+    });
+    let versioned: usize = endings.values().sum();
+    println!("{versioned} of {cases} cases have a versioned index loop: {endings:?}");
+    assert!(versioned * 40 > cases as usize, "{versioned} versioned");
+    for ending in ["returned", "out of bounds"] {
+        assert!(
+            endings.get(ending).is_some_and(|&n| n * 20 > versioned),
+            "too few versioned index loops ended `{ending}`: {endings:?}"
+        );
+    }
+}
+
 /// Another quarter are parsers of the shape `bpfkit_jit::window` proves, with compares that
 /// prove nothing and moves that undo a proof mixed in: many must get the copy after the
 /// window's check, and those must end every way.
 #[test]
 fn generated_windows_are_proven_and_end_every_way() {
     let cases = 3000;
-    let endings = census(cases, |jit| jit.code().window_offset(ProgId(0)).is_some());
+    let endings = census(cases, |_, jit| {
+        jit.code().window_offset(ProgId(0)).is_some()
+    });
     let windowed: usize = endings.values().sum();
     println!("{windowed} of {cases} cases have a window: {endings:?}");
     assert!(windowed * 15 > cases as usize, "{windowed} with a window");

@@ -388,6 +388,7 @@ impl Aarch64 {
         } = span;
         let entry = |w: usize| Addr::Imm(CTX, at(TABLE + region as usize * ENTRY_WORDS + w));
         self.vaddr(base, first);
+        self.add_plus(span.plus);
         self.asm.ldst(MemOp::LdrX, T3, entry(ENTRY_VSTART), IP0);
         self.asm.sub_reg(true, T2, T0, T3);
         self.asm
@@ -408,10 +409,18 @@ impl Aarch64 {
             self.asm.logic_imm(Logic::And, true, T0, T0, mask);
         }
         self.asm.add_reg(true, T0, T0, b, 0);
+        self.add_plus(span.plus);
         self.add_const(T0, T0, i64::from(last));
         self.asm.sub_reg(true, T2, T0, T3);
         self.asm.subs_reg(true, ZR, T2, T4);
         self.branch(Cc::Hs, fallback);
+    }
+
+    /// Adds the registers of a span's `plus` to `T0`.
+    fn add_plus(&mut self, plus: [Option<u8>; 2]) {
+        for r in plus.into_iter().flatten() {
+            self.asm.add_reg(true, T0, T0, HOST[r as usize], 0);
+        }
     }
 
     /// Looks up the region of the access of `n` bytes whose virtual address is in `T0` by the

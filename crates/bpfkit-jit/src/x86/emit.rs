@@ -465,6 +465,7 @@ impl X86 {
         let entry = TABLE + region as usize * ENTRY_WORDS;
         let limit = entry + span.limit_word();
         self.vaddr(RAX, base, first);
+        self.add_plus(span.plus);
         asm!(self.ops ; sub rax, [r12 + at(entry + ENTRY_VSTART)]);
         self.branch(len::CMP_MEM + len::JCC, |x| {
             asm!(x.ops
@@ -486,8 +487,9 @@ impl X86 {
         if span.align > 1 {
             asm!(self.ops ; and rax, -(span.align as i32));
         }
+        asm!(self.ops ; add rax, Rq(b));
+        self.add_plus(span.plus);
         asm!(self.ops
-            ; add rax, Rq(b)
             ; add rax, last
             ; sub rax, [r12 + at(entry + ENTRY_VSTART)]
         );
@@ -498,6 +500,13 @@ impl X86 {
             )
         });
         self.region_delta(region);
+    }
+
+    /// Adds the registers of a span's `plus` to `rax`.
+    fn add_plus(&mut self, plus: [Option<u8>; 2]) {
+        for r in plus.into_iter().flatten() {
+            asm!(self.ops ; add rax, Rq(HOST[r as usize]));
+        }
     }
 
     /// Checks the access whose virtual address is in `rdx` against the region it was guessed
