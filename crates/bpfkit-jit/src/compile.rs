@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bpfkit_isa::{Insn, Opcode};
 use bpfkit_vm::memory::{MAP_VALUE_REGION, MAX_FRAMES, STACK_REGION};
-use bpfkit_vm::{MapId, ProgId, Program, Vm};
+use bpfkit_vm::{MapId, Op, ProgId, Program, Vm};
 
 use crate::backend::{Backend, NewBackend};
 use crate::group::{self, Class, Duplicate, Group, Planner, Prover};
@@ -15,6 +15,7 @@ use crate::guess::RegionGuess;
 use crate::loops::{self, Loop, Regions};
 use crate::lower::{Check, Lir, Mem, Options, instructions, is_branch, lower};
 use crate::pool::{Pooled, publish};
+use crate::saves::{self, Saves};
 use crate::window::{self, Window};
 use crate::{JitError, Mode};
 
@@ -164,21 +165,31 @@ fn stores_to_frame<L>(lir: &Lir<L>) -> bool {
     }
 }
 
+/// What the first pass learns of a program, besides its groups and loops.
+struct FirstPass<L> {
+    /// By slot, its label, if something jumps or calls to it.
+    labels: Vec<Option<L>>,
+    /// By slot, whether it heads a small loop (see [`SMALL_LOOP`]; empty when none does).
+    heads: Vec<bool>,
+    /// Its window (see [`crate::window`]), when it has no loop to version.
+    window: Option<Window>,
+    /// What each bpf-to-bpf call saves (see [`crate::saves`]).
+    saves: Saves,
+}
+
 /// The driver's first pass over a program's slots: a label for each slot something jumps or
 /// calls to (targets are absolute in `off`), and, when `planning`, the program's groups of
 /// accesses checked as one range (see [`crate::group`]) and its loops to version (see
-/// [`crate::loops`]), appended to `groups` and `loops`, and its window (see
-/// [`crate::window`]) when it has no loop to version; also, by slot, whether it heads a
-/// small loop (see [`SMALL_LOOP`]; empty when none does). (Every slot has an op; the second slot
-/// of an `lddw` holds an `exit` filler, which is not a branch, so the ops can be scanned
-/// without the instruction list.)
+/// [`crate::loops`]), appended to `groups` and `loops`, and the rest of [`FirstPass`].
+/// (Every slot has an op; the second slot of an `lddw` holds an `exit` filler, which is not a
+/// branch, so the ops can be scanned without the instruction list.)
 fn first_pass<B: Backend>(
     backend: &mut B,
     program: &Program,
     planning: bool,
     groups: &mut Vec<Group>,
     loops: &mut Vec<Loop>,
-) -> (Vec<Option<B::Label>>, Vec<bool>, Option<Window>) {
+) -> FirstPass<B::Label> {
     let classes = Class::table();
     let ops = program.ops();
     let mut labels: Vec<Option<B::Label>> = vec![None; program.len()];
@@ -186,6 +197,7 @@ fn first_pass<B: Backend>(
     let mut planner = planning.then(|| Planner::new(groups));
     // Back edges that may close a loop to version: (head, back edge).
     let mut edges = Vec::new();
+    let mut callees = Vec::new();
     for (pc, op) in ops.iter().enumerate() {
         let labelled = labels[pc].is_some();
         let class = classes[op.opcode as usize];
@@ -193,6 +205,9 @@ fn first_pass<B: Backend>(
             let target = op.off as usize;
             if labels[target].is_none() {
                 labels[target] = Some(backend.new_label());
+            }
+            if class == Class::CallLocal {
+                callees.push(target);
             }
             if target <= pc && pc - target < SMALL_LOOP && class != Class::CallLocal {
                 heads.resize(program.len(), false);
@@ -229,7 +244,19 @@ fn first_pass<B: Backend>(
     let window = (planning && loops.len() == loops_before)
         .then(|| window::plan(ops, classes))
         .flatten();
-    (labels, heads, window)
+    let saves = if callees.is_empty() {
+        Saves::default()
+    } else {
+        callees.sort_unstable();
+        callees.dedup();
+        saves::plan(ops, classes, &callees)
+    };
+    FirstPass {
+        labels,
+        heads,
+        window,
+        saves,
+    }
 }
 
 /// One program's slots, to emit.
@@ -243,6 +270,8 @@ struct Slots<'a, L> {
     options: Options,
     /// Number of maps.
     maps: u64,
+    /// What each bpf-to-bpf call saves.
+    saves: &'a Saves,
 }
 
 impl<L: Copy> Slots<'_, L> {
@@ -255,6 +284,16 @@ impl<L: Copy> Slots<'_, L> {
             backend.align(32);
         }
         backend.bind(label);
+    }
+
+    /// `insn` (pre-decoded as `op`) lowered with `label` for its jumps, a call saving what its
+    /// callee may write.
+    fn lowered(&self, insn: &Insn, op: &Op, label: impl Fn(usize) -> L) -> Lir<L> {
+        let mut lir = lower(insn, op, self.options, label);
+        if let Lir::CallLocal { saves, .. } = &mut lir {
+            *saves = self.saves.of(op.off as usize);
+        }
+        lir
     }
 
     /// Slot `pc` (instruction `insn`) in a copy of the program's code, metered: lowered with
@@ -272,7 +311,7 @@ impl<L: Copy> Slots<'_, L> {
         if self.options.metered {
             backend.meter(pc);
         }
-        let mut lir = lower(insn, &self.program.ops()[pc], self.options, label);
+        let mut lir = self.lowered(insn, &self.program.ops()[pc], label);
         if let Some(mem) = mem_mut(&mut lir) {
             if let Some((_, check)) = guessed.next_if(|&(at, _)| at == pc) {
                 mem.check = check;
@@ -321,7 +360,7 @@ impl<L: Copy> Slots<'_, L> {
             if options.metered {
                 backend.meter(pc);
             }
-            let mut lir = lower(insn, op, options, label);
+            let mut lir = self.lowered(insn, op, label);
             if let Some(guess) = &mut guess {
                 guess.enter(pc, labelled.is_some());
                 guess.apply(&mut lir);
@@ -773,10 +812,12 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
     let mut window_emits = 0;
     for program in &programs {
         let (g, l) = (groups.len(), loops.len());
-        let (labels, heads, window) =
-            first_pass(&mut backend, program, planning, &mut groups, &mut loops);
-        window_emits += window.as_ref().map_or(0, |w| w.extra_emits(program.len()));
-        plans.push((labels, heads, g..groups.len(), l..loops.len(), window));
+        let first = first_pass(&mut backend, program, planning, &mut groups, &mut loops);
+        window_emits += first
+            .window
+            .as_ref()
+            .map_or(0, |w| w.extra_emits(program.len()));
+        plans.push((first, g..groups.len(), l..loops.len()));
     }
     backend.expect_more(loops.iter().map(Loop::extra_emits).sum::<usize>() + window_emits);
     backend.entry_trampoline();
@@ -786,8 +827,13 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
     let mut loops_at = Vec::with_capacity(programs.len());
     let mut windows_at = Vec::with_capacity(programs.len());
     let mut frame_stores = false;
-    for (index, (program, (labels, heads, g, l, window))) in programs.iter().zip(plans).enumerate()
-    {
+    for (index, (program, (first, g, l))) in programs.iter().zip(plans).enumerate() {
+        let FirstPass {
+            labels,
+            heads,
+            window,
+            saves,
+        } = first;
         let (groups, loops) = (&groups[g], &loops[l]);
         duplicates.clear();
         group::duplicates(groups, &mut duplicates);
@@ -802,6 +848,7 @@ pub fn compile<B: NewBackend>(vm: &Vm, options: Options, count: usize) -> Result
             heads: &heads,
             options,
             maps,
+            saves: &saves,
         };
         let insns = if groups.is_empty() && loops.is_empty() && window.is_none() {
             slots.emit::<B, false>(

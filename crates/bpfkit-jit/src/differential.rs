@@ -12,7 +12,8 @@
 //! bound by a step, pointers moving with it or fixed, accesses around the edges of the input,
 //! the frame and map values, and now and then what makes such a loop unfit. Another quarter
 //! start with a parser of the shape [`crate::window`] proves, its headers checked against an
-//! end (see `window_program`). A program with a
+//! end (see `window_program`). An eighth set `r6`-`r9`, call a random function and fold the
+//! four into `r0` after it returns (see `call_program`). A program with a
 //! backward jump or call runs with a budget (so it ends, and metered code is covered); others
 //! run without one.
 
@@ -226,6 +227,31 @@ fn program(src: &mut Source<'_>, max: usize, input_len: usize, forward_only: boo
     }
     insns.push(Insn::new(Opcode::Exit));
     to_slots(&mut insns);
+    insns
+}
+
+/// A caller that sets `r6`-`r9`, calls a function made by [`program`] (which may write some
+/// of them, and call on), and folds all four into `r0` after it returns: the callee-saved
+/// registers as the caller sees them, which a backend that saves fewer than the callee writes
+/// gets wrong.
+fn call_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
+    let saved = [Reg::R6, Reg::R7, Reg::R8, Reg::R9];
+    let mut insns: Vec<Insn> = saved
+        .iter()
+        .map(|&r| op(Opcode::Mov64Imm, r, Reg::R0, 0, imm(src)))
+        .collect();
+    // The callee starts after the call, the fold (two slots a register) and the exit.
+    let call = insns.len();
+    let callee = call + 1 + 2 * saved.len() + 1;
+    insns.push(Insn::new(Opcode::CallLocal).with_imm((callee - call - 1) as i32));
+    for r in saved {
+        insns.push(op(Opcode::Mul64Imm, Reg::R0, Reg::R0, 0, 31));
+        insns.push(op(Opcode::Xor64Reg, Reg::R0, r, 0, 0));
+    }
+    insns.push(Insn::new(Opcode::Exit));
+    debug_assert_eq!(insns.len(), callee);
+    // [`program`]'s jumps are relative by now, so it moves as a whole.
+    insns.extend(program(src, 24, input_len, true));
     insns
 }
 
@@ -570,9 +596,10 @@ fn to_slots(insns: &mut [Insn]) {
 
 /// Generates a case from `src`.
 pub fn generate(src: &mut Source<'_>) -> Case {
-    // A quarter of the cases start with a loop to version, a quarter with a window.
+    // A quarter of the cases start with a loop to version, a quarter with a window, an
+    // eighth with a call that checks the callee-saved registers.
     let shape = src.below(8);
-    let (looping, windowed) = (shape < 2, (2..4).contains(&shape));
+    let (looping, windowed, calling) = (shape < 2, (2..4).contains(&shape), shape == 4);
     let input_len = match looping || windowed {
         true => src.pick(&[14, 32, 64, 100]),
         false => src.pick(&INPUT_LENS),
@@ -584,6 +611,7 @@ pub fn generate(src: &mut Source<'_>) -> Case {
         .map(|i| match i {
             0 if looping => loop_program(src, input_len),
             0 if windowed => window_program(src, input_len, metered),
+            0 if calling => call_program(src, input_len),
             _ => program(src, 48, input_len, !metered),
         })
         .collect();

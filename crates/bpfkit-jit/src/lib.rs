@@ -78,6 +78,7 @@ pub mod loops;
 pub mod lower;
 mod pool;
 mod run;
+pub mod saves;
 pub mod window;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;

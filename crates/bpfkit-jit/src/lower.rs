@@ -238,6 +238,9 @@ pub enum Lir<L> {
     CallLocal {
         /// The callee.
         target: L,
+        /// Which of `r6`-`r9` to save around the call (bit `k`: `r(6 + k)`): those the callee
+        /// may write (see [`crate::saves`]; lowered as all four). A backend may save more.
+        saves: u8,
     },
     /// A call into the runtime: helper `id`, or for `callx` the id in register `reg`;
     /// `bpf_tail_call` (12) may continue in another program.
@@ -402,6 +405,7 @@ pub fn lower<L: Copy>(
             },
             CallTarget::Local => Lir::CallLocal {
                 target: label(off as usize),
+                saves: crate::saves::ALL,
             },
             CallTarget::Kfunc => Lir::CallKfunc { btf_id: imm as i32 },
         },

@@ -13,6 +13,7 @@ use crate::assembler::Emitted;
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
 use crate::lower::{Check, FP as EBPF_FP, Lir, Mem, Operand, Options, Range, Span, is_indirect};
+use crate::saves;
 use crate::{Atomics, Mode};
 
 /// An upper bound on the bytes one eBPF instruction becomes: its code, its meter, and the
@@ -812,20 +813,49 @@ impl Aarch64 {
 
     /// A bpf-to-bpf call: at most 8 frames; `r6`-`r9` and `x30` saved on the host stack and
     /// restored on return; the callee's frame is the next 512 bytes of the run's stack.
-    fn call_local(&mut self, pc: usize, target: Label) {
+    fn call_local(&mut self, pc: usize, target: Label, saves: u8) {
         let depth = self.stub(pc, FAULT_CALL_DEPTH, 0, StubAddr::Value(0));
         self.load_word(T0, STACK_LIMIT);
         self.asm.subs_reg(true, ZR, FP, T0);
         self.asm.b_cond(Cc::Hs, depth);
-        self.asm.push_pair(HOST[6], HOST[7], 48);
-        self.asm.stp(HOST[8], HOST[9], SP, 16);
+        // A 48-byte frame: `r6`-`r9` (those the callee may write) at 0-31, the link register
+        // at 32.
+        if saves == saves::ALL {
+            self.asm.push_pair(HOST[6], HOST[7], 48);
+            self.asm.stp(HOST[8], HOST[9], SP, 16);
+        } else {
+            self.asm.sub_imm(true, SP, SP, 48);
+            self.saved_pairs(saves, MemOp::StrX);
+        }
         self.asm.ldst(MemOp::StrX, LR, Addr::Imm(SP, 32), IP0);
         self.asm.add_imm(true, FP, FP, STACK_SIZE as u64);
         self.asm.bl(target.id);
         self.asm.sub_imm(true, FP, FP, STACK_SIZE as u64);
         self.asm.ldst(MemOp::LdrX, LR, Addr::Imm(SP, 32), IP0);
-        self.asm.ldp(HOST[8], HOST[9], SP, 16);
-        self.asm.pop_pair(HOST[6], HOST[7], 48);
+        if saves == saves::ALL {
+            self.asm.ldp(HOST[8], HOST[9], SP, 16);
+            self.asm.pop_pair(HOST[6], HOST[7], 48);
+        } else {
+            self.saved_pairs(saves, MemOp::LdrX);
+            self.asm.add_imm(true, SP, SP, 48);
+        }
+    }
+
+    /// Stores (or loads, by `op`) the registers of `r6`-`r9` in `saves` at their places in a
+    /// call's frame (see [`Self::call_local`]).
+    fn saved_pairs(&mut self, saves: u8, op: MemOp) {
+        for pair in [6, 8] {
+            let off = (pair - 6) as i32 * 8;
+            match (saves >> (pair - 6)) & 0b11 {
+                0b11 if op == MemOp::StrX => self.asm.stp(HOST[pair], HOST[pair + 1], SP, off),
+                0b11 => self.asm.ldp(HOST[pair], HOST[pair + 1], SP, off),
+                0b01 => self.asm.ldst(op, HOST[pair], Addr::Imm(SP, off), IP0),
+                0b10 => self
+                    .asm
+                    .ldst(op, HOST[pair + 1], Addr::Imm(SP, off + 8), IP0),
+                _ => {}
+            }
+        }
     }
 
     /// Calls the runtime function whose address is at context word `function` through the
@@ -1038,7 +1068,7 @@ impl Backend for Aarch64 {
             Lir::Store { mem, value } => self.store(pc, mem, value),
             Lir::Atomic { op, mem, src } => self.atomic(pc, op, mem, src),
             Lir::Jump { cond, target } => self.jump(cond, target),
-            Lir::CallLocal { target } => self.call_local(pc, target),
+            Lir::CallLocal { target, saves } => self.call_local(pc, target, saves),
             Lir::CallRuntime { id, reg } => self.helper_call(pc, id, reg),
             Lir::CallKfunc { btf_id } => {
                 let kfunc = self.stub(pc, FAULT_KFUNC, 0, StubAddr::Value(btf_id as i64 as u64));

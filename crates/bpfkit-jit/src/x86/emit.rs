@@ -969,7 +969,7 @@ impl X86 {
     /// A bpf-to-bpf call: at most 8 frames; `r6`-`r9` saved on the host stack (with 8 bytes of
     /// padding to keep `rsp % 16 == 8` in the callee) and restored on return; the callee's
     /// frame is the next 512 bytes of the run's stack.
-    fn call_local(&mut self, pc: usize, target: DynamicLabel) {
+    fn call_local(&mut self, pc: usize, target: DynamicLabel, saves: u8) {
         self.delta = None;
         let depth = self.value_stub(pc, FAULT_CALL_DEPTH, 0);
         self.branch(len::CMP_MEM + len::JCC, |x| {
@@ -978,21 +978,27 @@ impl X86 {
                 ; jae =>depth
             )
         });
+        // The registers of `r6`-`r9` the callee may write, pushed; then padding, so that the
+        // stack stays 16-byte aligned at the callee's runtime calls.
+        let saved = || (6..10).filter(move |r| saves & (1 << (r - 6)) != 0);
+        for r in saved() {
+            asm!(self.ops ; push Rq(HOST[r]));
+        }
+        let pad = saved().count() % 2 == 0;
+        if pad {
+            asm!(self.ops ; sub rsp, 8);
+        }
         asm!(self.ops
-            ; push r11
-            ; push r13
-            ; push r14
-            ; push r15
-            ; sub rsp, 8
             ; add rbp, STACK_SIZE as i32
             ; call =>target
             ; sub rbp, STACK_SIZE as i32
-            ; add rsp, 8
-            ; pop r15
-            ; pop r14
-            ; pop r13
-            ; pop r11
         );
+        if pad {
+            asm!(self.ops ; add rsp, 8);
+        }
+        for r in saved().rev() {
+            asm!(self.ops ; pop Rq(HOST[r]));
+        }
     }
 
     /// Calls the runtime function whose address is at context word `function`, through the
@@ -1210,7 +1216,7 @@ impl Backend for X86 {
             Lir::Store { mem, value } => self.store(pc, mem, value),
             Lir::Atomic { op, mem, src } => self.atomic(pc, op, mem, src),
             Lir::Jump { cond, target } => self.jump(cond, target),
-            Lir::CallLocal { target } => self.call_local(pc, target),
+            Lir::CallLocal { target, saves } => self.call_local(pc, target, saves),
             Lir::CallRuntime { id, reg } => self.helper_call(pc, id, reg),
             Lir::CallKfunc { btf_id } => {
                 let kfunc = self.value_stub(pc, FAULT_KFUNC, btf_id as i64);
