@@ -1,8 +1,9 @@
 //! The JIT (checked mode) and the interpreter agree on every program the fuzzer's bytes choose:
 //! the same `r0` or the same fault at the same instruction, and the same memory afterwards.
 //! The bytes are the choices of `bpfkit_jit::differential::generate` (every instruction of the
-//! table, operands at the edges of every region, helpers, tail calls, budgets, and loops of
-//! the shape the JIT versions, parsers whose headers it proves inside a window).
+//! table, operands at the edges of every region, helpers, tail calls, budgets, loops of the
+//! shape the JIT versions, through a pointer or an index, parsers whose headers it proves
+//! inside a window, and calls whose callee-saved registers the caller reads back).
 #![no_main]
 
 use bpfkit_jit::differential::{Source, compare, generate};
