@@ -188,25 +188,35 @@ impl Loop {
         if regions[11..].iter().any(Option::is_some) {
             checks.push(below_2_63(bound));
         }
+        // The span of accesses from `lo` to `hi` (exclusive) past `base` plus `plus` in the
+        // cursor's first round, to the same past its last.
+        let span = |base, plus, (lo, hi): (i64, i64), write, region| Lir::CheckSpan {
+            span: Span {
+                base,
+                plus,
+                cursor: p,
+                bound,
+                first: lo as i32,
+                last: (hi - 1) as i32,
+                align: self.align(),
+                region,
+                write,
+            },
+            fallback: slow,
+        };
         for (k, form) in self.indexed.iter().enumerate() {
             let (Some(form), Some(region)) = (form, regions[11 + k]) else {
                 continue;
             };
             let other = (form.count == 2).then_some(form.regs[1]);
-            checks.push(Lir::CheckSpan {
-                span: Span {
-                    base: form.regs[0],
-                    plus: [other, Some(p)],
-                    cursor: p,
-                    bound,
-                    first: form.lo as i32,
-                    last: (form.hi - 1) as i32,
-                    align: self.align(),
-                    region,
-                    write: form.write,
-                },
-                fallback: slow,
-            });
+            let plus = [other, Some(p)];
+            checks.push(span(
+                form.regs[0],
+                plus,
+                (form.lo, form.hi),
+                form.write,
+                region,
+            ));
         }
         for (r, base) in self.bases.iter().enumerate() {
             let (Some(base), Some(region)) = (base, regions[r]) else {
@@ -223,20 +233,9 @@ impl Loop {
                     },
                     fallback: slow,
                 },
-                Motion::Steps { .. } => Lir::CheckSpan {
-                    span: Span {
-                        base: r as u8,
-                        plus: [None, None],
-                        cursor: p,
-                        bound,
-                        first: base.lo as i32,
-                        last: (base.hi - 1) as i32,
-                        align: self.align(),
-                        region,
-                        write: base.write,
-                    },
-                    fallback: slow,
-                },
+                Motion::Steps { .. } => {
+                    span(r as u8, [None; 2], (base.lo, base.hi), base.write, region)
+                }
             };
             checks.push(check);
         }

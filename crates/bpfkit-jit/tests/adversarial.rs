@@ -59,6 +59,22 @@ fn both_with(source: &str, input: &[u8], setup: impl Fn(&mut Vm)) -> Result<u64,
     got
 }
 
+/// Runs each of `programs` on inputs of each of `lens` bytes on both engines (see [`both`]):
+/// how many runs returned, and how many faulted.
+fn endings(programs: impl IntoIterator<Item = String>, lens: &[usize]) -> (usize, usize) {
+    let (mut ok, mut faults) = (0, 0);
+    for program in programs {
+        for &len in lens {
+            let input: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7) | 1).collect();
+            match both(&program, &input) {
+                Ok(_) => ok += 1,
+                Err(_) => faults += 1,
+            }
+        }
+    }
+    (ok, faults)
+}
+
 const TYPES: [(&str, usize); 4] = [("u8", 1), ("u16", 2), ("u32", 4), ("u64", 8)];
 
 fn signed(off: i64) -> String {
@@ -578,19 +594,11 @@ fn versioned_loops_end_as_on_the_interpreter() {
         "r5 = r1\nr5 += r2\nr5 += {k}\nr0 = 0\n\
          loop:\nr6 = *(u16 *)(r1 + 0)\nr0 += r6\nr1 += 3\nif r1 < r5 goto loop\nexit",
     ];
-    let (mut ok, mut faults) = (0, 0);
-    for source in loops {
-        for k in [-9, -8, -2, -1, 0, 1, 2, 8] {
-            let program = source.replace("{k}", &k.to_string());
-            for len in [0, 1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33] {
-                let input: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7) | 1).collect();
-                match both(&program, &input) {
-                    Ok(_) => ok += 1,
-                    Err(_) => faults += 1,
-                }
-            }
-        }
-    }
+    let programs = loops.iter().flat_map(|source| {
+        [-9, -8, -2, -1, 0, 1, 2, 8].map(|k| source.replace("{k}", &k.to_string()))
+    });
+    let lens = [0, 1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33];
+    let (ok, faults) = endings(programs, &lens);
     assert!(ok > 50 && faults > 50, "{ok} ran, {faults} faulted");
     // The loops above are the shape the JIT versions.
     for source in loops {
@@ -627,23 +635,17 @@ fn index_loops_end_as_on_the_interpreter() {
          loop:\nr8 = r9\nr8 += r3\nr6 = *(u8 *)(r8 + 0)\nr0 += r6\nr3 += 8\n\
          if r3 < r5 goto loop\nexit",
     ];
-    let (mut ok, mut faults) = (0, 0);
-    for source in loops {
-        for k in [-9, -8, -2, -1, 0, 1, 2, 8] {
-            for j in [0, 1, 7, 40, -1, i64::MIN, i64::MAX] {
-                let program = source
+    let programs = loops.iter().flat_map(|source| {
+        [-9, -8, -2, -1, 0, 1, 2, 8].into_iter().flat_map(move |k| {
+            [0, 1, 7, 40, -1, i64::MIN, i64::MAX].map(|j| {
+                source
                     .replace("{k}", &k.to_string())
-                    .replace("{j}", &format!("{j} ll"));
-                for len in [0, 1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 48, 64, 100] {
-                    let input: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7) | 1).collect();
-                    match both(&program, &input) {
-                        Ok(_) => ok += 1,
-                        Err(_) => faults += 1,
-                    }
-                }
-            }
-        }
-    }
+                    .replace("{j}", &format!("{j} ll"))
+            })
+        })
+    });
+    let lens = [0, 1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 48, 64, 100];
+    let (ok, faults) = endings(programs, &lens);
     assert!(ok > 200 && faults > 200, "{ok} ran, {faults} faulted");
     // The loops above are the shape the JIT versions.
     for source in loops {
@@ -670,23 +672,17 @@ fn windows_end_as_on_the_interpreter() {
          r3 = r6\nr3 += 13\nif r3 >= r7 goto done\nr0 = *(u8 *)(r6 + 13)\n\
          r3 = r6\nr3 += 7\nif r7 <= r3 goto done\n*(u64 *)(r6 + 0) = r0\ndone:\nexit",
     ];
-    let (mut ok, mut faults) = (0, 0);
-    for source in parsers {
-        for j in [-2, -1, 0, 1] {
-            for k in [-2, -1, 0, 1, 2, 9] {
-                let program = source
+    let programs = parsers.iter().flat_map(|source| {
+        [-2, -1, 0, 1].into_iter().flat_map(move |j| {
+            [-2, -1, 0, 1, 2, 9].map(|k| {
+                source
                     .replace("{j}", &j.to_string())
-                    .replace("{k}", &k.to_string());
-                for len in [0, 1, 2, 3, 7, 8, 13, 14, 15, 16, 20, 31, 40] {
-                    let input: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7) | 1).collect();
-                    match both(&program, &input) {
-                        Ok(_) => ok += 1,
-                        Err(_) => faults += 1,
-                    }
-                }
-            }
-        }
-    }
+                    .replace("{k}", &k.to_string())
+            })
+        })
+    });
+    let lens = [0, 1, 2, 3, 7, 8, 13, 14, 15, 16, 20, 31, 40];
+    let (ok, faults) = endings(programs, &lens);
     assert!(ok > 50 && faults > 50, "{ok} ran, {faults} faulted");
     for source in parsers {
         let program = source.replace("{j}", "0").replace("{k}", "0");
