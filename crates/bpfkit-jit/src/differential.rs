@@ -278,12 +278,15 @@ fn op(opcode: Opcode, dst: Reg, src: Reg, off: i16, imm: i32) -> Insn {
 /// frame or in a map value. Jumps are instruction indices, as in [`program`].
 ///
 /// In two loops of five the cursor is an index instead, starting near 0, near the input's
-/// length or past 2^63, and the accesses through it go through an address formed in the round
-/// (`r8 = r1; r8 += r3`, sometimes plus the bound or a constant, sometimes copied on to `r9`).
+/// length or past 2^63 (now and then plus `r1 - r1`, which the JIT guesses is a pointer), and
+/// the accesses through it go through an address formed in the round (`r8 = r1; r8 += r3`,
+/// sometimes plus the bound or a constant, sometimes copied on to `r9`).
 fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
     let (p, bound, q, v, step) = (Reg::R3, Reg::R4, Reg::R5, Reg::R6, Reg::R7);
     let len = input_len as i32;
     let indexed = src.chance(40);
+    // Whether the index is one the JIT guesses is a pointer (below).
+    let mut disguised = false;
     let mut insns = Vec::new();
     // Where a pointer starts: in the input, the frame or a map value, near an edge.
     let start = |src: &mut Source<'_>, insns: &mut Vec<Insn>, r: Reg| {
@@ -309,6 +312,19 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
     if indexed {
         let first = src.pick(&[0, 0, 0, 1, 2, 8, len - 1, len, -1, i32::MIN, i32::MAX]);
         insns.push(op(Opcode::Mov64Imm, p, Reg::R0, 0, first));
+        if src.chance(30) {
+            // The same index as `r1 - (r1 - index)`, the second `r1` through the frame: one
+            // the JIT guesses is in the input (the guess follows `r1`, not the frame), which it
+            // must not trust. The addresses formed from it then start from `r9`, `r1 - index`,
+            // whose region is not guessed: what the loop's check can prove is then only `q`,
+            // moving with a cursor whose own span is not checked.
+            disguised = true;
+            insns.push(op(Opcode::StxDW, Reg::R10, Reg::R1, -8, 0));
+            insns.push(op(Opcode::LdxDW, Reg::R9, Reg::R10, -8, 0));
+            insns.push(op(Opcode::Sub64Reg, Reg::R9, p, 0, 0));
+            insns.push(mov(p, Reg::R1));
+            insns.push(op(Opcode::Sub64Reg, p, Reg::R9, 0, 0));
+        }
     } else {
         start(src, &mut insns, p);
     }
@@ -316,7 +332,10 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
     insns.push(mov(bound, p));
     let distance = match src.below(10) {
         0 => src.u64() as i32,
+        // A bound just below the cursor: near 2^64 when it starts near 0, so that the span of
+        // a pointer moving with it wraps around (for a disguised index, half the time).
         1 => -(src.below(4) as i32),
+        2..=6 if disguised => -(src.below(4) as i32),
         2..=4 => src.pick(&[0, 1, 2, 8, 9, 16, 31, 32, 33, len - 1, len, len + 1]),
         _ => src.pick(&[len / 2, len / 4, len / 2 - 8, len - 16]),
     };
@@ -347,8 +366,14 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
         if !indexed {
             return access(src, p, len);
         }
-        let formed = src.pick(&[Reg::R8, Reg::R9]);
-        body.push(mov(formed, src.pick(&[Reg::R1, Reg::R1, v, q])));
+        let (formed, from) = match disguised {
+            true => (Reg::R8, Reg::R9),
+            false => (
+                src.pick(&[Reg::R8, Reg::R9]),
+                src.pick(&[Reg::R1, Reg::R1, v, q]),
+            ),
+        };
+        body.push(mov(formed, from));
         body.push(op(Opcode::Add64Reg, formed, p, 0, 0));
         match src.below(6) {
             0 => body.push(op(Opcode::Add64Reg, formed, bound, 0, 0)),
@@ -359,6 +384,8 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
                 0,
                 src.pick(&[-1, 8, len]),
             )),
+            // (`r9` must stay as it is to form addresses from.)
+            2 if disguised => {}
             2 => {
                 body.push(access(src, formed, len));
                 let other = if formed == Reg::R8 { Reg::R9 } else { Reg::R8 };

@@ -156,6 +156,17 @@ impl Class {
         }
     }
 
+    /// The register a slot of this class writes (`op` its pre-decoded instruction), if any; as
+    /// [`Planner`] reads it. (Calls are not counted: what they clobber is each user's rule.)
+    pub fn written(self, op: &Op) -> Option<u8> {
+        match self {
+            Class::Load(_) | Class::LoadImm64 | Class::WritesDst => Some(op.dst),
+            Class::WritesSrc => Some(op.src),
+            Class::WritesR0 => Some(0),
+            _ => None,
+        }
+    }
+
     /// Whether the opcode jumps or calls to the slot in its `off` (as [`crate::lower::is_branch`]).
     pub fn branches(self) -> bool {
         matches!(self, Class::Jump | Class::Ja | Class::CallLocal)

@@ -24,14 +24,17 @@
 //! - the cursor `p` written once in it, by `p += step`, a positive immediate or a register the
 //!   loop does not write (checked on entry to be below 2^63, so no round wraps around); `bound`
 //!   not written; no jump in it over the increment;
-//! - accesses through `p` (at least one). Before the increment they see the round's `p`;
-//!   after it, `p + step` (proven only for an immediate step).
+//! - accesses through `p` or through an address formed from it (below). Those through `p`
+//!   before the increment see the round's `p`; after it, `p + step` (proven only for an
+//!   immediate step).
 //!
 //! Two other kinds of base are proven with it: a pointer `q` written once, by `q += step` with
 //! the same step and no jump over it, which moves in step with `p` (so its span ends at `q +
-//! (bound - p)` plus its offsets); and a register the loop does not write (its span is its
-//! offsets). Loads and stores only: atomics and accesses through `r10` keep their own checks,
-//! as do accesses through any other register.
+//! (bound - p)` plus its offsets), only when `p`'s own span is proven too (which bounds `bound -
+//! p` by the region's size: otherwise `q + (bound - p)` could wrap around into the region while
+//! `q` walks out of it); and a register the loop does not write (its span is its offsets).
+//! Loads and stores only: atomics and accesses through `r10` keep their own checks, as do
+//! accesses through any other register.
 //!
 //! The cursor may also be an index rather than a pointer, as in code the kernel's verifier
 //! accepts (`r8 = r1; r8 += i; r2 = *(u8 *)(r8 + 0)`, `i < len` at the back edge). An address
@@ -39,9 +42,10 @@
 //! and a constant (an [`Indexed`] form, found by following `mov`s and 64-bit `add`s through
 //! the round) reaches from that sum with the first round's cursor to the sum with the last
 //! round's, plus its offsets: one [`Lir::CheckSpan`] with the other registers in
-//! [`Span::plus`]. The check on entry then also takes `bound` below 2^63, so the cursor never
-//! wraps around and the span is one run of addresses (the span of a pointer cursor is bounded
-//! by its region).
+//! [`Span::plus`]. The check on entry also takes `bound` below 2^63 (for every loop, though a
+//! pointer cursor's proven span bounds it already): then the cursor never wraps around, the
+//! distance it covers is below 2^63, and a span whose two ends lie in one region is one run of
+//! addresses inside it.
 
 use bpfkit_isa::{Cond, Opcode};
 use bpfkit_vm::Op;
@@ -92,9 +96,10 @@ pub struct Base {
 /// write and its cursor, an index (see the module's documentation), that the check proves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Indexed {
-    /// The registers added to the cursor, in the order the loop adds them. The span is
-    /// checked against the region guessed for the first that has one (the pointer in `q =
-    /// base; q += i`; the others are offsets).
+    /// The registers added to the cursor, in the order the loop adds them. Only their sum
+    /// matters: it is checked against the region guessed for the first that has one (the
+    /// pointer in `q = base; q += i`; the others are offsets), whichever the check's
+    /// [`Span::base`] is.
     pub regs: [u8; 2],
     /// How many of `regs` there are (1 or 2).
     pub count: u8,
@@ -131,7 +136,7 @@ pub struct Loop {
 impl Loop {
     /// How many more operations than slots a backend is given for this loop: the copy, the
     /// jump at its end, and the check on entry (a jump for the cursor, one for the step, one
-    /// check per base and the jump into the copy).
+    /// for the bound, one check per base and form, and the jump into the copy).
     pub fn extra_emits(&self) -> usize {
         let bases = self.bases.iter().flatten().count();
         let indexed = self.indexed.iter().flatten().count();
@@ -185,9 +190,7 @@ impl Loop {
         if let Operand::Reg(step) = self.step {
             checks.push(below_2_63(step));
         }
-        if regions[11..].iter().any(Option::is_some) {
-            checks.push(below_2_63(bound));
-        }
+        checks.push(below_2_63(bound));
         // The span of accesses from `lo` to `hi` (exclusive) past `base` plus `plus` in the
         // cursor's first round, to the same past its last.
         let span = |base, plus, (lo, hi): (i64, i64), write, region| Lir::CheckSpan {
@@ -260,7 +263,8 @@ impl Loop {
     /// The regions to check each base against, from the region guessed for each register on
     /// entering the loop (see [`Loop::checks`]); `None` when no base would be proven.
     pub fn regions(&self, guessed: impl Fn(u8) -> Option<u32>) -> Option<Regions> {
-        let cursor = guessed(self.cursor);
+        // The cursor's own span, when proven, bounds how far a pointer moving with it goes.
+        let cursor = self.bases[self.cursor as usize].and_then(|_| guessed(self.cursor));
         let regions: Regions = std::array::from_fn(|r| {
             if r >= 11 {
                 let form = self.indexed[r - 11]?;
@@ -275,16 +279,6 @@ impl Loop {
             guessed(r as u8)
         });
         regions.iter().any(Option::is_some).then_some(regions)
-    }
-}
-
-/// The register a slot writes, by its class (as [`crate::group::Planner`] reads it).
-fn written(op: &Op, class: Class) -> Option<u8> {
-    match class {
-        Class::Load(_) | Class::LoadImm64 | Class::WritesDst => Some(op.dst),
-        Class::WritesSrc => Some(op.src),
-        Class::WritesR0 => Some(0),
-        _ => None,
     }
 }
 
@@ -330,7 +324,7 @@ pub fn plan(ops: &[Op], classes: &[Class], head: usize, back: usize) -> Option<L
             Class::EndsFlow if op.opcode != Opcode::Exit => return None,
             _ => {}
         }
-        if let Some(r) = written(op, class) {
+        if let Some(r) = class.written(op) {
             let r = r as usize;
             writes[r] = writes[r].saturating_add(1);
             adds[r] = match op.opcode {
@@ -520,7 +514,7 @@ fn index_forms(
             form.write |= write;
             keyed[pc - head] = (11 + k) as u8;
         }
-        if let Some(d) = written(op, class) {
+        if let Some(d) = class.written(op) {
             let (d, src) = (d as usize, sums.get(op.src as usize).copied().flatten());
             sums[d] = match op.opcode {
                 Opcode::Mov64Reg => src,

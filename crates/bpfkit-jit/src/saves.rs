@@ -51,8 +51,10 @@ struct Reach {
 }
 
 /// The registers each call target in `entries` (sorted, deduplicated) saves, for the program
-/// with slots `ops`; `classes` is [`Class::table`]. Walks at most a few times the program's
-/// length in all; past that, the remaining callees save all four.
+/// with slots `ops`; `classes` is [`Class::table`]. The walks share one budget of a few times
+/// the program's length (each callee's walk is bounded by the program, but a program of many
+/// callees, each reaching most of it, would cost their product); past it, the remaining
+/// callees save all four, which costs speed only.
 pub fn plan(ops: &[Op], classes: &[Class], entries: &[usize]) -> Saves {
     let mut budget = 4 * ops.len() + 1024;
     let mut seen = vec![0u64; ops.len().div_ceil(64)];
@@ -117,12 +119,7 @@ fn reach(
         seen[pc / 64] |= 1 << (pc % 64);
         *budget = budget.checked_sub(1)?;
         let class = classes[op.opcode as usize];
-        let written = match class {
-            Class::Load(_) | Class::LoadImm64 | Class::WritesDst => Some(op.dst),
-            Class::WritesSrc => Some(op.src),
-            _ => None,
-        };
-        if let Some(reg @ 6..=9) = written {
+        if let Some(reg @ 6..=9) = class.written(op) {
             r.writes |= 1 << (reg - 6);
         }
         let next = pc + if class == Class::LoadImm64 { 2 } else { 1 };

@@ -655,6 +655,30 @@ fn index_loops_end_as_on_the_interpreter() {
     }
 }
 
+/// A pointer that moves with a cursor is proven only with the cursor's own span: here the
+/// cursor is 0 but guessed in the input (`r1 - r4`, `r4` a copy of `r1` through the stack,
+/// which the guess does not follow), the bound 2^64 - 1, and an index form keeps the loop fit
+/// to version. Checked alone, the moving pointer's span `r6 + (bound - 1 - r3)` wraps around to
+/// just before `r6` and passes, while `r6` walks out of the input: the run must fault as on
+/// the interpreter, reading or writing, where the copy's unchecked accesses ran over the host's
+/// memory.
+#[test]
+fn a_moving_pointer_needs_its_cursors_span() {
+    let program = |store: &str| {
+        format!(
+            "*(u64 *)(r10 - 8) = r1\nr4 = *(u64 *)(r10 - 8)\nr7 = r4\nr3 = r1\nr3 -= r4\n\
+             r6 = r1\nr6 += 2\nr5 = -1\nr9 = 0\nr0 = 0\n\
+             loop:\nr8 = r7\nr8 += r3\nif r9 == 0 goto skip\nr0 = *(u8 *)(r8 + 0)\n\
+             skip:\nr2 = *(u8 *)(r6 + 0)\nr0 += r2\n{store}r6 += 1\nr3 += 1\n\
+             if r3 > 40 goto out\nif r3 < r5 goto loop\nout:\nexit"
+        )
+    };
+    for store in ["", "*(u8 *)(r6 + 0) = r9\n"] {
+        let (ok, faults) = endings([program(store)], &[0, 1, 2, 3, 8, 16, 40, 42, 43, 64]);
+        assert_eq!((ok, faults), (2, 8), "{store}");
+    }
+}
+
 /// Parsers whose window (see `bpfkit_jit::window`) is off the input by a few bytes either way
 /// (its start or its end), read at the edges of what they checked: whether the check after the
 /// window sends the run to the copy or not, it must end as on the interpreter, with the same

@@ -811,8 +811,9 @@ impl Aarch64 {
         self.asm.pop(LR);
     }
 
-    /// A bpf-to-bpf call: at most 8 frames; `r6`-`r9` and `x30` saved on the host stack and
-    /// restored on return; the callee's frame is the next 512 bytes of the run's stack.
+    /// A bpf-to-bpf call: at most 8 frames; those of `r6`-`r9` in `saves` (bit `k`: `r(6 +
+    /// k)`, see [`crate::saves`]) and `x30` saved on the host stack and restored on return; the
+    /// callee's frame is the next 512 bytes of the run's stack.
     fn call_local(&mut self, pc: usize, target: Label, saves: u8) {
         let depth = self.stub(pc, FAULT_CALL_DEPTH, 0, StubAddr::Value(0));
         self.load_word(T0, STACK_LIMIT);

@@ -966,9 +966,10 @@ impl X86 {
         });
     }
 
-    /// A bpf-to-bpf call: at most 8 frames; `r6`-`r9` saved on the host stack (with 8 bytes of
-    /// padding to keep `rsp % 16 == 8` in the callee) and restored on return; the callee's
-    /// frame is the next 512 bytes of the run's stack.
+    /// A bpf-to-bpf call: at most 8 frames; those of `r6`-`r9` in `saves` (bit `k`: `r(6 +
+    /// k)`, see [`crate::saves`]) pushed on the host stack (with 8 bytes of padding for an even
+    /// count, to keep `rsp % 16 == 8` in the callee) and popped on return; the callee's frame
+    /// is the next 512 bytes of the run's stack.
     fn call_local(&mut self, pc: usize, target: DynamicLabel, saves: u8) {
         self.delta = None;
         let depth = self.value_stub(pc, FAULT_CALL_DEPTH, 0);
