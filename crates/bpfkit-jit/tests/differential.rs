@@ -115,6 +115,17 @@ fn census(cases: u64, fits: impl Fn(&Case, &Jit) -> bool) -> BTreeMap<&'static s
     endings
 }
 
+/// Asserts that at least one in twenty of the `total` cases of a census (`endings`, of
+/// `what`) returned, and as many ended out of bounds.
+fn assert_ends_every_way(what: &str, endings: &BTreeMap<&str, usize>, total: usize) {
+    for ending in ["returned", "out of bounds"] {
+        assert!(
+            endings.get(ending).is_some_and(|&n| n * 20 > total),
+            "too few {what} ended `{ending}`: {endings:?}"
+        );
+    }
+}
+
 /// A quarter of the generated cases are loops of the shape the JIT versions (see
 /// `bpfkit_jit::loops`), edges and misfits included: many of them must get a fast copy, and
 /// those must end every way, or the comparison above says little about versioned loops.
@@ -126,12 +137,7 @@ fn generated_loops_are_versioned_and_end_every_way() {
     println!("{versioned} of {cases} cases have a versioned loop: {endings:?}");
     assert!(versioned * 10 > cases as usize, "{versioned} versioned");
     assert!(endings.contains_key("budget"), "{endings:?}");
-    for ending in ["returned", "out of bounds"] {
-        assert!(
-            endings.get(ending).is_some_and(|&n| n * 20 > versioned),
-            "too few versioned loops ended `{ending}`: {endings:?}"
-        );
-    }
+    assert_ends_every_way("versioned loops", &endings, versioned);
 }
 
 /// Of those loops, two in five walk an index rather than a pointer (their first instruction,
@@ -149,12 +155,7 @@ fn generated_index_loops_are_versioned_and_end_every_way() {
     let versioned: usize = endings.values().sum();
     println!("{versioned} of {cases} cases have a versioned index loop: {endings:?}");
     assert!(versioned * 40 > cases as usize, "{versioned} versioned");
-    for ending in ["returned", "out of bounds"] {
-        assert!(
-            endings.get(ending).is_some_and(|&n| n * 20 > versioned),
-            "too few versioned index loops ended `{ending}`: {endings:?}"
-        );
-    }
+    assert_ends_every_way("versioned index loops", &endings, versioned);
 }
 
 /// Another quarter are parsers of the shape `bpfkit_jit::window` proves, with compares that
@@ -170,10 +171,5 @@ fn generated_windows_are_proven_and_end_every_way() {
     println!("{windowed} of {cases} cases have a window: {endings:?}");
     assert!(windowed * 15 > cases as usize, "{windowed} with a window");
     assert!(endings.contains_key("budget"), "{endings:?}");
-    for ending in ["returned", "out of bounds"] {
-        assert!(
-            endings.get(ending).is_some_and(|&n| n * 20 > windowed),
-            "too few windowed programs ended `{ending}`: {endings:?}"
-        );
-    }
+    assert_ends_every_way("windowed programs", &endings, windowed);
 }
