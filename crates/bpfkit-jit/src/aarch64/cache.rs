@@ -2,7 +2,7 @@
 //! is cleaned to the point of unification and the instruction cache invalidated for those
 //! addresses (`dc cvau`, `dsb ish`, `ic ivau`, `dsb ish`), and a core that already fetched
 //! from them needs an `isb`. The code is written while the mapping is writable only, then
-//! synchronised, then made executable only ([`publish`]); the running thread executes `isb`
+//! synchronised ([`synchronize`]), then made executable only (`pool::publish`); the running thread executes `isb`
 //! before it enters the code ([`before_execution`]).
 //!
 //! qemu runs stale code no differently from fresh, so a test cannot catch a missing
@@ -10,8 +10,6 @@
 //! synchronises exactly the bytes that become executable, line by line.
 
 use std::arch::asm;
-
-use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 
 /// What one synchronisation did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,13 +79,6 @@ pub fn synchronize(code: &[u8]) -> Synced {
     #[cfg(test)]
     LOG.with(|log| log.borrow_mut().push(synced));
     synced
-}
-
-/// Makes written code executable: synchronises the caches for it while it is still only
-/// writable, then maps it executable only.
-pub fn publish(buffer: MutableBuffer) -> std::io::Result<ExecutableBuffer> {
-    synchronize(&buffer);
-    buffer.make_exec()
 }
 
 /// `isb`: discards instructions this core fetched before the code was published.
