@@ -93,6 +93,19 @@ enum FaultAddr {
     Value(i64),
 }
 
+/// The labels of the code every compile emits once (see [`X86::finish`]).
+#[derive(Clone, Copy)]
+struct Shared {
+    /// The entry trampoline's epilogue: restores the host's registers and returns.
+    epilogue: DynamicLabel,
+    /// Leaves the program with the status the context holds.
+    unwind: DynamicLabel,
+    /// A runtime call returned non-zero: a tail call, or a status the runtime set.
+    after_call: DynamicLabel,
+    /// Saves the registers a call may clobber, calls `rax(ctx)`, reloads them.
+    runtime: DynamicLabel,
+}
+
 /// The x86_64 backend.
 pub struct X86 {
     ops: Assembler<X64Relocation>,
@@ -104,6 +117,9 @@ pub struct X86 {
     tails: Vec<(Fault, DynamicLabel)>,
     /// Where every fault tail ends up: sets the status and unwinds.
     fault: DynamicLabel,
+    /// The shared out-of-line code's entry points (dynamic labels: dynasmrt keeps named ones
+    /// in a hash map, which cost a small program's compile more than its own code).
+    shared: Shared,
     /// Whether the CPU has BMI2 (`rorx`), which saves an instruction per checked access.
     bmi2: bool,
     /// Whether branches are kept off 32-byte boundaries (see [`X86::branch`]).
@@ -124,6 +140,12 @@ impl NewBackend for X86 {
             .unwrap_or_default();
         stubs.reserve(insns);
         let fault = ops.new_dynamic_label();
+        let shared = Shared {
+            epilogue: ops.new_dynamic_label(),
+            unwind: ops.new_dynamic_label(),
+            after_call: ops.new_dynamic_label(),
+            runtime: ops.new_dynamic_label(),
+        };
         X86 {
             ops,
             options,
@@ -131,6 +153,7 @@ impl NewBackend for X86 {
             lookups,
             tails: Vec::new(),
             fault,
+            shared,
             bmi2: std::arch::is_x86_feature_detected!("bmi2") && !tests::without_bmi2(),
             pad_branches: tests::pad_branches().unwrap_or_else(is_intel),
             delta: None,
@@ -1007,12 +1030,12 @@ impl X86 {
     fn call_runtime(&mut self, function: usize) {
         asm!(self.ops
             ; mov rax, [r12 + at(function)]
-            ; call ->runtime
+            ; call =>self.shared.runtime
         );
         self.branch(len::TEST_EAX + len::JCC, |x| {
             asm!(x.ops
                 ; test eax, eax
-                ; jnz ->after_call
+                ; jnz =>x.shared.after_call
             )
         });
     }
@@ -1184,7 +1207,7 @@ impl Backend for X86 {
         asm!(self.ops
             ; sub rsp, 8
             ; call rax
-            ; ->epilogue:
+            ; =>self.shared.epilogue
             ; mov rsp, [r12 + at(SAVED_RSP)]
             ; mov rax, rbx
             ; pop r15
@@ -1239,19 +1262,19 @@ impl Backend for X86 {
         );
         // During thread teardown there is nowhere to keep them; they are freed instead.
         let _ = SPARE_LISTS.try_with(|spare| spare.set(lists));
-        let fault = self.fault;
+        let (fault, shared) = (self.fault, self.shared);
         asm!(self.ops
             ; =>fault
             ; mov QWORD [r12 + at(STATUS)], STATUS_FAULT as i32
-            ; ->unwind:
-            ; jmp ->epilogue
+            ; =>shared.unwind
+            ; jmp =>shared.epilogue
             // A runtime call returned non-zero: a tail call, or a status the runtime set.
-            ; ->after_call:
+            ; =>shared.after_call
             ; cmp eax, call::TAIL_CALL as i32
-            ; jne ->unwind
+            ; jne =>shared.unwind
             ; jmp QWORD [r12 + at(NEXT_ENTRY)]
             // Saves the registers the call may clobber, calls `rax(ctx)`, reloads them.
-            ; ->runtime:
+            ; =>shared.runtime
         );
         for r in SAVED_AROUND_CALLS {
             let h = HOST[r as usize];
