@@ -541,10 +541,7 @@ impl<'a, L: Copy> Versioning<'a, L> {
                 t if body.contains(&t) => inner[t - planned.head].expect("a label inside"),
                 t => slots.labels[t].expect("every branch target has a label"),
             };
-            for pc in body.clone() {
-                let Some(insn) = slots.program.insn_at(pc) else {
-                    continue;
-                };
+            for (pc, insn) in slots.program.insns_in(planned.head..planned.back + 1) {
                 let op = &ops[pc];
                 // Every way into a label of the copy (falling through, a jump inside it)
                 // comes with the kept region's delta ready.
@@ -660,10 +657,7 @@ impl<'a, L: Copy> Windowing<'a, L> {
             None => slots.labels[target].expect("every branch target has a label"),
         };
         let mut guessed = self.guessed.into_iter().peekable();
-        for pc in first..len {
-            let Some(insn) = slots.program.insn_at(pc) else {
-                continue;
-            };
+        for (pc, insn) in slots.program.insns_in(first..len) {
             if let Some(l) = inner[pc - first] {
                 slots.bind(backend, pc, l);
             }

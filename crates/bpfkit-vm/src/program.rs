@@ -220,6 +220,16 @@ impl Program {
         self.insns.iter().map(|(pc, insn)| (*pc, insn))
     }
 
+    /// The instructions starting in slots `slots`, with their slot indices: one search for
+    /// the first, then in order (where [`Program::insn_at`] searches for each slot).
+    pub fn insns_in(&self, slots: std::ops::Range<usize>) -> impl Iterator<Item = (usize, &Insn)> {
+        let first = self.insns.partition_point(|(pc, _)| *pc < slots.start);
+        self.insns[first..]
+            .iter()
+            .take_while(move |(pc, _)| *pc < slots.end)
+            .map(|(pc, insn)| (*pc, insn))
+    }
+
     /// The instruction at slot `pc`, if one starts there.
     pub fn insn_at(&self, pc: usize) -> Option<&Insn> {
         self.insns
@@ -256,6 +266,26 @@ mod tests {
     fn frames(source: &str) -> FrameUse {
         let insns = bpfkit_asm::assemble(source, bpfkit_isa::Dialect::Llvm).unwrap();
         Program::new(&insns).unwrap().frame_use()
+    }
+
+    /// `insns_in` gives what `insn_at` gives for each slot of the range, in order, with the
+    /// second slot of an `lddw` skipped and ranges that start or end inside one.
+    #[test]
+    fn insns_in_agrees_with_insn_at() {
+        let source = "r1 = 1\nr2 = 0x100000000 ll\nr3 = 3\nr0 = 0 ll\nexit";
+        let insns = bpfkit_asm::assemble(source, bpfkit_isa::Dialect::Llvm).unwrap();
+        let program = Program::new(&insns).unwrap();
+        assert_eq!(program.len(), 7);
+        for start in 0..=8 {
+            for end in start..=8 {
+                let each: Vec<(usize, &Insn)> = (start..end)
+                    .filter_map(|pc| program.insn_at(pc).map(|insn| (pc, insn)))
+                    .collect();
+                let ranged: Vec<(usize, &Insn)> = program.insns_in(start..end).collect();
+                assert_eq!(ranged, each, "{start}..{end}");
+            }
+        }
+        assert_eq!(program.insns_in(0..7).count(), 5);
     }
 
     #[test]
