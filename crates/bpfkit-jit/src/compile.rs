@@ -286,6 +286,15 @@ impl<L: Copy> Slots<'_, L> {
         backend.bind(label);
     }
 
+    /// [`Slots::bind`] for a label every way to which comes with `region`'s delta ready (see
+    /// [`Backend::bind_ready`]).
+    fn bind_ready<B: Backend<Label = L>>(&self, backend: &mut B, pc: usize, label: L, region: u32) {
+        if self.heads.get(pc) == Some(&true) {
+            backend.align(32);
+        }
+        backend.bind_ready(label, region);
+    }
+
     /// `insn` (pre-decoded as `op`) lowered with `label` for its jumps, a call saving what its
     /// callee may write.
     fn lowered(&self, insn: &Insn, op: &Op, label: impl Fn(usize) -> L) -> Lir<L> {
@@ -616,6 +625,7 @@ impl<'a, L: Copy> Windowing<'a, L> {
         for check in w.checks(region, slow) {
             backend.emit(pc, check);
         }
+        backend.ready(region);
         let enter = Lir::Jump {
             cond: None,
             target: fast,
@@ -636,7 +646,9 @@ impl<'a, L: Copy> Windowing<'a, L> {
 
     /// Emits the copy of the program's slots after the window's, entered from the check when
     /// it passed: the accesses the window proves unchecked, the others as guessed in the
-    /// program's code; jumps to slots before the copy go back into the program.
+    /// program's code; jumps to slots before the copy go back into the program. Every way
+    /// into a label of the copy (the jump from the check, falling through, a jump inside it)
+    /// comes with the region's delta ready, as in a loop's copy.
     fn emit_copy<B: Backend<Label = L>>(
         self,
         backend: &mut B,
@@ -648,7 +660,7 @@ impl<'a, L: Copy> Windowing<'a, L> {
         };
         let first = w.at + 1;
         let len = slots.program.len();
-        backend.bind(fast);
+        backend.bind_ready(fast, region);
         let inner: Vec<Option<L>> = (first..len)
             .map(|pc| slots.labels[pc].map(|_| backend.new_label()))
             .collect();
@@ -657,13 +669,19 @@ impl<'a, L: Copy> Windowing<'a, L> {
             None => slots.labels[target].expect("every branch target has a label"),
         };
         let mut guessed = self.guessed.into_iter().peekable();
+        let ops = slots.program.ops();
         for (pc, insn) in slots.program.insns_in(first..len) {
             if let Some(l) = inner[pc - first] {
-                slots.bind(backend, pc, l);
+                backend.ready(region);
+                slots.bind_ready(backend, pc, l, region);
             }
             let proven = w.proves(pc).then_some(region);
             let lir = slots.copied(backend, pc, insn, label, &mut guessed, proven);
             *frame_stores |= stores_to_frame(&lir);
+            let op = &ops[pc];
+            if is_branch(op) && op.off as usize >= first {
+                backend.ready(region);
+            }
             backend.emit(pc, lir);
         }
     }

@@ -568,6 +568,155 @@ fn window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<
     insns
 }
 
+/// A parser of the shape a window measured by its length proves (see [`crate::window`]): the
+/// input's start kept (`r6 = r1`), its length spilled to the stack and reloaded (or copied),
+/// offsets (`r3`, `r4`, from 0, a constant or the length) checked against the length
+/// (`q = o + k; if q > len goto out`, now and then by a compare that proves nothing, or from
+/// a displacement below the offset) and made an address only to read or write around what
+/// was checked (`r2 = r6 + o`); offsets moved by immediates, by bounded or unbounded loaded
+/// values, copied; the spilled length overwritten through a copy of `r10` or in part;
+/// forward jumps that merge states, and now and then, when `metered`, a jump back to the
+/// start of the checks. Jumps are instruction indices, as in [`program`].
+fn length_window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<Insn> {
+    // Jumps to `OUT` leave for the end; `FORWARD` ones go to a later item.
+    const OUT: i16 = -1;
+    const FORWARD: i16 = -2;
+    let (start, len, probe, addr) = (Reg::R6, Reg::R7, Reg::R5, Reg::R2);
+    let offsets = [Reg::R3, Reg::R4];
+    let spilled = src.chance(75);
+    let mut insns = vec![mov(start, Reg::R1)];
+    if spilled {
+        insns.push(op(Opcode::StxDW, Reg::R10, Reg::R2, -8, 0));
+    } else {
+        insns.push(mov(len, Reg::R2));
+    }
+    insns.push(op(Opcode::Mov64Imm, Reg::R3, Reg::R0, 0, 0));
+    match src.below(4) {
+        0 => insns.push(mov(Reg::R4, Reg::R2)),
+        1 => insns.push(op(
+            Opcode::Mov64Imm,
+            Reg::R4,
+            Reg::R0,
+            0,
+            src.pick(&[1, 14]),
+        )),
+        _ => insns.push(op(Opcode::Mov64Imm, Reg::R4, Reg::R0, 0, 0)),
+    }
+    let head = insns.len();
+    let mut body = Vec::new();
+    let reload = |body: &mut Vec<Insn>| {
+        if spilled {
+            body.push(op(Opcode::LdxDW, len, Reg::R10, -8, 0));
+        }
+    };
+    reload(&mut body);
+    let room = input_len as i32;
+    for _ in 0..2 + src.below(14) {
+        let o = src.pick(&offsets);
+        match src.below(16) {
+            0..=8 => {
+                // A header: checked, then addressed and read or written, mostly inside what
+                // was checked.
+                let k = src.pick(&[1, 2, 3, 4, 8, 14, 20, 0]);
+                body.push(mov(probe, o));
+                let shift = if src.chance(10) { -1 } else { 0 };
+                body.push(op(Opcode::Add64Imm, probe, Reg::R0, 0, k + shift));
+                let (opcode, a, b) = match src.below(24) {
+                    0 => (Opcode::JgeReg, probe, len),
+                    1 => (Opcode::JltReg, len, probe),
+                    2 => (Opcode::JleReg, len, probe),
+                    3 => (Opcode::JsgtReg, probe, len),
+                    4 => (Opcode::Jgt32Reg, probe, len),
+                    5 => (Opcode::JltReg, probe, len),
+                    6 => (Opcode::JgtReg, probe, Reg::R8),
+                    _ => (Opcode::JgtReg, probe, len),
+                };
+                body.push(op(opcode, a, b, OUT, 0));
+                match src.below(4) {
+                    0 => {
+                        body.push(mov(addr, o));
+                        body.push(op(Opcode::Add64Reg, addr, start, 0, 0));
+                    }
+                    1 => {
+                        body.push(mov(addr, Reg::R1));
+                        body.push(op(Opcode::Add64Reg, addr, o, 0, 0));
+                    }
+                    _ => {
+                        body.push(mov(addr, start));
+                        body.push(op(Opcode::Add64Reg, addr, o, 0, 0));
+                    }
+                }
+                for _ in 0..1 + src.below(3) {
+                    let mut insn = access(src, addr, room);
+                    let size = match insn.opcode {
+                        Opcode::LdxB | Opcode::StxB => 1,
+                        Opcode::LdxH => 2,
+                        Opcode::LdxW | Opcode::StW => 4,
+                        _ => 8,
+                    };
+                    insn.off = match src.below(10) {
+                        0 => src.pick(&[-1, k - size + 1, k, 12, 13, 14]) as i16,
+                        _ => src.below((k - size + 1).max(1) as usize) as i16,
+                    };
+                    body.push(insn);
+                }
+            }
+            9 => body.push(access(src, addr, room)),
+            10 => {
+                body.push(op(Opcode::LdxB, Reg::R8, addr, src.pick(&[0, 1]), 0));
+                if src.chance(60) {
+                    body.push(op(Opcode::And64Imm, Reg::R8, Reg::R0, 0, 15));
+                } else if src.chance(30) {
+                    body.push(op(Opcode::LdxDW, Reg::R8, addr, 0, 0));
+                }
+                body.push(op(Opcode::Add64Reg, o, Reg::R8, 0, 0));
+            }
+            11 => {
+                let imm = src.pick(&[1, 2, 4, 14, -1, -2]);
+                body.push(op(Opcode::Add64Imm, o, Reg::R0, 0, imm));
+            }
+            12 => body.push(mov(o, src.pick(&[Reg::R3, Reg::R4, probe]))),
+            13 if src.chance(40) => {
+                // The spilled length overwritten: through a copy of `r10`, in part, or with
+                // another register; then reloaded.
+                match src.below(3) {
+                    0 => {
+                        body.push(mov(Reg::R9, Reg::R10));
+                        body.push(op(Opcode::StDW, Reg::R9, Reg::R0, -8, 1 << 20));
+                    }
+                    1 => body.push(op(Opcode::StW, Reg::R10, Reg::R0, -4, 1 << 20)),
+                    _ => body.push(op(Opcode::StxDW, Reg::R10, probe, -8, 0)),
+                }
+                reload(&mut body);
+            }
+            13 => reload(&mut body),
+            _ => {
+                let (r, imm) = (src.pick(&[Reg::R8, Reg::R9]), src.pick(&[0, 1, 7]));
+                body.push(op(Opcode::JeqImm, r, Reg::R0, FORWARD, imm));
+            }
+        }
+    }
+    let looping = metered && src.chance(40);
+    let out = head + body.len() + usize::from(looping);
+    let size = body.len();
+    for (i, insn) in body.iter_mut().enumerate() {
+        insn.off = match insn.off {
+            OUT => out as i16,
+            FORWARD => (head + i + 1 + src.below(size - i)) as i16,
+            off => off,
+        };
+    }
+    insns.extend(body);
+    if looping {
+        insns.push(op(Opcode::Ja, Reg::R0, Reg::R0, head as i16, 0));
+    }
+    insns.push(mov(Reg::R0, Reg::R8));
+    insns.push(op(Opcode::Add64Reg, Reg::R0, Reg::R9, 0, 0));
+    insns.push(Insn::new(Opcode::Exit));
+    to_slots(&mut insns);
+    insns
+}
+
 /// A load or store through `base` at an offset near 0 or the input's end.
 fn access(src: &mut Source<'_>, base: Reg, len: i32) -> Insn {
     let off = match src.below(8) {
@@ -637,7 +786,8 @@ pub fn generate(src: &mut Source<'_>) -> Case {
     let programs = (0..count)
         .map(|i| match i {
             0 if looping => loop_program(src, input_len),
-            0 if windowed => window_program(src, input_len, metered),
+            0 if windowed && src.chance(50) => window_program(src, input_len, metered),
+            0 if windowed => length_window_program(src, input_len, metered),
             0 if calling => call_program(src, input_len),
             _ => program(src, 48, input_len, !metered),
         })

@@ -136,7 +136,10 @@ impl RegionGuess {
                     mem.size.bytes() >= 4 && regs[mem.base as usize] == INPUT_REGION as u8;
                 regs[dst as usize] = if pointer { PACKET_REGION as u8 } else { NONE };
             }
-            Lir::Store { .. } | Lir::CheckRange { .. } | Lir::CheckSpan { .. } => {}
+            Lir::Store { .. }
+            | Lir::CheckRange { .. }
+            | Lir::CheckSpan { .. }
+            | Lir::CheckLength { .. } => {}
             Lir::Atomic { op, src, .. } => match op {
                 AtomicOp::CmpXchg => regs[0] = NONE,
                 AtomicOp::Add | AtomicOp::Or | AtomicOp::And | AtomicOp::Xor => {}

@@ -273,6 +273,22 @@ pub enum Lir<L> {
         /// Where to go when they are not all inside the region.
         fallback: L,
     },
+    /// Checks that the `len` bytes from `start` (`len` a register's value, at least 1) lie
+    /// inside `region` (writable, for `write`), and jumps to `fallback` when they do not: the
+    /// check of a window measured by a length rather than ended by a pointer (see
+    /// [`crate::window`]).
+    CheckLength {
+        /// The register holding the first byte's address.
+        start: u8,
+        /// The register holding the number of bytes.
+        len: u8,
+        /// The region they are guessed to lie in.
+        region: u32,
+        /// Whether a store is among the accesses the check proves.
+        write: bool,
+        /// Where to go when they do not all lie inside the region.
+        fallback: L,
+    },
     /// A legacy packet load through the runtime; out of bounds ends the program with 0.
     PacketLoad {
         /// The instruction (`LdAbsB` ... `LdIndW`).

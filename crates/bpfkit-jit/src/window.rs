@@ -32,20 +32,42 @@
 //! time the slot runs: registers still holding the older one forget it there; a merge at a
 //! label names the merged value per register, so merges never mix two rounds of a loop.
 //!
+//! A window can also be measured by a length rather than ended by a pointer: code the kernel's
+//! verifier accepts often keeps offsets, compares them with the length (kept in a register or
+//! spilled to the stack), and adds an offset to the start only to read
+//! (`off = hdr + 14; if off > len goto drop; p = data + hdr`). Such a window starts at a
+//! register holding the input's first address on entry (`r1`) and is as long as `r2` on
+//! entry; its check is [`Lir::CheckLength`]. The analysis then also follows offsets: a value
+//! is either an address (`V + off`, as above) or an offset from the window's start, named
+//! and compared the same way with `S` read as 0 and `E` as the length, and the start plus an
+//! offset is the address with the offset's name. An offset's displacement must not be below
+//! 0 for a compare to teach anything (an offset, unlike an address, can wrap around there),
+//! and only addresses are accessed. The first 8-byte stack slots are followed like registers
+//! (a spill and its reload keep what is known); a store or atomic through any register but
+//! `r10` forgets them all, since it may write the stack.
+//!
 //! What a program needs (all read from its slots, the same for every backend):
 //! - no call of any kind and no legacy packet load anywhere: a helper could move or shrink
 //!   the region the window was checked in;
 //! - no loop the driver versions (see [`crate::loops`]): its copy would lose that;
 //! - an entry block (the slots before the first jump or jump target) that ends the window,
-//!   `end += len`, where `end` held a copy of a register `start` still holds;
+//!   `end += len`, where `end` held a copy of a register `start` still holds; or, for a
+//!   window measured by its length, at whose end registers still hold `r1` and `r2` as they
+//!   were on entry;
 //! - accesses proven: at least one, and at least twice as many as the accesses the copy
 //!   still checks (it has no groups).
 
 use bpfkit_isa::{AluOp, Cond, Kind, Source, Width};
 use bpfkit_vm::Op;
+use bpfkit_vm::memory::{MAX_FRAMES, STACK_REGION};
 
 use crate::group::Class;
 use crate::lower::{FP, Lir, Operand, Range};
+
+/// The 8-byte stack slots followed like registers: `r10 - 8`, `r10 - 16`, ...
+const SPILLS: usize = 4;
+/// What the analysis follows: the registers, then the spill slots.
+const TRACKED: usize = 11 + SPILLS;
 
 /// Programs longer than this are not analysed: the analysis costs compile time, and the copy
 /// doubles the code.
@@ -67,29 +89,42 @@ const MAX_INDEX: u64 = 1 << 24;
 const START: u32 = 0;
 const END: u32 = 1;
 
-/// The name of the value slot `pc` makes.
+/// The name of the value slot `pc` makes (the names after it, up to the next slot's, are its
+/// merges').
 fn slot_id(pc: usize) -> u32 {
-    2 + 12 * pc as u32
+    2 + (TRACKED as u32 + 1) * pc as u32
 }
 
-/// The name of the value register `r` gets by a merge at label `label`.
+/// The name of the value tracked value `r` (a register, or a spill slot: see [`TRACKED`]) gets
+/// by a merge at label `label`.
 fn merge_id(label: usize, r: usize) -> u32 {
     slot_id(label) + 1 + r as u32
 }
 
 /// Whether `id` names a value merged at label `label`.
 fn merged_at(id: u32, label: usize) -> bool {
-    id > slot_id(label) && id <= slot_id(label) + 11
+    id > slot_id(label) && id <= slot_id(label) + TRACKED as u32
 }
 
-/// What the analysis knows of a register.
+/// Whether a pointer-like value is an address or an offset from the window's start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum From {
+    /// `V + off` is an address, with `V >= S` and `V + room <= E`.
+    Address,
+    /// `V + off` is an offset from the window's start, with `V + room <= E - S` (the
+    /// window's length). Only a window measured by its length has them.
+    Offset,
+}
+
+/// What the analysis knows of a register or spill slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Val {
     Unknown,
     /// A number at most this (unsigned).
     Scalar(u64),
-    /// `V + off`, with `V >= S` and `V + room <= E` for the named value `V` = `id`.
+    /// `V + off`, for the named value `V` = `id`, an address or an offset (see [`From`]).
     Ptr {
+        from: From,
         id: u32,
         off: i32,
         room: i32,
@@ -99,9 +134,10 @@ enum Val {
 impl Val {
     /// A pointer, if its displacement and room are inside the bounds that keep it from
     /// wrapping; else nothing known.
-    fn ptr(id: u32, off: i64, room: i64) -> Val {
+    fn ptr(from: From, id: u32, off: i64, room: i64) -> Val {
         if off.abs() <= MAX_OFF && room.abs() <= MAX_ROOM {
             Val::Ptr {
+                from,
                 id,
                 off: off as i32,
                 room: room as i32,
@@ -119,18 +155,47 @@ impl Val {
     }
 }
 
-type State = [Val; 11];
+/// The registers by number, then the spill slots (see [`TRACKED`]).
+type State = [Val; TRACKED];
+
+/// The index in a [`State`] of the 8-byte spill slot at `r10 + off`, if it is one followed.
+fn spill(off: i32) -> Option<usize> {
+    let k = usize::try_from(-i64::from(off)).ok()?;
+    (k % 8 == 0 && (8..=8 * SPILLS).contains(&k)).then(|| 11 + k / 8 - 1)
+}
+
+/// The spill slots the `bytes` bytes at `r10 + off` overlap, as indices in a [`State`].
+fn spills_overlapped(off: i32, bytes: u8) -> impl Iterator<Item = usize> {
+    let (lo, hi) = (i64::from(off), i64::from(off) + i64::from(bytes));
+    (0..SPILLS).filter_map(move |k| {
+        let slot = -8 * (k as i64 + 1);
+        (lo < slot + 8 && slot < hi).then_some(11 + k)
+    })
+}
+
+/// How a window's extent is known after the slot that makes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// A register holds the address one past its last byte.
+    End,
+    /// A register holds its length in bytes.
+    Length,
+}
 
 /// A window and what the analysis proved inside it (see the module's documentation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Window {
-    /// The slot that ends the window (`end += len`): the check comes right after it, and the
-    /// copy holds the slots after it.
+    /// The slot that ends the window (`end += len`), or the last of the entry block for a
+    /// window measured by its length: the check comes right after it, and the copy holds the
+    /// slots after it.
     pub at: usize,
     /// The register holding the window's first byte's address after slot `at`.
     pub start: u8,
-    /// The register holding the address one past its last byte.
+    /// The register holding the address one past its last byte, or its length (see
+    /// `measure`).
     pub end: u8,
+    /// What `end` holds.
+    pub measure: Measure,
     /// The slots (after `at`) whose load or store the window proves.
     pub proven: Vec<usize>,
     /// Whether a proven access is a store.
@@ -152,8 +217,17 @@ impl Window {
     /// The checks after slot `at` that the window lies in region `region`, each jumping to
     /// `slow` (the program's own code) when it does not; after them the driver jumps to the
     /// copy. `start < end`, and the first and the last byte in the region, which is
-    /// contiguous.
-    pub fn checks<L: Copy>(&self, region: u32, slow: L) -> [Lir<L>; 3] {
+    /// contiguous; for a window measured by its length, [`Lir::CheckLength`].
+    pub fn checks<L: Copy>(&self, region: u32, slow: L) -> Vec<Lir<L>> {
+        if self.measure == Measure::Length {
+            return vec![Lir::CheckLength {
+                start: self.start,
+                len: self.end,
+                region,
+                write: self.write,
+                fallback: slow,
+            }];
+        }
         let byte = |base: u8, off: i32| Lir::CheckRange {
             range: Range {
                 base,
@@ -164,7 +238,7 @@ impl Window {
             },
             fallback: slow,
         };
-        [
+        vec![
             Lir::Jump {
                 cond: Some((Cond::Ge, true, self.start, Operand::Reg(self.end))),
                 target: slow,
@@ -174,10 +248,13 @@ impl Window {
         ]
     }
 
-    /// Whether a window in region `region` can be proven with: not the empty region 0, and
-    /// low enough that its addresses stay far from wrapping (see the module's documentation).
+    /// Whether a window in region `region` can be proven with: not the empty region 0, low
+    /// enough that its addresses stay far from wrapping (see the module's documentation), and
+    /// not a stack frame, so that a store proven inside the window never writes a spill slot
+    /// the analysis follows.
     pub fn fits(region: u32) -> bool {
-        (1..1 << 16).contains(&region)
+        let frames = STACK_REGION..STACK_REGION + MAX_FRAMES as u64;
+        (1..1 << 16).contains(&region) && !frames.contains(&u64::from(region))
     }
 }
 
@@ -187,18 +264,20 @@ pub fn plan(ops: &[Op], classes: &[Class]) -> Option<Window> {
     if ops.len() > MAX_SLOTS || !call_free(ops, classes) {
         return None;
     }
-    // Of the entry block's candidate ends, the one that proves most.
-    let (at, start, end, analysis) = anchors(ops, classes)
+    // Of the entry block's candidate windows, the one that proves most.
+    let (anchor, analysis) = anchors(ops, classes)
         .into_iter()
-        .filter_map(|(at, start, end, entry)| {
-            Some((at, start, end, analyse(ops, classes, at + 1, entry)?))
+        .filter_map(|anchor| {
+            let analysis = analyse(ops, classes, anchor.at + 1, anchor.entry)?;
+            Some((anchor, analysis))
         })
-        .max_by_key(|(.., analysis)| analysis.proven.len())?;
+        .max_by_key(|(_, analysis)| analysis.proven.len())?;
     let enough = !analysis.proven.is_empty() && analysis.proven.len() >= 2 * analysis.unproven;
     enough.then_some(Window {
-        at,
-        start,
-        end,
+        at: anchor.at,
+        start: anchor.start,
+        end: anchor.end,
+        measure: anchor.measure,
         proven: analysis.proven,
         write: analysis.write,
     })
@@ -229,18 +308,60 @@ enum Sym {
     Named(u32, i64),
 }
 
-/// The slots of the entry block that may end a window (at most [`MAX_ANCHORS`]), `end += len`
-/// with `end` a copy of a register `start` still holds: each slot, `start`, `end`, and what
-/// the analysis knows on falling through it.
-fn anchors(ops: &[Op], classes: &[Class]) -> Vec<(usize, u8, u8, State)> {
+/// A candidate window: the slot after which it is checked, its registers, and what the
+/// analysis knows on falling through that slot.
+struct Anchor {
+    at: usize,
+    start: u8,
+    end: u8,
+    measure: Measure,
+    entry: State,
+}
+
+/// The names of `r1` and `r2` on entry in [`anchors`]' walk (each register's entry value is
+/// named by its number).
+const ENTRY_R1: u32 = 1;
+const ENTRY_R2: u32 = 2;
+
+/// The candidate windows of the entry block (at most [`MAX_ANCHORS`]): each slot `end += len`
+/// with `end` a copy of a register `start` still holds, and the first slot after which
+/// registers hold `r1` and `r2` as they were on entry: the window they measure (checked as
+/// early as that, so that the analysis follows the offsets from where they are made).
+fn anchors(ops: &[Op], classes: &[Class]) -> Vec<Anchor> {
     let targets = targets(ops, classes, 0);
-    let mut regs: [Sym; 11] = std::array::from_fn(|r| Sym::Named(r as u32, 0));
-    let mut names = 11;
+    // The registers, then the spill slots (see [`TRACKED`]).
+    let mut regs: [Sym; TRACKED] = std::array::from_fn(|r| Sym::Named(r as u32, 0));
+    let mut names = TRACKED as u32;
     let mut fresh = || {
         names += 1;
         Sym::Named(names, 0)
     };
     let mut found = Vec::new();
+    let mut measured = false;
+    // The window `r1` and `r2` measure, once after slot `at` registers hold both.
+    let mut length_anchor = |regs: &[Sym; TRACKED], at: usize, found: &mut Vec<Anchor>| {
+        let held = |value: Sym| (0..11).find(|&r| r != FP as usize && regs[r] == value);
+        if let (false, Some(start), Some(len)) = (
+            measured,
+            held(Sym::Named(ENTRY_R1, 0)),
+            held(Sym::Named(ENTRY_R2, 0)),
+        ) {
+            measured = true;
+            let entry = std::array::from_fn(|r| match regs[r] {
+                Sym::Named(ENTRY_R1, off) => Val::ptr(From::Address, START, off, 0),
+                Sym::Named(ENTRY_R2, off) => Val::ptr(From::Offset, END, off, 0),
+                Sym::Const(c) => Val::Scalar(c),
+                Sym::Named(..) => Val::Unknown,
+            });
+            found.push(Anchor {
+                at,
+                start: start as u8,
+                end: len as u8,
+                measure: Measure::Length,
+                entry,
+            });
+        }
+    };
     let mut pc = 0;
     while pc < ops.len() && (pc == 0 || !targets[pc]) && found.len() < MAX_ANCHORS {
         let op = &ops[pc];
@@ -250,6 +371,7 @@ fn anchors(ops: &[Op], classes: &[Class]) -> Vec<(usize, u8, u8, State)> {
             Class::Jump | Class::Ja | Class::CallLocal | Class::EndsFlow => break,
             Class::LoadImm64 => {
                 regs[d] = Sym::Const(op.imm as u64);
+                length_anchor(&regs, pc, &mut found);
                 pc += 2;
                 continue;
             }
@@ -291,20 +413,59 @@ fn anchors(ops: &[Op], classes: &[Class]) -> Vec<(usize, u8, u8, State)> {
                     && s != FP as usize
                 {
                     let entry = std::array::from_fn(|r| match regs[r] {
-                        _ if r == d => Val::ptr(END, 0, 0),
-                        Sym::Named(id, off) if id == origin => Val::ptr(START, off - origin_off, 0),
+                        _ if r == d => Val::ptr(From::Address, END, 0, 0),
+                        Sym::Named(id, off) if id == origin => {
+                            Val::ptr(From::Address, START, off - origin_off, 0)
+                        }
                         Sym::Const(c) => Val::Scalar(c),
                         Sym::Named(..) => Val::Unknown,
                     });
-                    found.push((pc, start as u8, op.dst, entry));
+                    found.push(Anchor {
+                        at: pc,
+                        start: start as u8,
+                        end: op.dst,
+                        measure: Measure::End,
+                        entry,
+                    });
                 }
             }
-            _ => match class {
-                Class::Load(_) | Class::WritesDst => regs[d] = fresh(),
-                Class::WritesSrc => regs[s] = fresh(),
-                Class::WritesR0 => regs[0] = fresh(),
-                _ => {}
-            },
+            Kind::Load { size, .. } if s == FP as usize => {
+                regs[d] = match spill(op.off) {
+                    Some(k) if size.bytes() == 8 => regs[k],
+                    _ => fresh(),
+                }
+            }
+            Kind::Store { size, src } if d == FP as usize => {
+                let bytes = size.bytes() as u8;
+                for k in spills_overlapped(op.off, bytes) {
+                    regs[k] = fresh();
+                }
+                if let (Some(k), 8, Source::Reg) = (spill(op.off), bytes, src) {
+                    regs[k] = regs[s];
+                }
+            }
+            kind => {
+                // A store or atomic through another register may write the stack.
+                if matches!(kind, Kind::Store { .. } | Kind::Atomic { .. }) {
+                    let overlapped: Vec<usize> = if d == FP as usize {
+                        spills_overlapped(op.off, 8).collect()
+                    } else {
+                        (11..TRACKED).collect()
+                    };
+                    for k in overlapped {
+                        regs[k] = fresh();
+                    }
+                }
+                match class {
+                    Class::Load(_) | Class::WritesDst => regs[d] = fresh(),
+                    Class::WritesSrc => regs[s] = fresh(),
+                    Class::WritesR0 => regs[0] = fresh(),
+                    _ => {}
+                }
+            }
+        }
+        if found.len() < MAX_ANCHORS {
+            length_anchor(&regs, pc, &mut found);
         }
         pc += 1;
     }
@@ -344,6 +505,16 @@ struct Analysis {
 /// `None` when it does not reach one in [`MAX_PASSES`].
 fn analyse(ops: &[Op], classes: &[Class], first: usize, entry: State) -> Option<Analysis> {
     let targets = targets(ops, classes, first);
+    // A window measured by its length: numbers copied are named, as offsets (see `step`).
+    let offsets = entry.iter().any(|v| {
+        matches!(
+            v,
+            Val::Ptr {
+                from: From::Offset,
+                ..
+            }
+        )
+    });
     let mut labels: Vec<Option<State>> = vec![None; ops.len()];
     let mut changes = vec![0u8; ops.len()];
     for _ in 0..MAX_PASSES {
@@ -373,7 +544,7 @@ fn analyse(ops: &[Op], classes: &[Class], first: usize, entry: State) -> Option<
                 continue;
             }
             access(&state, pc, op, class, &mut found);
-            let jump = step(&mut state, pc, op, class);
+            let jump = step(&mut state, pc, op, class, offsets);
             if let Some((target, taken)) = jump
                 && target >= first
                 && target < ops.len()
@@ -412,24 +583,56 @@ fn access(state: &State, pc: usize, op: &Op, class: Class, found: &mut Analysis)
     if base == FP {
         return;
     }
-    let k = i64::from(op.off);
-    match state[base as usize] {
-        Val::Ptr { off, room, .. }
-            if i64::from(off) + k >= 0
-                && i64::from(off) + k + i64::from(bytes) <= i64::from(room) =>
-        {
-            found.proven.push(pc);
-            found.write |= write;
-        }
-        _ => found.unproven += 1,
+    if inside(state[base as usize], op.off, bytes) {
+        found.proven.push(pc);
+        found.write |= write;
+    } else {
+        found.unproven += 1;
     }
 }
 
+/// Whether the `bytes` bytes at `value + k` are inside the window.
+fn inside(value: Val, k: i32, bytes: u8) -> bool {
+    let k = i64::from(k);
+    matches!(value, Val::Ptr {
+        from: From::Address,
+        off,
+        room,
+        ..
+    } if i64::from(off) + k >= 0 && i64::from(off) + k + i64::from(bytes) <= i64::from(room))
+}
+
 /// Follows slot `pc` in `state` (what falls through); returns the jump's target and what
-/// holds when it is taken (`None`: what falls through), if it jumps.
-fn step(state: &mut State, pc: usize, op: &Op, class: Class) -> Option<(usize, Option<State>)> {
+/// holds when it is taken (`None`: what falls through), if it jumps. With `offsets` (a window
+/// measured by its length), a copy of a small number names it as an offset, in both
+/// registers: a later compare of either with the length then teaches about both, as the
+/// kernel's verifier links copied scalars.
+fn step(
+    state: &mut State,
+    pc: usize,
+    op: &Op,
+    class: Class,
+    offsets: bool,
+) -> Option<(usize, Option<State>)> {
     let (d, s) = (op.dst as usize, op.src as usize);
-    match op.opcode.spec().kind {
+    let kind = op.opcode.spec().kind;
+    if let Kind::Store { .. } | Kind::Atomic { .. } = kind {
+        store(state, op, kind);
+    }
+    match kind {
+        Kind::Alu {
+            op: AluOp::Mov,
+            width: Width::W64,
+            src: Source::Reg,
+        } if offsets
+            && matches!(state[s], Val::Scalar(m) if m <= MAX_ROOM as u64)
+            && s != FP as usize =>
+        {
+            // `V <= m`, so `V + -m <= 0 <= E - S`.
+            let named = Val::ptr(From::Offset, slot_id(pc), 0, -(state[s].max() as i64));
+            define(state, pc, s, named);
+            state[d] = named;
+        }
         Kind::Alu {
             op: alu,
             width,
@@ -452,6 +655,7 @@ fn step(state: &mut State, pc: usize, op: &Op, class: Class) -> Option<(usize, O
         Kind::LoadImm64 { .. } => define(state, pc, d, Val::Scalar(op.imm as u64)),
         Kind::Load { size, sign_extend } => {
             let value = match size.bytes() {
+                8 if s == FP as usize => spill(op.off).map_or(Val::Unknown, |k| state[k]),
                 8 => Val::Unknown,
                 _ if sign_extend => Val::Unknown,
                 bytes => Val::Scalar((1 << (8 * bytes)) - 1),
@@ -478,6 +682,38 @@ fn step(state: &mut State, pc: usize, op: &Op, class: Class) -> Option<(usize, O
     None
 }
 
+/// Follows a store or atomic (`kind`) in the spill slots: a spill of a register keeps what is
+/// known of it; anything else written over a spill slot forgets it, and a store or atomic
+/// through another register than `r10` may write any of them, unless it is a store proven
+/// inside the window (which is never in a stack frame: see [`Window::fits`]).
+fn store(state: &mut State, op: &Op, kind: Kind) {
+    let bytes = match kind {
+        Kind::Store { size, .. } => size.bytes() as u8,
+        _ => 8,
+    };
+    if op.dst != FP {
+        let proven =
+            matches!(kind, Kind::Store { .. }) && inside(state[op.dst as usize], op.off, bytes);
+        if !proven {
+            state[11..].fill(Val::Unknown);
+        }
+        return;
+    }
+    for k in spills_overlapped(op.off, bytes) {
+        state[k] = Val::Unknown;
+    }
+    if let (
+        Kind::Store {
+            src: Source::Reg, ..
+        },
+        8,
+        Some(k),
+    ) = (kind, bytes, spill(op.off))
+    {
+        state[k] = state[op.src as usize];
+    }
+}
+
 /// Sets register `r` to `value`, written at slot `pc`: a value that slot names is a new one,
 /// so registers still holding the one it named on an earlier pass through it forget it.
 fn define(state: &mut State, pc: usize, r: usize, value: Val) {
@@ -491,6 +727,37 @@ fn define(state: &mut State, pc: usize, r: usize, value: Val) {
         }
     }
     state[r] = value;
+}
+
+/// The window's start (`S + a`) plus an offset in it (`V + o`), either way round: the address
+/// `S + V + (a + o)`, which has the offset's name and room (see [`From`]).
+fn start_plus_offset(x: Val, y: Val) -> Option<Val> {
+    let (start, offset) = match (x, y) {
+        (Val::Ptr { id: START, .. }, Val::Ptr { .. }) => (x, y),
+        _ => (y, x),
+    };
+    match (start, offset) {
+        (
+            Val::Ptr {
+                from: From::Address,
+                id: START,
+                off: a,
+                ..
+            },
+            Val::Ptr {
+                from: From::Offset,
+                id,
+                off: o,
+                room,
+            },
+        ) => Some(Val::ptr(
+            From::Address,
+            id,
+            i64::from(a) + i64::from(o),
+            room.into(),
+        )),
+        _ => None,
+    }
 }
 
 /// The value of `dst = dst op src` (`dst = op src` for moves).
@@ -511,21 +778,55 @@ fn arith(state: &State, pc: usize, op: AluOp, wide: bool, d: usize, src: Operand
     }
     match (op, dst, src, src_val) {
         (AluOp::Mov, ..) => src_val,
-        (AluOp::Add, Val::Ptr { id, off, room }, Operand::Imm(imm), _) => {
-            Val::ptr(id, i64::from(off) + imm, room.into())
-        }
-        (AluOp::Sub, Val::Ptr { id, off, room }, Operand::Imm(imm), _) => {
-            Val::ptr(id, i64::from(off) - imm, room.into())
-        }
-        (AluOp::Add, Val::Ptr { off, room, .. }, Operand::Reg(_), Val::Scalar(m))
-        | (AluOp::Add, Val::Scalar(m), Operand::Reg(_), Val::Ptr { off, room, .. }) => {
+        (
+            AluOp::Add,
+            Val::Ptr {
+                from,
+                id,
+                off,
+                room,
+            },
+            Operand::Imm(imm),
+            _,
+        ) => Val::ptr(from, id, i64::from(off) + imm, room.into()),
+        (
+            AluOp::Sub,
+            Val::Ptr {
+                from,
+                id,
+                off,
+                room,
+            },
+            Operand::Imm(imm),
+            _,
+        ) => Val::ptr(from, id, i64::from(off) - imm, room.into()),
+        (
+            AluOp::Add,
+            Val::Ptr {
+                from, off, room, ..
+            },
+            Operand::Reg(_),
+            Val::Scalar(m),
+        )
+        | (
+            AluOp::Add,
+            Val::Scalar(m),
+            Operand::Reg(_),
+            Val::Ptr {
+                from, off, room, ..
+            },
+        ) => {
             // `V + off + x` with `x <= m`: a value of its own, at least `V` when `off >= 0`,
             // and at most `E - room + off + m`.
             if off >= 0 && m <= MAX_INDEX {
-                Val::ptr(slot_id(pc), 0, i64::from(room) - i64::from(off) - m as i64)
+                let room = i64::from(room) - i64::from(off) - m as i64;
+                Val::ptr(from, slot_id(pc), 0, room)
             } else {
                 Val::Unknown
             }
+        }
+        (AluOp::Add, Val::Ptr { .. }, Operand::Reg(_), Val::Ptr { .. }) => {
+            start_plus_offset(dst, src_val).unwrap_or(Val::Unknown)
         }
         (AluOp::Add, Val::Scalar(a), _, Val::Scalar(b)) => {
             a.checked_add(b).map_or(Val::Unknown, Val::Scalar)
@@ -593,11 +894,13 @@ fn refine(fall: &mut State, taken: &mut State, cond: Cond, d: u8, src: Source, o
 fn below(state: &mut State, a: u8, b: u8, strict: bool) {
     let (
         Val::Ptr {
+            from,
             id,
             off: off_a,
             room: room_a,
         },
         Val::Ptr {
+            from: from_b,
             off: off_b,
             room: room_b,
             ..
@@ -606,6 +909,11 @@ fn below(state: &mut State, a: u8, b: u8, strict: bool) {
     else {
         return;
     };
+    // Both addresses, or both offsets; an offset below its named value may have wrapped
+    // around (an address cannot: it is at least `S`, far above any displacement).
+    if from != from_b || (from == From::Offset && (off_a < 0 || off_b < 0)) {
+        return;
+    }
     // `V_a + off_a <= V_b + off_b <= E - room_b + off_b`.
     let room = i64::from(off_a) + i64::from(room_b) - i64::from(off_b) + i64::from(strict);
     if room <= i64::from(room_a) || room > MAX_ROOM {
@@ -650,24 +958,51 @@ fn join(at: &mut Option<State>, incoming: &State, label: usize, changes: &mut u8
 fn merge(a: Val, b: Val, label: usize, r: usize) -> Val {
     match (a, b) {
         (Val::Scalar(x), Val::Scalar(y)) => Val::Scalar(x.max(y)),
+        // A number at most `m` is an offset too (`V + 0`, `V + -m <= 0 <= E - S`).
+        (
+            Val::Scalar(m),
+            offset @ Val::Ptr {
+                from: From::Offset, ..
+            },
+        )
+        | (
+            offset @ Val::Ptr {
+                from: From::Offset, ..
+            },
+            Val::Scalar(m),
+        ) => {
+            let scalar = Val::ptr(
+                From::Offset,
+                merge_id(label, r),
+                0,
+                -(m.min(1 << 62) as i64),
+            );
+            match scalar {
+                Val::Ptr { .. } => merge(scalar, offset, label, r),
+                _ => Val::Unknown,
+            }
+        }
         (
             Val::Ptr {
+                from: fa,
                 id: ia,
                 off: oa,
                 room: ra,
             },
             Val::Ptr {
+                from: fb,
                 id: ib,
                 off: ob,
                 room: rb,
             },
-        ) => {
+        ) if fa == fb => {
             if ia == ib && oa == ob && !merged_at(ia, label) {
-                Val::ptr(ia, oa.into(), ra.min(rb).into())
+                Val::ptr(fa, ia, oa.into(), ra.min(rb).into())
             } else if oa >= 0 && ob >= 0 {
-                // Either way the value is at least `S`, and it is `E - room` or below.
+                // Either way the value is at least `S` (0, for offsets), and it is
+                // `E - room` or below.
                 let room = (i64::from(ra) - i64::from(oa)).min(i64::from(rb) - i64::from(ob));
-                Val::ptr(merge_id(label, r), 0, room)
+                Val::ptr(fa, merge_id(label, r), 0, room)
             } else {
                 Val::Unknown
             }
@@ -719,12 +1054,157 @@ mod tests {
         assert_eq!(w.proven, accesses(source));
     }
 
+    /// The benches' parser written for the kernel's verifier keeps offsets, compares them
+    /// with the batch's length (spilled to the stack and reloaded each round), and makes an
+    /// address only to read: every read is proven, in a window from `r1` measured by `r2`,
+    /// checked right after the length is spilled.
+    #[test]
+    fn the_bounded_packet_parser_reads_only_what_it_checked() {
+        let source = include_str!("../../../benches/programs/bounded/packet.s");
+        let w = window(source).expect("a window");
+        assert_eq!(
+            (w.at, w.start, w.end, w.measure, w.write),
+            (0, 1, 2, Measure::Length, false)
+        );
+        assert_eq!(w.proven, accesses(source));
+    }
+
+    /// The slots the analysis proves in `source` with the window `r1` and `r2` measure.
+    fn proven_by_length(source: &str) -> Vec<usize> {
+        let program = program(source);
+        let (ops, classes) = (program.ops(), Class::table());
+        let anchor = anchors(ops, classes)
+            .into_iter()
+            .find(|a| a.measure == Measure::Length)
+            .expect("a window measured by its length");
+        analyse(ops, classes, anchor.at + 1, anchor.entry).map_or(vec![], |a| a.proven)
+    }
+
+    /// An offset checked against the length (here spilled and reloaded), then `read` at the
+    /// slot after `check` through `r4 = r1 + r3`.
+    fn measured(check: &str, read: &str) -> String {
+        format!(
+            "*(u64 *)(r10 - 8) = r2\nr3 = 0\nr7 = *(u64 *)(r10 - 8)\n{check}\n\
+             r4 = r1\nr4 += r3\n{read}\nr0 += 1\nout:\nexit"
+        )
+    }
+
+    #[test]
+    fn offsets_checked_against_the_length_prove_their_reads() {
+        for (check, read) in [
+            (
+                "r5 = r3\nr5 += 14\nif r5 > r7 goto out",
+                "r0 = *(u16 *)(r4 + 12)",
+            ),
+            (
+                "r5 = r3\nr5 += 14\nif r7 < r5 goto out",
+                "r0 = *(u16 *)(r4 + 12)",
+            ),
+            // A copy compared, a strict compare, a store.
+            (
+                "r5 = r3\nr5 += 14\nif r5 >= r7 goto out",
+                "r0 = *(u8 *)(r4 + 14)",
+            ),
+            (
+                "r5 = r3\nr5 += 8\nif r5 > r7 goto out",
+                "*(u64 *)(r4 + 0) = r2",
+            ),
+            // Moved by a bounded amount, then checked again.
+            (
+                "r5 = r3\nr5 += 1\nif r5 > r7 goto out\nr6 = *(u8 *)(r1 + 0)\nr6 &= 7\n\
+                 r3 += r6\nr5 = r3\nr5 += 4\nif r5 > r7 goto out",
+                "r0 = *(u32 *)(r4 + 0)",
+            ),
+        ] {
+            let source = measured(check, read);
+            let read_at = *accesses(&source).last().unwrap();
+            assert!(proven_by_length(&source).contains(&read_at), "{source}");
+        }
+    }
+
+    #[test]
+    fn offsets_prove_nothing_the_length_does_not_cover() {
+        for (check, read) in [
+            // Past the room, before the start.
+            (
+                "r5 = r3\nr5 += 13\nif r5 > r7 goto out",
+                "r0 = *(u16 *)(r4 + 12)",
+            ),
+            (
+                "r5 = r3\nr5 += 14\nif r5 > r7 goto out",
+                "r0 = *(u8 *)(r4 - 1)",
+            ),
+            // From below the offset (`r3 - 1` wraps around when `r3` is 0), or below the
+            // length (`len - 1` wraps around when it is 0: `r3 <= len - 1` always holds).
+            (
+                "r5 = r3\nr5 += -1\nif r5 > r7 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            (
+                "r6 = r3\nr5 = r7\nr5 += -1\nif r3 > r5 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            // Signed, 32-bit, the wrong way round, against something else.
+            (
+                "r5 = r3\nr5 += 14\nif r5 s> r7 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            (
+                "r5 = r3\nr5 += 14\nif w5 > w7 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            (
+                "r5 = r3\nr5 += 14\nif r5 < r7 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            (
+                "r5 = r3\nr5 += 14\nif r5 > r8 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            // The spilled length overwritten through a copy of `r10`, in part, or by a store
+            // that may reach the stack, before it is reloaded.
+            (
+                "r9 = r10\n*(u64 *)(r9 - 8) = 99999\nr7 = *(u64 *)(r10 - 8)\n\
+                 r5 = r3\nr5 += 14\nif r5 > r7 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            (
+                "*(u32 *)(r10 - 4) = 1\nr7 = *(u64 *)(r10 - 8)\n\
+                 r5 = r3\nr5 += 14\nif r5 > r7 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            (
+                "*(u64 *)(r6 + 0) = r1\nr7 = *(u64 *)(r10 - 8)\n\
+                 r5 = r3\nr5 += 14\nif r5 > r7 goto out",
+                "r0 = *(u8 *)(r4 + 0)",
+            ),
+            // An offset is not an address, nor is another pointer plus an offset.
+            (
+                "r5 = r3\nr5 += 14\nif r5 > r7 goto out",
+                "r0 = *(u8 *)(r3 + 0)",
+            ),
+            (
+                "r5 = r3\nr5 += 14\nif r5 > r7 goto out\nr9 = r6\nr9 += r3",
+                "r0 = *(u8 *)(r9 + 0)",
+            ),
+            (
+                "r8 = *(u8 *)(r10 - 16)\nr8 &= 7\nr9 = r1\nr9 += r8\n\
+                 r5 = r3\nr5 += 14\nif r5 > r7 goto out\nr9 += r3",
+                "r0 = *(u8 *)(r9 + 13)",
+            ),
+        ] {
+            let source = measured(check, read);
+            let read_at = *accesses(&source).last().unwrap();
+            assert!(!proven_by_length(&source).contains(&read_at), "{source}");
+        }
+    }
+
     /// The slots the analysis proves in `source`, if it has a window.
     fn proven(source: &str) -> Option<Vec<usize>> {
         let program = program(source);
         let (ops, classes) = (program.ops(), Class::table());
-        let (at, _, _, entry) = *anchors(ops, classes).first()?;
-        analyse(ops, classes, at + 1, entry).map(|a| a.proven)
+        let anchor = anchors(ops, classes).into_iter().next()?;
+        analyse(ops, classes, anchor.at + 1, anchor.entry).map(|a| a.proven)
     }
 
     /// A frame's header checked, then read at the slot after `check`; `read` is the load.

@@ -679,6 +679,53 @@ fn a_moving_pointer_needs_its_cursors_span() {
     }
 }
 
+/// Parsers of a window measured by its length (see `bpfkit_jit::window`): offsets compared
+/// with the length (spilled to the stack and reloaded), read and written at the edges of what
+/// they checked and a few bytes past; the spilled length overwritten through a copy of `r10`,
+/// in part, or by another value, before it is reloaded. On every input length (0 fails the
+/// check after the spill, so the run stays in the program's own code), they must end as on
+/// the interpreter, with the same fault at the same instruction and the same bytes written.
+#[test]
+fn length_windows_end_as_on_the_interpreter() {
+    let parsers = [
+        // Records of a u16 length (its low 4 bits) then that many bytes and `k` more; a u32
+        // read after the length's bytes, a store into the length.
+        "*(u64 *)(r10 - 8) = r2\nr6 = 0\nr0 = 0\n{clobber}\n\
+         next:\nr7 = *(u64 *)(r10 - 8)\nr3 = r6\nr3 += 2\nif r3 > r7 goto done\n\
+         r4 = r1\nr4 += r6\nr5 = *(u16 *)(r4 + 0)\nr5 &= 15\nr3 += r5\nr8 = r3\n\
+         r8 += {k}\nif r8 > r7 goto done\nr9 = r1\nr9 += r3\nr2 = *(u32 *)(r9 + 0)\nr0 += r2\n\
+         *(u8 *)(r4 + 1) = r5\nr6 = r8\ngoto next\ndone:\nexit",
+        // Strict compares kept in a register, a read at the last byte they leave, a store.
+        "r7 = r2\nr0 = 0\nr3 = 0\nr4 = r3\nr4 += 13\nif r4 >= r7 goto done\n\
+         r5 = r1\nr5 += r3\nr0 = *(u8 *)(r5 + {k})\nr4 = r3\nr4 += 7\n\
+         if r7 <= r4 goto done\n*(u64 *)(r5 + 0) = r0\ndone:\nexit",
+    ];
+    let clobbers = [
+        "",
+        "r9 = r10\n*(u64 *)(r9 - 8) = 4096",
+        "*(u32 *)(r10 - 4) = 1",
+        "*(u64 *)(r10 - 8) = r1",
+    ];
+    let programs = parsers.iter().flat_map(|source| {
+        clobbers.iter().flat_map(move |clobber| {
+            [0, 1, 2, 4, 13, 14].map(|k| {
+                source
+                    .replace("{clobber}", clobber)
+                    .replace("{k}", &k.to_string())
+            })
+        })
+    });
+    let lens = [0, 1, 2, 3, 5, 7, 8, 13, 14, 15, 16, 20, 31, 40];
+    let (ok, faults) = endings(programs, &lens);
+    assert!(ok > 50 && faults > 50, "{ok} ran, {faults} faulted");
+    // Untouched, each has the window and proves its reads.
+    for source in parsers {
+        let program = source.replace("{clobber}", "").replace("{k}", "4");
+        let jit = Jit::new(vm(&program)).unwrap();
+        assert!(jit.code().window_offset(ProgId(0)).is_some(), "{program}");
+    }
+}
+
 /// Parsers whose window (see `bpfkit_jit::window`) is off the input by a few bytes either way
 /// (its start or its end), read at the edges of what they checked: whether the check after the
 /// window sends the run to the copy or not, it must end as on the interpreter, with the same

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use bpfkit_isa::{Opcode, Reg};
+use bpfkit_isa::{Insn, Opcode, Reg};
 use bpfkit_jit::Jit;
 use bpfkit_jit::differential::{Case, Source, compare, generate, vm};
 use bpfkit_vm::{Fault, ProgId};
@@ -163,7 +163,7 @@ fn generated_index_loops_are_versioned_and_end_every_way() {
 /// window's check, and those must end every way.
 #[test]
 fn generated_windows_are_proven_and_end_every_way() {
-    let cases = 3000;
+    let cases = 4000;
     let endings = census(cases, |_, jit| {
         jit.code().window_offset(ProgId(0)).is_some()
     });
@@ -172,4 +172,36 @@ fn generated_windows_are_proven_and_end_every_way() {
     assert!(windowed * 15 > cases as usize, "{windowed} with a window");
     assert!(endings.contains_key("budget"), "{endings:?}");
     assert_ends_every_way("windowed programs", &endings, windowed);
+}
+
+/// Whether a case's first program is a parser of a window measured by its length (see
+/// `bpfkit_jit::differential`): it starts `r6 = r1`, then spills `r2` or copies it to `r7`.
+fn measured_by_length(case: &Case) -> bool {
+    let p = &case.programs[0];
+    let copy = |insn: &Insn, dst, src| {
+        insn.opcode == Opcode::Mov64Reg && insn.dst == dst && insn.src == src
+    };
+    p.len() > 2
+        && copy(&p[0], Reg::R6, Reg::R1)
+        && ((p[1].opcode == Opcode::StxDW && p[1].dst == Reg::R10 && p[1].src == Reg::R2)
+            || copy(&p[1], Reg::R7, Reg::R2))
+}
+
+/// Half of those parsers keep offsets, compare them with a length (spilled to the stack, now
+/// and then overwritten there), and add them to the start only to read: many must get the
+/// copy after the length's check, and those must end every way.
+#[test]
+fn generated_length_windows_are_proven_and_end_every_way() {
+    let cases = 4000;
+    let endings = census(cases, |case, jit| {
+        measured_by_length(case) && jit.code().window_offset(ProgId(0)).is_some()
+    });
+    let windowed: usize = endings.values().sum();
+    println!("{windowed} of {cases} cases have a window measured by its length: {endings:?}");
+    assert!(windowed * 50 > cases as usize, "{windowed} with a window");
+    assert_ends_every_way(
+        "programs with a window measured by its length",
+        &endings,
+        windowed,
+    );
 }

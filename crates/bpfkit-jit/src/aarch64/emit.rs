@@ -417,6 +417,31 @@ impl Aarch64 {
         self.branch(Cc::Hs, fallback);
     }
 
+    /// Checks that the `len` bytes from `start` (registers) lie in region `region` (writable,
+    /// for `write`), else jumps to `fallback`: `len - 1` is below the region's one-byte limit
+    /// (so `len` is at least 1, and adding it cannot wrap), and so are the first byte's offset
+    /// into the region and the last one's.
+    fn check_length(&mut self, start: u8, len: u8, region: u32, write: bool, fallback: Label) {
+        let entry = |w: usize| Addr::Imm(CTX, at(TABLE + region as usize * ENTRY_WORDS + w));
+        let limit = if write {
+            ENTRY_WRITE_LIMIT
+        } else {
+            ENTRY_READ_LIMIT
+        };
+        self.asm.ldst(MemOp::LdrX, T4, entry(limit), IP0);
+        self.add_const(T3, HOST[len as usize], -1);
+        self.asm.subs_reg(true, ZR, T3, T4);
+        self.branch(Cc::Hs, fallback);
+        self.vaddr(start, 0);
+        self.asm.ldst(MemOp::LdrX, T2, entry(ENTRY_VSTART), IP0);
+        self.asm.sub_reg(true, T2, T0, T2);
+        self.asm.subs_reg(true, ZR, T2, T4);
+        self.branch(Cc::Hs, fallback);
+        self.asm.add_reg(true, T2, T2, T3, 0);
+        self.asm.subs_reg(true, ZR, T2, T4);
+        self.branch(Cc::Hs, fallback);
+    }
+
     /// Adds the registers of a span's `plus` to `T0`.
     fn add_plus(&mut self, plus: [Option<u8>; 2]) {
         for r in plus.into_iter().flatten() {
@@ -1077,6 +1102,13 @@ impl Backend for Aarch64 {
             }
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
             Lir::CheckRange { range, fallback } => self.check_range(range, fallback),
+            Lir::CheckLength {
+                start,
+                len,
+                region,
+                write,
+                fallback,
+            } => self.check_length(start, len, region, write, fallback),
             Lir::CheckSpan { span, fallback } => self.check_span(span, fallback),
             Lir::Exit => self.asm.ret(),
         }

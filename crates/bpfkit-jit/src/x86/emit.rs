@@ -525,6 +525,54 @@ impl X86 {
         self.region_delta(region);
     }
 
+    /// Checks that the `len` bytes from `start` (registers) lie in region `region` (writable,
+    /// for `write`), else jumps to `fallback`: `len - 1` is below the region's one-byte limit
+    /// (so `len` is at least 1, and adding it cannot wrap), and so are the first byte's offset
+    /// into the region and the last one's.
+    fn check_length(
+        &mut self,
+        start: u8,
+        len: u8,
+        region: u32,
+        write: bool,
+        fallback: DynamicLabel,
+    ) {
+        let entry = TABLE + region as usize * ENTRY_WORDS;
+        let limit = entry
+            + if write {
+                ENTRY_WRITE_LIMIT
+            } else {
+                ENTRY_READ_LIMIT
+            };
+        let n = HOST[len as usize];
+        asm!(self.ops
+            ; mov rdx, Rq(n)
+            ; sub rdx, 1
+        );
+        self.branch(len::CMP_MEM + len::JCC, |x| {
+            asm!(x.ops
+                ; cmp rdx, [r12 + at(limit)]
+                ; jae =>fallback
+            )
+        });
+        self.delta = None;
+        self.vaddr(RAX, start, 0);
+        asm!(self.ops ; sub rax, [r12 + at(entry + ENTRY_VSTART)]);
+        self.branch(len::CMP_MEM + len::JCC, |x| {
+            asm!(x.ops
+                ; cmp rax, [r12 + at(limit)]
+                ; jae =>fallback
+            )
+        });
+        asm!(self.ops ; add rax, rdx);
+        self.branch(len::CMP_MEM + len::JCC, |x| {
+            asm!(x.ops
+                ; cmp rax, [r12 + at(limit)]
+                ; jae =>fallback
+            )
+        });
+    }
+
     /// Adds the registers of a span's `plus` to `rax`.
     fn add_plus(&mut self, plus: [Option<u8>; 2]) {
         for r in plus.into_iter().flatten() {
@@ -1248,6 +1296,13 @@ impl Backend for X86 {
             }
             Lir::CheckRange { range, fallback } => self.check_range(range, fallback),
             Lir::CheckSpan { span, fallback } => self.check_span(span, fallback),
+            Lir::CheckLength {
+                start,
+                len,
+                region,
+                write,
+                fallback,
+            } => self.check_length(start, len, region, write, fallback),
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
             Lir::Exit => self.branch(1, |x| asm!(x.ops ; ret)),
         }
