@@ -3,7 +3,8 @@
 //! The bytes are the choices of `bpfkit_jit::differential::generate` (every instruction of the
 //! table, operands at the edges of every region, helpers, tail calls, budgets, loops of the
 //! shape the JIT versions, through a pointer or an index, parsers whose headers it proves
-//! inside a window, and calls whose callee-saved registers the caller reads back).
+//! inside a window ended by a pointer or measured by a length, and calls whose callee-saved
+//! registers the caller reads back).
 #![no_main]
 
 use bpfkit_jit::differential::{Source, compare, generate};

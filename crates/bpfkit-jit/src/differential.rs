@@ -12,7 +12,8 @@
 //! bound by a step, pointers moving with it or fixed, accesses around the edges of the input,
 //! the frame and map values, and now and then what makes such a loop unfit. Another quarter
 //! start with a parser of the shape [`crate::window`] proves, its headers checked against an
-//! end (see `window_program`). An eighth set `r6`-`r9`, call a random function and fold the
+//! end (see `window_program`) or, in half of them, its offsets against a length (see
+//! `length_window_program`). An eighth set `r6`-`r9`, call a random function and fold the
 //! four into `r0` after it returns (see `call_program`). A program with a
 //! backward jump or call runs with a budget (so it ends, and metered code is covered); others
 //! run without one.

@@ -370,8 +370,9 @@ fn anchors(ops: &[Op], classes: &[Class]) -> Vec<Anchor> {
         match class {
             Class::Jump | Class::Ja | Class::CallLocal | Class::EndsFlow => break,
             Class::LoadImm64 => {
+                // (No window is checked after an `lddw`: its second slot is not an
+                // instruction the analysis could start at.)
                 regs[d] = Sym::Const(op.imm as u64);
-                length_anchor(&regs, pc, &mut found);
                 pc += 2;
                 continue;
             }
@@ -1120,6 +1121,17 @@ mod tests {
             let read_at = *accesses(&source).last().unwrap();
             assert!(proven_by_length(&source).contains(&read_at), "{source}");
         }
+        // Checked after the slot that follows an `lddw`, never after an `lddw` itself.
+        let source = format!(
+            "r9 = 7 ll\n{}",
+            measured(
+                "r5 = r3\nr5 += 2\nif r5 > r7 goto out",
+                "r0 = *(u16 *)(r4 + 0)"
+            )
+        );
+        let w = window(&source).expect("a window");
+        assert_eq!((w.at, w.measure), (2, Measure::Length));
+        assert_eq!(w.proven, accesses(&source));
     }
 
     #[test]
