@@ -772,7 +772,9 @@ fn arith(state: &State, pc: usize, op: AluOp, wide: bool, d: usize, src: Operand
         let max = match (op, src) {
             (AluOp::Mov, _) => src_val.max(),
             (AluOp::And, _) => dst.max().min(src_val.max()),
-            (AluOp::Rsh, Operand::Imm(k)) => (dst.max() & u64::from(u32::MAX)) >> (k & 31),
+            // The low half of a number at most `max` is at most `max` and `u32::MAX`; masking
+            // `max` instead would make 2^32 a bound of 0 for `0xffffffff`.
+            (AluOp::Rsh, Operand::Imm(k)) => dst.max().min(u64::from(u32::MAX)) >> (k & 31),
             _ => u64::MAX,
         };
         return Val::Scalar(max.min(u64::from(u32::MAX)));
@@ -1280,6 +1282,27 @@ mod tests {
             let proven = proven(&source).unwrap_or_default();
             assert!(!proven.contains(&read_at), "{source}");
         }
+    }
+
+    /// A 32-bit shift bounds the low half of its register, which is not the low half of the
+    /// register's bound: `x <= 2^32` may be `0xffffffff`, so `w8 >>= 0` leaves it unbounded
+    /// below 2^32, and a move by it undoes the proof.
+    #[test]
+    fn a_shift_of_the_low_half_keeps_its_whole_bound() {
+        let moved = checked(
+            "r3 += 8\nif r3 > r7 goto out\nr8 = *(u32 *)(r6 + 0)\nr8 += 1\nw8 >>= 0\nr6 += r8",
+            "r0 = *(u8 *)(r6 + 0)",
+        );
+        let read_at = *accesses(&moved).last().unwrap();
+        assert!(!proven(&moved).unwrap().contains(&read_at), "{moved}");
+        // Below 2^32 the shift does bound it.
+        let bounded = checked(
+            "r3 += 8\nif r3 > r7 goto out\nr8 = *(u16 *)(r6 + 0)\nw8 >>= 12\nr6 += r8\n\
+             r5 = r6\nr5 += 1\nif r5 > r7 goto out",
+            "r0 = *(u8 *)(r6 + 0)",
+        );
+        let read_at = *accesses(&bounded).last().unwrap();
+        assert!(proven(&bounded).unwrap().contains(&read_at), "{bounded}");
     }
 
     /// A pointer moved by a bounded amount then checked again is proven; one moved each round

@@ -679,6 +679,23 @@ fn a_moving_pointer_needs_its_cursors_span() {
     }
 }
 
+/// A window's pointer moved by the low half of a loaded number, shifted (`w8 >>= 0`): the
+/// low half of a number at most 2^32 can be `0xffffffff`, so the move leaves the window and
+/// the read after it must fault, on the JIT as on the interpreter.
+#[test]
+fn a_move_by_a_shifted_low_half_leaves_the_window() {
+    let program = "r6 = r1\nr7 = r1\nr7 += r2\nr3 = r6\nr3 += 8\nif r3 > r7 goto out\n\
+                   r8 = *(u32 *)(r6 + 0)\nr8 += 1\nw8 >>= 0\nr6 += r8\n\
+                   r0 = *(u8 *)(r6 + 0)\nout:\nexit";
+    for word in [0u32, 5, 0xffff_fffe, 0xffff_ffff] {
+        let mut input = word.to_le_bytes().to_vec();
+        input.resize(16, 0);
+        let ended = both(program, &input);
+        let low = word.wrapping_add(1);
+        assert_eq!(ended.is_err(), low >= 16, "{word:#x}: {ended:?}");
+    }
+}
+
 /// Parsers of a window measured by its length (see `bpfkit_jit::window`): offsets compared
 /// with the length (spilled to the stack and reloaded), read and written at the edges of what
 /// they checked and a few bytes past; the spilled length overwritten through a copy of `r10`,
