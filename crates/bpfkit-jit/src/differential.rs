@@ -470,9 +470,6 @@ fn loop_program(src: &mut Source<'_>, input_len: usize) -> Vec<Insn> {
 /// then, when `metered`, a jump back to the start of the checks. Jumps are
 /// instruction indices, as in [`program`].
 fn window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<Insn> {
-    // Jumps to `OUT` leave for the end; `FORWARD` ones go to a later item.
-    const OUT: i16 = -1;
-    const FORWARD: i16 = -2;
     let (end, probe, index) = (Reg::R7, Reg::R5, Reg::R2);
     let pointers = [Reg::R3, Reg::R4, Reg::R6];
     let len = input_len as i32;
@@ -491,7 +488,6 @@ fn window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<
     }
     insns.push(mov(Reg::R3, Reg::R6));
     insns.push(mov(Reg::R4, Reg::R6));
-    let head = insns.len();
     let mut body = Vec::new();
     for _ in 0..2 + src.below(14) {
         let p = src.pick(&pointers);
@@ -512,20 +508,7 @@ fn window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<
                     _ => (Opcode::JgtReg, probe, end),
                 };
                 body.push(op(opcode, a, b, OUT, 0));
-                for _ in 0..1 + src.below(3) {
-                    let mut insn = access(src, p, len);
-                    let size = match insn.opcode {
-                        Opcode::LdxB | Opcode::StxB => 1,
-                        Opcode::LdxH => 2,
-                        Opcode::LdxW | Opcode::StW => 4,
-                        _ => 8,
-                    };
-                    insn.off = match src.below(10) {
-                        0 => src.pick(&[-1, k - size + 1, k, 12, 13, 14]) as i16,
-                        _ => src.below((k - size + 1).max(1) as usize) as i16,
-                    };
-                    body.push(insn);
-                }
+                header_accesses(src, &mut body, p, k, len);
             }
             8 => body.push(access(src, p, len)),
             9 => {
@@ -548,25 +531,7 @@ fn window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<
             }
         }
     }
-    let looping = metered && src.chance(40);
-    let out = head + body.len() + usize::from(looping);
-    let size = body.len();
-    for (i, insn) in body.iter_mut().enumerate() {
-        insn.off = match insn.off {
-            OUT => out as i16,
-            FORWARD => (head + i + 1 + src.below(size - i)) as i16,
-            off => off,
-        };
-    }
-    insns.extend(body);
-    if looping {
-        insns.push(op(Opcode::Ja, Reg::R0, Reg::R0, head as i16, 0));
-    }
-    insns.push(mov(Reg::R0, Reg::R8));
-    insns.push(op(Opcode::Add64Reg, Reg::R0, Reg::R9, 0, 0));
-    insns.push(Insn::new(Opcode::Exit));
-    to_slots(&mut insns);
-    insns
+    finish_parser(src, insns, body, metered)
 }
 
 /// A parser of the shape a window measured by its length proves (see [`crate::window`]): the
@@ -579,9 +544,6 @@ fn window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<
 /// forward jumps that merge states, and now and then, when `metered`, a jump back to the
 /// start of the checks. Jumps are instruction indices, as in [`program`].
 fn length_window_program(src: &mut Source<'_>, input_len: usize, metered: bool) -> Vec<Insn> {
-    // Jumps to `OUT` leave for the end; `FORWARD` ones go to a later item.
-    const OUT: i16 = -1;
-    const FORWARD: i16 = -2;
     let (start, len, probe, addr) = (Reg::R6, Reg::R7, Reg::R5, Reg::R2);
     let offsets = [Reg::R3, Reg::R4];
     let spilled = src.chance(75);
@@ -603,7 +565,6 @@ fn length_window_program(src: &mut Source<'_>, input_len: usize, metered: bool) 
         )),
         _ => insns.push(op(Opcode::Mov64Imm, Reg::R4, Reg::R0, 0, 0)),
     }
-    let head = insns.len();
     let mut body = Vec::new();
     let reload = |body: &mut Vec<Insn>| {
         if spilled {
@@ -647,20 +608,7 @@ fn length_window_program(src: &mut Source<'_>, input_len: usize, metered: bool) 
                         body.push(op(Opcode::Add64Reg, addr, o, 0, 0));
                     }
                 }
-                for _ in 0..1 + src.below(3) {
-                    let mut insn = access(src, addr, room);
-                    let size = match insn.opcode {
-                        Opcode::LdxB | Opcode::StxB => 1,
-                        Opcode::LdxH => 2,
-                        Opcode::LdxW | Opcode::StW => 4,
-                        _ => 8,
-                    };
-                    insn.off = match src.below(10) {
-                        0 => src.pick(&[-1, k - size + 1, k, 12, 13, 14]) as i16,
-                        _ => src.below((k - size + 1).max(1) as usize) as i16,
-                    };
-                    body.push(insn);
-                }
+                header_accesses(src, &mut body, addr, k, room);
             }
             9 => body.push(access(src, addr, room)),
             10 => {
@@ -697,6 +645,43 @@ fn length_window_program(src: &mut Source<'_>, input_len: usize, metered: bool) 
             }
         }
     }
+    finish_parser(src, insns, body, metered)
+}
+
+/// In a parser's body (see [`window_program`]), a jump to `OUT` leaves for the end and one to
+/// `FORWARD` goes to a later item (and an access at offset -1 is moved to `OUT`'s slot index).
+const OUT: i16 = -1;
+const FORWARD: i16 = -2;
+
+/// One to three loads or stores through `base` after a header of `k` bytes was checked:
+/// mostly inside those bytes, now and then at their edges or past them. `len` is the input's.
+fn header_accesses(src: &mut Source<'_>, body: &mut Vec<Insn>, base: Reg, k: i32, len: i32) {
+    for _ in 0..1 + src.below(3) {
+        let mut insn = access(src, base, len);
+        let size = match insn.opcode {
+            Opcode::LdxB | Opcode::StxB => 1,
+            Opcode::LdxH => 2,
+            Opcode::LdxW | Opcode::StW => 4,
+            _ => 8,
+        };
+        insn.off = match src.below(10) {
+            0 => src.pick(&[-1, k - size + 1, k, 12, 13, 14]) as i16,
+            _ => src.below((k - size + 1).max(1) as usize) as i16,
+        };
+        body.push(insn);
+    }
+}
+
+/// A parser's program: its entry `insns`, then its `body` (starting at index `insns.len()`)
+/// with its `OUT` and `FORWARD` jumps resolved, now and then, when `metered`, a jump back to
+/// the body's start, then `r0 = r8 + r9; exit`, in slots.
+fn finish_parser(
+    src: &mut Source<'_>,
+    mut insns: Vec<Insn>,
+    mut body: Vec<Insn>,
+    metered: bool,
+) -> Vec<Insn> {
+    let head = insns.len();
     let looping = metered && src.chance(40);
     let out = head + body.len() + usize::from(looping);
     let size = body.len();

@@ -782,7 +782,7 @@ fn arith(state: &State, pc: usize, op: AluOp, wide: bool, d: usize, src: Operand
     match (op, dst, src, src_val) {
         (AluOp::Mov, ..) => src_val,
         (
-            AluOp::Add,
+            AluOp::Add | AluOp::Sub,
             Val::Ptr {
                 from,
                 id,
@@ -791,18 +791,10 @@ fn arith(state: &State, pc: usize, op: AluOp, wide: bool, d: usize, src: Operand
             },
             Operand::Imm(imm),
             _,
-        ) => Val::ptr(from, id, i64::from(off) + imm, room.into()),
-        (
-            AluOp::Sub,
-            Val::Ptr {
-                from,
-                id,
-                off,
-                room,
-            },
-            Operand::Imm(imm),
-            _,
-        ) => Val::ptr(from, id, i64::from(off) - imm, room.into()),
+        ) => {
+            let imm = if op == AluOp::Sub { -imm } else { imm };
+            Val::ptr(from, id, i64::from(off) + imm, room.into())
+        }
         (
             AluOp::Add,
             Val::Ptr {
