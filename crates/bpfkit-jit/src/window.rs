@@ -264,14 +264,31 @@ pub fn plan(ops: &[Op], classes: &[Class]) -> Option<Window> {
     if ops.len() > MAX_SLOTS || !call_free(ops, classes) {
         return None;
     }
-    // Of the entry block's candidate windows, the one that proves most.
-    let (anchor, analysis) = anchors(ops, classes)
+    // Of the entry block's candidate windows, the one that proves most; those ended by a
+    // pointer first, and when one of them proves every access, no other is analysed (the
+    // analysis is most of compiling a parser).
+    let (ends, lengths): (Vec<Anchor>, Vec<Anchor>) = anchors(ops, classes)
         .into_iter()
-        .filter_map(|anchor| {
-            let analysis = analyse(ops, classes, anchor.at + 1, anchor.entry)?;
-            Some((anchor, analysis))
-        })
-        .max_by_key(|(_, analysis)| analysis.proven.len())?;
+        .partition(|anchor| anchor.measure == Measure::End);
+    let mut best: Option<(Anchor, Analysis)> = None;
+    for anchor in ends.into_iter().chain(lengths) {
+        if best
+            .as_ref()
+            .is_some_and(|(_, a)| a.unproven == 0 && !a.proven.is_empty())
+        {
+            break;
+        }
+        let Some(analysis) = analyse(ops, classes, anchor.at + 1, anchor.entry) else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_none_or(|(_, b)| analysis.proven.len() >= b.proven.len())
+        {
+            best = Some((anchor, analysis));
+        }
+    }
+    let (anchor, analysis) = best?;
     let enough = !analysis.proven.is_empty() && analysis.proven.len() >= 2 * analysis.unproven;
     enough.then_some(Window {
         at: anchor.at,
