@@ -278,21 +278,22 @@ impl<L: Copy> Slots<'_, L> {
     /// Binds slot `pc`'s label (or a copy's label for it): a small loop's head starts a
     /// 32-byte block, so that a loop of up to 32 bytes never straddles a 64-byte line (where
     /// `sieve`'s crossing-off loop did, it ran at 1.5x its time on this AMD CPU). Falling into
-    /// the loop runs the padding, a few NOPs, once.
-    fn bind<B: Backend<Label = L>>(&self, backend: &mut B, pc: usize, label: L) {
+    /// the loop runs the padding, a few NOPs, once. With `ready`, every way to the label comes
+    /// with that region's delta ready (see [`Backend::bind_ready`]).
+    fn bind<B: Backend<Label = L>>(
+        &self,
+        backend: &mut B,
+        pc: usize,
+        label: L,
+        ready: Option<u32>,
+    ) {
         if self.heads.get(pc) == Some(&true) {
             backend.align(32);
         }
-        backend.bind(label);
-    }
-
-    /// [`Slots::bind`] for a label every way to which comes with `region`'s delta ready (see
-    /// [`Backend::bind_ready`]).
-    fn bind_ready<B: Backend<Label = L>>(&self, backend: &mut B, pc: usize, label: L, region: u32) {
-        if self.heads.get(pc) == Some(&true) {
-            backend.align(32);
+        match ready {
+            Some(region) => backend.bind_ready(label, region),
+            None => backend.bind(label),
         }
-        backend.bind_ready(label, region);
     }
 
     /// `insn` (pre-decoded as `op`) lowered with `label` for its jumps, a call saving what its
@@ -364,7 +365,7 @@ impl<L: Copy> Slots<'_, L> {
             }
             let labelled = labels[pc];
             if let Some(label) = labelled {
-                self.bind(backend, pc, label);
+                self.bind(backend, pc, label, None);
             }
             if options.metered {
                 backend.meter(pc);
@@ -673,7 +674,7 @@ impl<'a, L: Copy> Windowing<'a, L> {
         for (pc, insn) in slots.program.insns_in(first..len) {
             if let Some(l) = inner[pc - first] {
                 backend.ready(region);
-                slots.bind_ready(backend, pc, l, region);
+                slots.bind(backend, pc, l, Some(region));
             }
             let proven = w.proves(pc).then_some(region);
             let lir = slots.copied(backend, pc, insn, label, &mut guessed, proven);

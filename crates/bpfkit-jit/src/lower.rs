@@ -161,6 +161,33 @@ impl Span {
     }
 }
 
+/// The bytes a [`Lir::CheckLength`] checks: the `len` bytes (a register's value, at least 1)
+/// from `start`, all inside region `region` (writable, for `write`): the window measured by a
+/// length (see [`crate::window`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Length {
+    /// The register holding the first byte's address.
+    pub start: u8,
+    /// The register holding the number of bytes.
+    pub len: u8,
+    /// The region they are guessed to lie in.
+    pub region: u32,
+    /// Whether a store is among the accesses the check proves.
+    pub write: bool,
+}
+
+impl Length {
+    /// The region table entry's word (see [`crate::context`]) `len - 1` and both offsets are
+    /// compared with: the one-byte limit.
+    pub fn limit_word(&self) -> usize {
+        if self.write {
+            ENTRY_WRITE_LIMIT
+        } else {
+            ENTRY_READ_LIMIT
+        }
+    }
+}
+
 /// One lowered instruction. `L` is the backend's label type, the target of jumps and calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lir<L> {
@@ -273,20 +300,13 @@ pub enum Lir<L> {
         /// Where to go when they are not all inside the region.
         fallback: L,
     },
-    /// Checks that the `len` bytes from `start` (`len` a register's value, at least 1) lie
-    /// inside `region` (writable, for `write`), and jumps to `fallback` when they do not: the
-    /// check of a window measured by a length rather than ended by a pointer (see
+    /// Checks that `length` lies inside its region, and jumps to `fallback` when it does not:
+    /// the check of a window measured by a length rather than ended by a pointer (see
     /// [`crate::window`]).
     CheckLength {
-        /// The register holding the first byte's address.
-        start: u8,
-        /// The register holding the number of bytes.
-        len: u8,
-        /// The region they are guessed to lie in.
-        region: u32,
-        /// Whether a store is among the accesses the check proves.
-        write: bool,
-        /// Where to go when they do not all lie inside the region.
+        /// The bytes to check.
+        length: Length,
+        /// Where to go when they are not all inside the region.
         fallback: L,
     },
     /// A legacy packet load through the runtime; out of bounds ends the program with 0.

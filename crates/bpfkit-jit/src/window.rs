@@ -62,7 +62,7 @@ use bpfkit_vm::Op;
 use bpfkit_vm::memory::{MAX_FRAMES, STACK_REGION};
 
 use crate::group::Class;
-use crate::lower::{FP, Lir, Operand, Range};
+use crate::lower::{FP, Length, Lir, Operand, Range};
 
 /// The 8-byte stack slots followed like registers: `r10 - 8`, `r10 - 16`, ...
 const SPILLS: usize = 4;
@@ -220,11 +220,14 @@ impl Window {
     /// contiguous; for a window measured by its length, [`Lir::CheckLength`].
     pub fn checks<L: Copy>(&self, region: u32, slow: L) -> Vec<Lir<L>> {
         if self.measure == Measure::Length {
-            return vec![Lir::CheckLength {
+            let length = Length {
                 start: self.start,
                 len: self.end,
                 region,
                 write: self.write,
+            };
+            return vec![Lir::CheckLength {
+                length,
                 fallback: slow,
             }];
         }
@@ -453,26 +456,9 @@ fn anchors(ops: &[Op], classes: &[Class]) -> Vec<Anchor> {
                     _ => fresh(),
                 }
             }
-            Kind::Store { size, src } if d == FP as usize => {
-                let bytes = size.bytes() as u8;
-                for k in spills_overlapped(op.off, bytes) {
-                    regs[k] = fresh();
-                }
-                if let (Some(k), 8, Source::Reg) = (spill(op.off), bytes, src) {
-                    regs[k] = regs[s];
-                }
-            }
             kind => {
-                // A store or atomic through another register may write the stack.
-                if matches!(kind, Kind::Store { .. } | Kind::Atomic { .. }) {
-                    let overlapped: Vec<usize> = if d == FP as usize {
-                        spills_overlapped(op.off, 8).collect()
-                    } else {
-                        (11..TRACKED).collect()
-                    };
-                    for k in overlapped {
-                        regs[k] = fresh();
-                    }
+                if let Kind::Store { .. } | Kind::Atomic { .. } = kind {
+                    spill_store(&mut regs, op, kind, false, &mut fresh);
                 }
                 match class {
                     Class::Load(_) | Class::WritesDst => regs[d] = fresh(),
@@ -705,20 +691,40 @@ fn step(
 /// through another register than `r10` may write any of them, unless it is a store proven
 /// inside the window (which is never in a stack frame: see [`Window::fits`]).
 fn store(state: &mut State, op: &Op, kind: Kind) {
-    let bytes = match kind {
+    let proven = |bytes| inside(state[op.dst as usize], op.off, bytes);
+    let proven = matches!(kind, Kind::Store { .. }) && proven(store_bytes(kind));
+    spill_store(state, op, kind, proven, || Val::Unknown);
+}
+
+/// The bytes a store or atomic writes (an atomic's taken as 8, which covers both sizes).
+fn store_bytes(kind: Kind) -> u8 {
+    match kind {
         Kind::Store { size, .. } => size.bytes() as u8,
         _ => 8,
-    };
+    }
+}
+
+/// What a store or atomic (`kind`) does to the spill slots of `tracked` (the registers, then
+/// the spill slots: see [`TRACKED`]), as the analysis and [`anchors`]' walk both follow it: a
+/// spill of a register copies what is known of the register; anything else written over a
+/// spill slot makes it `forgotten()`, and so does a store or atomic through another register
+/// than `r10` to every spill slot, unless it is `proven` inside the window.
+fn spill_store<V: Copy>(
+    tracked: &mut [V; TRACKED],
+    op: &Op,
+    kind: Kind,
+    proven: bool,
+    mut forgotten: impl FnMut() -> V,
+) {
     if op.dst != FP {
-        let proven =
-            matches!(kind, Kind::Store { .. }) && inside(state[op.dst as usize], op.off, bytes);
         if !proven {
-            state[11..].fill(Val::Unknown);
+            tracked[11..].fill_with(forgotten);
         }
         return;
     }
+    let bytes = store_bytes(kind);
     for k in spills_overlapped(op.off, bytes) {
-        state[k] = Val::Unknown;
+        tracked[k] = forgotten();
     }
     if let (
         Kind::Store {
@@ -728,7 +734,7 @@ fn store(state: &mut State, op: &Op, kind: Kind) {
         Some(k),
     ) = (kind, bytes, spill(op.off))
     {
-        state[k] = state[op.src as usize];
+        tracked[k] = tracked[op.src as usize];
     }
 }
 

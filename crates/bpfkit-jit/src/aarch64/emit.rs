@@ -12,7 +12,9 @@ use super::{HOST, cpu_has_lse};
 use crate::assembler::Emitted;
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
-use crate::lower::{Check, FP as EBPF_FP, Lir, Mem, Operand, Options, Range, Span, is_indirect};
+use crate::lower::{
+    Check, FP as EBPF_FP, Length, Lir, Mem, Operand, Options, Range, Span, is_indirect,
+};
 use crate::saves;
 use crate::{Atomics, Mode};
 
@@ -417,18 +419,17 @@ impl Aarch64 {
         self.branch(Cc::Hs, fallback);
     }
 
-    /// Checks that the `len` bytes from `start` (registers) lie in region `region` (writable,
-    /// for `write`), else jumps to `fallback`: `len - 1` is below the region's one-byte limit
-    /// (so `len` is at least 1, and adding it cannot wrap), and so are the first byte's offset
-    /// into the region and the last one's.
-    fn check_length(&mut self, start: u8, len: u8, region: u32, write: bool, fallback: Label) {
+    /// Checks that the `len` bytes from `start` (registers) lie in their region, else jumps
+    /// to `fallback`: `len - 1` is below the region's one-byte limit (so `len` is at least 1,
+    /// and adding it cannot wrap), and so are the first byte's offset into the region and the
+    /// last one's.
+    fn check_length(&mut self, length: Length, fallback: Label) {
+        let Length {
+            start, len, region, ..
+        } = length;
         let entry = |w: usize| Addr::Imm(CTX, at(TABLE + region as usize * ENTRY_WORDS + w));
-        let limit = if write {
-            ENTRY_WRITE_LIMIT
-        } else {
-            ENTRY_READ_LIMIT
-        };
-        self.asm.ldst(MemOp::LdrX, T4, entry(limit), IP0);
+        self.asm
+            .ldst(MemOp::LdrX, T4, entry(length.limit_word()), IP0);
         self.add_const(T3, HOST[len as usize], -1);
         self.asm.subs_reg(true, ZR, T3, T4);
         self.branch(Cc::Hs, fallback);
@@ -1102,13 +1103,7 @@ impl Backend for Aarch64 {
             }
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
             Lir::CheckRange { range, fallback } => self.check_range(range, fallback),
-            Lir::CheckLength {
-                start,
-                len,
-                region,
-                write,
-                fallback,
-            } => self.check_length(start, len, region, write, fallback),
+            Lir::CheckLength { length, fallback } => self.check_length(length, fallback),
             Lir::CheckSpan { span, fallback } => self.check_span(span, fallback),
             Lir::Exit => self.asm.ret(),
         }

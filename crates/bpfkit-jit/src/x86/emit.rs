@@ -15,7 +15,7 @@ use crate::Mode;
 use crate::assembler::{Assembler, Emitted};
 use crate::backend::{Backend, BackendError, NewBackend};
 use crate::context::*;
-use crate::lower::{Check, FP, Lir, Mem, Operand, Options, Range, Span, is_indirect};
+use crate::lower::{Check, FP, Length, Lir, Mem, Operand, Options, Range, Span, is_indirect};
 
 macro_rules! asm {
     ($ops:expr; $($t:tt)*) => {
@@ -525,25 +525,14 @@ impl X86 {
         self.region_delta(region);
     }
 
-    /// Checks that the `len` bytes from `start` (registers) lie in region `region` (writable,
-    /// for `write`), else jumps to `fallback`: `len - 1` is below the region's one-byte limit
-    /// (so `len` is at least 1, and adding it cannot wrap), and so are the first byte's offset
-    /// into the region and the last one's.
-    fn check_length(
-        &mut self,
-        start: u8,
-        len: u8,
-        region: u32,
-        write: bool,
-        fallback: DynamicLabel,
-    ) {
-        let entry = TABLE + region as usize * ENTRY_WORDS;
-        let limit = entry
-            + if write {
-                ENTRY_WRITE_LIMIT
-            } else {
-                ENTRY_READ_LIMIT
-            };
+    /// Checks that the `len` bytes from `start` (registers) lie in their region, else jumps
+    /// to `fallback`: `len - 1` is below the region's one-byte limit (so `len` is at least 1,
+    /// and adding it cannot wrap), and so are the first byte's offset into the region and the
+    /// last one's.
+    fn check_length(&mut self, length: Length, fallback: DynamicLabel) {
+        let Length { start, len, .. } = length;
+        let entry = TABLE + length.region as usize * ENTRY_WORDS;
+        let limit = entry + length.limit_word();
         let n = HOST[len as usize];
         asm!(self.ops
             ; mov rdx, Rq(n)
@@ -1296,13 +1285,7 @@ impl Backend for X86 {
             }
             Lir::CheckRange { range, fallback } => self.check_range(range, fallback),
             Lir::CheckSpan { span, fallback } => self.check_span(span, fallback),
-            Lir::CheckLength {
-                start,
-                len,
-                region,
-                write,
-                fallback,
-            } => self.check_length(start, len, region, write, fallback),
+            Lir::CheckLength { length, fallback } => self.check_length(length, fallback),
             Lir::PacketLoad { opcode, imm, src } => self.packet_load(pc, opcode, imm, src),
             Lir::Exit => self.branch(1, |x| asm!(x.ops ; ret)),
         }
