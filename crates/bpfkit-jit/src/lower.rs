@@ -103,11 +103,7 @@ impl Range {
 
     /// The region table entry's word (see [`crate::context`]) the offsets are compared with.
     pub fn limit_word(&self) -> usize {
-        let limits = if self.write {
-            ENTRY_WRITE_LIMIT
-        } else {
-            ENTRY_READ_LIMIT
-        };
+        let limits = one_byte_limit(self.write);
         let k = if self.one_compare() {
             size_index(self.len as usize)
         } else {
@@ -153,11 +149,16 @@ impl Span {
     /// The region table entry's word (see [`crate::context`]) both offsets are compared with:
     /// the one-byte limit.
     pub fn limit_word(&self) -> usize {
-        if self.write {
-            ENTRY_WRITE_LIMIT
-        } else {
-            ENTRY_READ_LIMIT
-        }
+        one_byte_limit(self.write)
+    }
+}
+
+/// The region table entry's word holding the one-byte limit for writes (`write`) or reads.
+fn one_byte_limit(write: bool) -> usize {
+    if write {
+        ENTRY_WRITE_LIMIT
+    } else {
+        ENTRY_READ_LIMIT
     }
 }
 
@@ -180,11 +181,7 @@ impl Length {
     /// The region table entry's word (see [`crate::context`]) `len - 1` and both offsets are
     /// compared with: the one-byte limit.
     pub fn limit_word(&self) -> usize {
-        if self.write {
-            ENTRY_WRITE_LIMIT
-        } else {
-            ENTRY_READ_LIMIT
-        }
+        one_byte_limit(self.write)
     }
 }
 
