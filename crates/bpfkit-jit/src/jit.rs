@@ -1,6 +1,5 @@
 //! The engine: a [`Vm`] with its programs compiled to machine code.
 
-use bpfkit_isa::{CallTarget, Kind, Pseudo};
 use bpfkit_vm::memory::FrameUse;
 use bpfkit_vm::{Fault, ProgId, RunInput, Vm};
 
@@ -83,19 +82,9 @@ fn options(vm: &Vm, mode: Mode, atomics: Atomics) -> Options {
 /// run promises frame 0 alone, or no frame when no store of the code writes one unreported
 /// (see [`Code::writes_frames_unreported`]).
 fn frame_use(vm: &Vm, code: &Code, mode: Mode, programs: usize) -> (FrameUse, FrameUse) {
-    let deeper = |kind: Kind| {
-        matches!(
-            kind,
-            Kind::Call {
-                target: CallTarget::Local
-            } | Kind::LoadImm64 {
-                pseudo: Pseudo::Func
-            }
-        )
-    };
     let calls = (0..programs as u32)
         .filter_map(|id| vm.program(ProgId(id)))
-        .any(|p| p.insns().any(|(_, insn)| deeper(insn.kind())));
+        .any(|p| p.calls_deeper());
     let direct = if calls {
         FrameUse::Any
     } else if mode == Mode::Trusted || code.writes_frames_unreported() {
@@ -112,18 +101,9 @@ fn frame_use(vm: &Vm, code: &Code, mode: Mode, programs: usize) -> (FrameUse, Fr
 /// Whether none of the first `programs` programs of `vm` calls into the runtime: no helper call
 /// (`bpf_tail_call` included), `callx` or legacy packet load.
 fn runtime_free(vm: &Vm, programs: usize) -> bool {
-    let calls_runtime = |kind: Kind| {
-        matches!(
-            kind,
-            Kind::Call {
-                target: CallTarget::Helper
-            } | Kind::CallX
-                | Kind::LoadPacket { .. }
-        )
-    };
     (0..programs as u32)
         .filter_map(|id| vm.program(ProgId(id)))
-        .all(|p| !p.insns().any(|(_, insn)| calls_runtime(insn.kind())))
+        .all(|p| !p.calls_runtime())
 }
 
 /// Compiles the first `programs` programs of `vm` for the host architecture.

@@ -72,6 +72,39 @@ pub struct Program {
     insns: Vec<(usize, Insn)>,
     pub(crate) ops: Box<[Op]>,
     frames: FrameUse,
+    calls: Calls,
+}
+
+/// What a program calls, found once when it is built so that every engine's set-up can ask
+/// without scanning the instructions again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Calls {
+    /// A bpf-to-bpf call, or a callback (`lddw func`) a helper may call: code that runs in a
+    /// deeper frame.
+    deeper: bool,
+    /// A helper call (`bpf_tail_call` included), `callx` or a legacy packet load: a call into
+    /// the runtime.
+    runtime: bool,
+}
+
+impl Calls {
+    /// Adds what an instruction of kind `kind` calls.
+    fn add(&mut self, kind: Kind) {
+        match kind {
+            Kind::Call {
+                target: bpfkit_isa::CallTarget::Local,
+            }
+            | Kind::LoadImm64 {
+                pseudo: Pseudo::Func,
+            } => self.deeper = true,
+            Kind::Call {
+                target: bpfkit_isa::CallTarget::Helper,
+            }
+            | Kind::CallX
+            | Kind::LoadPacket { .. } => self.runtime = true,
+            _ => {}
+        }
+    }
 }
 
 /// The stack frames a run of `insns` may write in checked mode, where any address can be formed:
@@ -168,6 +201,7 @@ impl Program {
             imm: 0,
         };
         let mut ops = vec![filler; len];
+        let mut calls = Calls::default();
         for &(pc, insn) in &insns {
             if written_register(&insn) == Some(Reg::R10) {
                 return Err(LoadError::WritesFramePointer { pc });
@@ -179,7 +213,9 @@ impl Program {
                 off: insn.off as i32,
                 imm: insn.imm as i64,
             };
-            match insn.kind() {
+            let kind = insn.kind();
+            calls.add(kind);
+            match kind {
                 Kind::Ja | Kind::Jump { .. } => op.off = target(pc, insn.off as i64)?,
                 Kind::Ja32 => op.off = target(pc, insn.imm as i64)?,
                 Kind::Call {
@@ -212,6 +248,7 @@ impl Program {
             frames: frame_use(&insns),
             insns,
             ops: ops.into_boxed_slice(),
+            calls,
         })
     }
 
@@ -251,6 +288,18 @@ impl Program {
     /// The stack frames a run of this program may write, on any engine (see [`FrameUse`]).
     pub fn frame_use(&self) -> FrameUse {
         self.frames
+    }
+
+    /// Whether the program can run code in a deeper stack frame: it has a bpf-to-bpf call, or a
+    /// callback (`lddw func`) that a helper may call.
+    pub fn calls_deeper(&self) -> bool {
+        self.calls.deeper
+    }
+
+    /// Whether the program calls into the runtime: a helper call (`bpf_tail_call` included),
+    /// `callx` or a legacy packet load.
+    pub fn calls_runtime(&self) -> bool {
+        self.calls.runtime
     }
 
     /// Whether the program is empty (never true for a loaded program).
@@ -321,5 +370,28 @@ mod tests {
             frames("r1 = func(+2) ll\nr0 = 0\nexit\nr0 = 0\nexit"),
             FrameUse::Any
         );
+    }
+
+    #[test]
+    fn calls_tell_deeper_frames_apart_from_the_runtime() {
+        let calls = |source: &str| {
+            let insns = bpfkit_asm::assemble(source, bpfkit_isa::Dialect::Llvm).unwrap();
+            let program = Program::new(&insns).unwrap();
+            (program.calls_deeper(), program.calls_runtime())
+        };
+        assert_eq!(calls("r0 = 0\nexit"), (false, false));
+        // A helper (a tail call is one), `callx` and a legacy packet load go to the runtime.
+        assert_eq!(calls("call 1\nexit"), (false, true));
+        assert_eq!(calls("call 12\nexit"), (false, true));
+        assert_eq!(calls("callx r2\nexit"), (false, true));
+        assert_eq!(calls("r6 = r1\nr0 = *(u8 *)skb[0]\nexit"), (false, true));
+        // A bpf-to-bpf call and a callback run code in a deeper frame.
+        assert_eq!(calls("call +1\nexit\nr0 = 0\nexit"), (true, false));
+        assert_eq!(
+            calls("r1 = func(+2) ll\nr0 = 0\nexit\nr0 = 0\nexit"),
+            (true, false)
+        );
+        // A map value's address is no call.
+        assert_eq!(calls("r1 = 0 ll\nr0 = 0\nexit"), (false, false));
     }
 }
