@@ -374,7 +374,9 @@ impl<L: Copy> Slots<'_, L> {
             if let Some(guess) = &mut guess {
                 guess.enter(pc, labelled.is_some());
                 guess.apply(&mut lir);
-                guess.step(pc, &lir, is_branch(op).then_some(op.off as usize));
+                // Straight from `lower`, only a jump's `off` is a target `step` follows.
+                let target = matches!(lir, Lir::Jump { .. }).then_some(op.off as usize);
+                guess.step(pc, &lir, target);
             }
             // Only trusted code has host addresses of map values.
             if options.mode == Mode::Trusted
