@@ -170,7 +170,11 @@ fn compile_code(
 fn compile_large(insns: usize, times: u64) -> ExitCode {
     let load = || bpfkit_vm::Vm::new(&large_program(insns)).expect("the large program loads");
     let vm = load();
-    let options = Jit::new(load()).expect("it compiles").code().options();
+    let jit = Jit::new(load()).expect("it compiles");
+    let options = jit.code().options();
+    if std::env::var_os("JIT_RUN_DUMP").is_some() {
+        eprintln!("{} bytes\n{}", jit.code().bytes().len(), jit.dump());
+    }
     time_compiles(&format!("large-{insns}"), &vm, options, times)
 }
 
