@@ -62,6 +62,37 @@ pub fn median_of(estimates_json: &str) -> Result<f64, String> {
         .ok_or_else(|| "no median.point_estimate".to_string())
 }
 
+/// The fastest sample of a `sample.json`: the least time per iteration (`times[i] / iters[i]`,
+/// in nanoseconds) over criterion's samples. On a host whose other tenants slow whole stretches
+/// of a run down, the median moves with them; the fastest sample is the stretch least
+/// disturbed, the estimate that robust benchmarking takes (Chen and Revels, "Robust
+/// benchmarking in noisy environments", 2016: noise only ever adds time).
+pub fn fastest_of(sample_json: &str) -> Result<f64, String> {
+    let value: serde_json::Value = serde_json::from_str(sample_json).map_err(|e| e.to_string())?;
+    let numbers = |key: &str| -> Result<Vec<f64>, String> {
+        value[key]
+            .as_array()
+            .ok_or_else(|| format!("no {key}"))?
+            .iter()
+            .map(|v| {
+                v.as_f64()
+                    .ok_or_else(|| format!("a {key} entry is not a number"))
+            })
+            .collect()
+    };
+    let (iters, times) = (numbers("iters")?, numbers("times")?);
+    if iters.len() != times.len() {
+        return Err("iters and times differ in length".to_string());
+    }
+    iters
+        .iter()
+        .zip(&times)
+        .filter(|(n, _)| **n > 0.0)
+        .map(|(n, t)| t / n)
+        .min_by(f64::total_cmp)
+        .ok_or_else(|| "no samples".to_string())
+}
+
 /// A time per run with three significant digits, in ns, µs or ms.
 fn time(ns: f64) -> String {
     let (value, unit) = if ns >= 1e6 {

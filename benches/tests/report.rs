@@ -82,3 +82,15 @@ fn a_missing_directory_gives_no_results() {
     let medians = Medians::read(&PathBuf::from("/nonexistent/criterion")).unwrap();
     assert!(medians.is_empty());
 }
+
+#[test]
+fn the_fastest_sample_is_the_least_time_per_iteration() {
+    use bpfkit_benches::report::fastest_of;
+    let sample =
+        r#"{"sampling_mode":"Linear","iters":[4.0,8.0,12.0],"times":[400.0,720.0,1260.0]}"#;
+    // 100, 90 and 105 ns per iteration.
+    assert_eq!(fastest_of(sample), Ok(90.0));
+    assert!(fastest_of(r#"{"iters":[1.0],"times":[]}"#).is_err());
+    assert!(fastest_of(r#"{"iters":[],"times":[]}"#).is_err());
+    assert!(fastest_of("not json").is_err());
+}

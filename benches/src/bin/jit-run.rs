@@ -7,6 +7,8 @@
 //! instead (code generation only, the VM loaded once: for profiling the compiler);
 //! `jit-run large-N compile [TIMES]` does the same for a generated straight-line program of
 //! about N instructions. Compiles print the mean time and the fastest of ten rounds'.
+//! `jit-run large-N new [TIMES]` times `Jit::new` on freshly loaded VMs instead, eight loaded
+//! before each eight compiles, as the criterion bench does (colder caches than the above).
 //! `JIT_RUN_BACKEND=aarch64` compiles with the aarch64 backend instead
 //! (natively, on x86_64). `jit-run trivial ENGINE [RUNS]` runs `r0 = 0; exit` on a 64-byte
 //! input instead (ENGINE `bpfkit-jit`, `bpfkit-jit-trusted` or `bpfkit-interp`): the per-run
@@ -14,7 +16,7 @@
 
 use std::hint::black_box;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bpfkit_benches::Program;
 use bpfkit_benches::engines::{self, RbpfJit, Sbpf};
@@ -178,6 +180,42 @@ fn compile_large(insns: usize, times: u64) -> ExitCode {
     time_compiles(&format!("large-{insns}"), &vm, options, times)
 }
 
+/// `jit-run large-N new TIMES`: [`Jit::new`] on fresh VMs of [`large_program`]`(N)`, eight
+/// loaded before each eight compiles, as the criterion bench times it.
+fn new_large(insns: usize, times: u64) -> ExitCode {
+    let program = large_program(insns);
+    let per_round = times.div_ceil(ROUNDS).max(8);
+    let (mut total, mut fastest) = (Duration::ZERO, f64::INFINITY);
+    for _ in 0..ROUNDS {
+        let mut round = Duration::ZERO;
+        for _ in 0..per_round / 8 {
+            let vms: Vec<_> = (0..8)
+                .map(|_| bpfkit_vm::Vm::new(&program).expect("the large program loads"))
+                .collect();
+            let start = Instant::now();
+            let jits: Vec<_> = vms
+                .into_iter()
+                .map(|vm| Jit::new(vm).expect("it compiles"))
+                .collect();
+            round += start.elapsed();
+            drop(black_box(jits));
+        }
+        total += round;
+        let compiles = (per_round / 8 * 8) as f64;
+        fastest = fastest.min(round.as_nanos() as f64 / compiles);
+    }
+    let compiles = (per_round / 8 * 8 * ROUNDS) as f64;
+    let mean = total.as_nanos() as f64 / compiles;
+    let slots = insns as f64 + 1.0;
+    println!(
+        "large-{insns} Jit::new: {compiles} compiles, {mean:.0} ns each ({:.1} ns/insn); \
+         fastest of {ROUNDS} rounds {fastest:.0} ns ({:.1} ns/insn)",
+        mean / slots,
+        fastest / slots
+    );
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let (Some(insns), Some("compile")) = (
@@ -187,6 +225,17 @@ fn main() -> ExitCode {
         args.get(1).map(String::as_str),
     ) {
         return compile_large(
+            insns,
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
+        );
+    }
+    if let (Some(insns), Some("new")) = (
+        args.first()
+            .and_then(|n| n.strip_prefix("large-"))
+            .and_then(|n| n.parse().ok()),
+        args.get(1).map(String::as_str),
+    ) {
+        return new_large(
             insns,
             args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
         );
