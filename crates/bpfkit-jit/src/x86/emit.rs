@@ -57,7 +57,9 @@ struct Access {
 /// host address in `rdx`, or faults.
 struct Lookup {
     label: DynamicLabel,
-    resume: DynamicLabel,
+    /// The code offset to come back to, right after the inline check (known when the lookup
+    /// is emitted, so a plain offset rather than a label to patch).
+    resume: usize,
     /// The access's slot.
     pc: usize,
     access: Access,
@@ -224,6 +226,23 @@ enum Src {
 }
 
 impl X86 {
+    /// `jmp` to code offset `target`, already emitted: the distance is known, so the jump
+    /// needs no label or patching (`E9` and a 32-bit displacement from the jump's end).
+    fn jump_back(&mut self, target: usize) {
+        let end = self.ops.offset().0 + 5;
+        match i32::try_from(target as i64 - end as i64) {
+            Ok(rel) => {
+                self.ops.push(0xe9);
+                self.ops.push_i32(rel);
+            }
+            // Code past 2 GiB: a label's patching reports what cannot be reached.
+            Err(_) => {
+                let label = self.ops.new_dynamic_label();
+                asm!(self.ops ; jmp =>label);
+            }
+        }
+    }
+
     fn checked(&self) -> bool {
         self.options.mode == Mode::Checked
     }
@@ -582,7 +601,6 @@ impl X86 {
             ENTRY_READ_LIMIT
         } + k;
         let slow = self.ops.new_dynamic_label();
-        let resume = self.ops.new_dynamic_label();
         asm!(self.ops ; sub rdx, [r12 + at(entry + ENTRY_VSTART)]);
         self.branch(len::CMP_MEM + len::JCC, |x| {
             asm!(x.ops
@@ -598,10 +616,8 @@ impl X86 {
                 )
             });
         }
-        asm!(self.ops
-            ; add rdx, [r12 + at(entry + ENTRY_BASE)]
-            ; =>resume
-        );
+        asm!(self.ops ; add rdx, [r12 + at(entry + ENTRY_BASE)]);
+        let resume = self.ops.offset().0;
         self.lookups.push(Lookup {
             label: slow,
             resume,
@@ -1140,8 +1156,8 @@ impl X86 {
                 ; =>label
                 ; mov QWORD [r12 + at(ARG_PC)], pc as i32
                 ; call =>call
-                ; jmp =>resume
             );
+            self.jump_back(resume);
         }
         self.lookups = lookups;
         for ((access, region), call) in shared {
