@@ -125,6 +125,22 @@ impl<R: Relocation + 'static> Assembler<R> {
         }
     }
 
+    /// Points the 32-bit relative field that ends at code offset `end` (a jump emitted with a
+    /// zero displacement) at offset `target`: for a jump whose target its backend binds
+    /// itself, without a label. A distance past 2 GiB is an error at [`Assembler::finish`].
+    pub fn patch_rel32(&mut self, end: usize, target: usize) {
+        let reloc = Reloc {
+            at: end,
+            target_offset: 0,
+            field_offset: 4,
+            ref_offset: 0,
+            encoding: 0,
+        };
+        if patch_rel32(&mut self.scratch.bytes, reloc, AssemblyOffset(target)).is_err() {
+            self.error = Some(DynasmError::ImpossibleRelocation(TargetKind::Value(target)));
+        }
+    }
+
     /// A new dynamic label.
     #[inline]
     pub fn new_dynamic_label(&mut self) -> DynamicLabel {
@@ -408,6 +424,29 @@ mod tests {
         let label = again.new_dynamic_label();
         program(&mut again, label);
         assert_eq!(&again.finish().unwrap()[..], &theirs[..]);
+    }
+
+    /// A jump emitted with a zero displacement and patched once its target is emitted ends
+    /// up as the same bytes as a jump to a label; one out of reach is an error.
+    #[test]
+    fn a_patched_jump_is_a_jump_to_a_label() {
+        let mut ours = Assembler::<X64Relocation>::new(0, 0);
+        dynasm!(ours ; .arch x64 ; jae DWORD 0);
+        let end = ours.offset().0;
+        dynasm!(ours ; .arch x64 ; nop ; nop);
+        let target = ours.offset().0;
+        ours.patch_rel32(end, target);
+        dynasm!(ours ; .arch x64 ; ret);
+        let mut theirs = dynasmrt::VecAssembler::<X64Relocation>::new(0);
+        let label = theirs.new_dynamic_label();
+        dynasm!(theirs ; .arch x64 ; jae =>label ; nop ; nop ; =>label ; ret);
+        assert_eq!(&ours.finish().unwrap()[..], &theirs.finalize().unwrap()[..]);
+
+        let mut far = Assembler::<X64Relocation>::new(0, 0);
+        dynasm!(far ; .arch x64 ; jae DWORD 0);
+        let end = far.offset().0;
+        far.patch_rel32(end, end + (1 << 31));
+        assert!(far.finish().is_err());
     }
 
     /// A reference to a label that is never defined is an error, not a panic.

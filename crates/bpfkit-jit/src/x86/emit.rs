@@ -56,7 +56,9 @@ struct Access {
 /// (see [`X86::emit_lookups`]): it looks the region up and jumps back to `resume` with the
 /// host address in `rdx`, or faults.
 struct Lookup {
-    label: DynamicLabel,
+    /// Where the inline check's jumps to the lookup end (see [`X86::jae_unbound`]): the
+    /// second only when the access both reads and writes.
+    jumps: [Option<usize>; 2],
     /// The code offset to come back to, right after the inline check (known when the lookup
     /// is emitted, so a plain offset rather than a label to patch).
     resume: usize,
@@ -226,6 +228,14 @@ enum Src {
 }
 
 impl X86 {
+    /// `jae` with its displacement left zero, for [`Assembler::patch_rel32`] to point once its
+    /// target is emitted: returns where it ends. (A label would cost a definition, a
+    /// relocation and its lookup at the end, more than the jump.)
+    fn jae_unbound(&mut self) -> usize {
+        asm!(self.ops ; jae DWORD 0);
+        self.ops.offset().0
+    }
+
     /// `jmp` to code offset `target`, already emitted: the distance is known, so the jump
     /// needs no label or patching (`E9` and a 32-bit displacement from the jump's end).
     fn jump_back(&mut self, target: usize) {
@@ -600,26 +610,22 @@ impl X86 {
         } else {
             ENTRY_READ_LIMIT
         } + k;
-        let slow = self.ops.new_dynamic_label();
+        let mut jumps = [None; 2];
         asm!(self.ops ; sub rdx, [r12 + at(entry + ENTRY_VSTART)]);
         self.branch(len::CMP_MEM + len::JCC, |x| {
-            asm!(x.ops
-                ; cmp rdx, [r12 + at(entry + first)]
-                ; jae =>slow
-            )
+            asm!(x.ops ; cmp rdx, [r12 + at(entry + first)]);
+            jumps[0] = Some(x.jae_unbound());
         });
         if access.read_write {
             self.branch(len::CMP_MEM + len::JCC, |x| {
-                asm!(x.ops
-                    ; cmp rdx, [r12 + at(entry + ENTRY_WRITE_LIMIT + k)]
-                    ; jae =>slow
-                )
+                asm!(x.ops ; cmp rdx, [r12 + at(entry + ENTRY_WRITE_LIMIT + k)]);
+                jumps[1] = Some(x.jae_unbound());
             });
         }
         asm!(self.ops ; add rdx, [r12 + at(entry + ENTRY_BASE)]);
         let resume = self.ops.offset().0;
         self.lookups.push(Lookup {
-            label: slow,
+            jumps,
             resume,
             pc,
             access,
@@ -1137,7 +1143,7 @@ impl X86 {
         let mut shared: Vec<((Access, usize), DynamicLabel)> = Vec::new();
         for lookup in lookups.drain(..) {
             let Lookup {
-                label,
+                jumps,
                 resume,
                 pc,
                 access,
@@ -1152,8 +1158,11 @@ impl X86 {
                     call
                 }
             };
+            let here = self.ops.offset().0;
+            for end in jumps.into_iter().flatten() {
+                self.ops.patch_rel32(end, here);
+            }
             asm!(self.ops
-                ; =>label
                 ; mov QWORD [r12 + at(ARG_PC)], pc as i32
                 ; call =>call
             );
