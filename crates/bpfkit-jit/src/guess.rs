@@ -105,6 +105,7 @@ impl RegionGuess {
     }
 
     /// Follows instruction `pc`, lowered to `lir`, whose jump target (if it jumps) is `target`.
+    #[inline(always)]
     pub fn step<L>(&mut self, pc: usize, lir: &Lir<L>, target: Option<usize>) {
         let regs = &mut self.regs;
         match *lir {
