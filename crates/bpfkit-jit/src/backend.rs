@@ -33,7 +33,7 @@ pub trait Backend {
     fn meter(&mut self, pc: usize);
 
     /// Emits the machine code of the instruction at slot `pc`.
-    fn emit(&mut self, pc: usize, lir: Lir<Self::Label>);
+    fn emit(&mut self, pc: usize, lir: &Lir<Self::Label>);
 
     /// Binds `label`, the head of a versioned loop's copy (see [`crate::loops`]) or a label
     /// inside it, which every way to it (jumps, and falling through) reaches right after

@@ -395,7 +395,7 @@ impl<L: Copy> Slots<'_, L> {
                 windowing.record(pc, &lir);
                 grouping.before(backend, pc, &mut lir);
             }
-            backend.emit(pc, lir);
+            backend.emit(pc, &lir);
             if PLANNED {
                 grouping.after(backend, pc);
                 windowing.after_slot(backend, pc, guess.as_ref());
@@ -481,7 +481,7 @@ impl<'a, L: Copy> Versioning<'a, L> {
                 backend.new_label(),
             );
             for check in planned.checks(&regions, slow) {
-                backend.emit(pc, check);
+                backend.emit(pc, &check);
             }
             if let Some(region) = Loop::kept_region(&regions, planned.cursor) {
                 backend.ready(region);
@@ -490,7 +490,7 @@ impl<'a, L: Copy> Versioning<'a, L> {
                 cond: None,
                 target: fast,
             };
-            backend.emit(pc, enter);
+            backend.emit(pc, &enter);
             backend.bind(slow);
             Versioned {
                 fast,
@@ -577,13 +577,13 @@ impl<'a, L: Copy> Versioning<'a, L> {
                 {
                     backend.ready(region);
                 }
-                backend.emit(pc, lir);
+                backend.emit(pc, &lir);
             }
             let exit = Lir::Jump {
                 cond: None,
                 target: v.exit,
             };
-            backend.emit(planned.back, exit);
+            backend.emit(planned.back, &exit);
         }
     }
 }
@@ -626,14 +626,14 @@ impl<'a, L: Copy> Windowing<'a, L> {
         };
         let (fast, slow) = (backend.new_label(), backend.new_label());
         for check in w.checks(region, slow) {
-            backend.emit(pc, check);
+            backend.emit(pc, &check);
         }
         backend.ready(region);
         let enter = Lir::Jump {
             cond: None,
             target: fast,
         };
-        backend.emit(pc, enter);
+        backend.emit(pc, &enter);
         backend.bind(slow);
         self.checked = Some((fast, region));
     }
@@ -685,7 +685,7 @@ impl<'a, L: Copy> Windowing<'a, L> {
             if is_branch(op) && op.off as usize >= first {
                 backend.ready(region);
             }
-            backend.emit(pc, lir);
+            backend.emit(pc, &lir);
         }
     }
 
@@ -742,7 +742,7 @@ impl<'a, L: Copy> Grouping<'a, L> {
         if let Some(g) = self.groups.get(self.next_group).filter(|g| g.first == pc) {
             if let Some(region) = group::guess_of(lir) {
                 let fallback = backend.new_label();
-                backend.emit(pc, g.check(region, fallback));
+                backend.emit(pc, &g.check(region, fallback));
                 self.fallbacks[self.next_group] = Some(fallback);
                 self.prover.checked(g, region);
             }
@@ -797,13 +797,13 @@ impl<'a, L: Copy> Grouping<'a, L> {
                 {
                     backend.bind(fallback);
                 }
-                backend.emit(pc, lir);
+                backend.emit(pc, &lir);
             }
             let resume = Lir::Jump {
                 cond: None,
                 target: resume,
             };
-            backend.emit(duplicate.last, resume);
+            backend.emit(duplicate.last, &resume);
         }
     }
 }

@@ -1084,9 +1084,9 @@ impl Backend for Aarch64 {
         self.asm.b_cond(Cc::Lo, spent);
     }
 
-    fn emit(&mut self, pc: usize, lir: Lir<Label>) {
+    fn emit(&mut self, pc: usize, lir: &Lir<Label>) {
         self.begin_insn(pc, false);
-        match lir {
+        match *lir {
             Lir::Alu { op, wide, dst, src } => self.alu(op, wide, dst, src),
             Lir::Endian { order, bits, dst } => self.endian(order, bits, dst),
             Lir::Const { dst, value } => self.asm.mov_const(true, HOST[dst as usize], value),

@@ -1292,8 +1292,8 @@ impl Backend for X86 {
         });
     }
 
-    fn emit(&mut self, pc: usize, lir: Lir<DynamicLabel>) {
-        match lir {
+    fn emit(&mut self, pc: usize, lir: &Lir<DynamicLabel>) {
+        match *lir {
             Lir::Alu { op, wide, dst, src } => self.alu(op, wide, dst, src),
             Lir::Endian { order, bits, dst } => self.endian(order, bits, dst),
             Lir::Const { dst, value } => self.constant(dst, value),
