@@ -53,6 +53,19 @@ impl Medians {
     }
 }
 
+/// Where criterion's results are: the report binary's first argument, else `criterion` under
+/// `CARGO_TARGET_DIR` or the workspace's `target`.
+pub fn criterion_dir() -> std::path::PathBuf {
+    use std::path::PathBuf;
+    match std::env::args_os().nth(1) {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+            .join("criterion"),
+    }
+}
+
 /// `median.point_estimate` of an `estimates.json`, in nanoseconds.
 pub fn median_of(estimates_json: &str) -> Result<f64, String> {
     let value: serde_json::Value =

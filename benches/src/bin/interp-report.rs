@@ -5,20 +5,13 @@
 //! defaults to `$CARGO_TARGET_DIR/criterion`, else `target/criterion` of the workspace.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bpfkit_benches::report::{Medians, markdown};
+use bpfkit_benches::report::{Medians, criterion_dir, markdown};
 use bpfkit_benches::{PROGRAMS, engines};
 
 fn main() -> ExitCode {
-    let dir = match std::env::args_os().nth(1) {
-        Some(dir) => PathBuf::from(dir),
-        None => std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-            .join("criterion"),
-    };
+    let dir = criterion_dir();
     let medians = match Medians::read(&dir) {
         Ok(m) if !m.is_empty() => m,
         Ok(_) => {

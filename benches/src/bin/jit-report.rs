@@ -5,12 +5,12 @@
 //! Usage: `cargo run --release -p bpfkit-benches --bin jit-report [CRITERION_DIR]`.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use bpfkit_benches::jit::JitEngine;
 use bpfkit_benches::jit::{LARGE, large_program};
-use bpfkit_benches::report::{fastest_of, median_of};
+use bpfkit_benches::report::{criterion_dir, fastest_of, median_of};
 use bpfkit_benches::{BOUNDED, PROGRAMS, engines};
 
 fn median(dir: &Path, group: &str, function: &str) -> Option<f64> {
@@ -102,13 +102,7 @@ fn ratio_table(out: &mut String, dir: &Path, estimate: Estimate) {
 }
 
 fn main() -> ExitCode {
-    let dir = match std::env::args_os().nth(1) {
-        Some(dir) => PathBuf::from(dir),
-        None => std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-            .join("criterion"),
-    };
+    let dir = criterion_dir();
     let mut out = String::new();
     out.push_str("| program | insns/run |");
     for e in JitEngine::ALL {

@@ -218,27 +218,15 @@ fn new_large(insns: usize, times: u64) -> ExitCode {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let (Some(insns), Some("compile")) = (
-        args.first()
-            .and_then(|n| n.strip_prefix("large-"))
-            .and_then(|n| n.parse().ok()),
-        args.get(1).map(String::as_str),
-    ) {
-        return compile_large(
-            insns,
-            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
-        );
-    }
-    if let (Some(insns), Some("new")) = (
-        args.first()
-            .and_then(|n| n.strip_prefix("large-"))
-            .and_then(|n| n.parse().ok()),
-        args.get(1).map(String::as_str),
-    ) {
-        return new_large(
-            insns,
-            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
-        );
+    let large: Option<usize> = args
+        .first()
+        .and_then(|n| n.strip_prefix("large-"))
+        .and_then(|n| n.parse().ok());
+    let times = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    match (large, args.get(1).map(String::as_str)) {
+        (Some(insns), Some("compile")) => return compile_large(insns, times),
+        (Some(insns), Some("new")) => return new_large(insns, times),
+        _ => {}
     }
     if let (Some(program), Some("compile")) = (
         args.first().and_then(|n| Program::by_name(n)),
