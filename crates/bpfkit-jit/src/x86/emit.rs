@@ -236,21 +236,12 @@ impl X86 {
         self.ops.offset().0
     }
 
-    /// `jmp` to code offset `target`, already emitted: the distance is known, so the jump
-    /// needs no label or patching (`E9` and a 32-bit displacement from the jump's end).
+    /// `jmp` to code offset `target`, already emitted: the distance is known, so the jump is
+    /// patched at once rather than through a label.
     fn jump_back(&mut self, target: usize) {
-        let end = self.ops.offset().0 + 5;
-        match i32::try_from(target as i64 - end as i64) {
-            Ok(rel) => {
-                self.ops.push(0xe9);
-                self.ops.push_i32(rel);
-            }
-            // Code past 2 GiB: a label's patching reports what cannot be reached.
-            Err(_) => {
-                let label = self.ops.new_dynamic_label();
-                asm!(self.ops ; jmp =>label);
-            }
-        }
+        asm!(self.ops ; jmp DWORD 0);
+        let end = self.ops.offset().0;
+        self.ops.patch_rel32(end, target);
     }
 
     fn checked(&self) -> bool {
