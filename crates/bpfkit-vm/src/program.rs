@@ -107,30 +107,25 @@ impl Calls {
     }
 }
 
-/// The stack frames a run of `insns` may write in checked mode, where any address can be formed:
-/// none without a store; frame 0 when every store (and atomic) is through `r10`, which with no
-/// bpf-to-bpf call always points at frame 0's end (such a store reaches frame 0 or faults); any
-/// frame once a store goes through another register, a helper is called (it may write where it
-/// is pointed, and tail calls and callbacks are helpers), or a bpf-to-bpf call or callback
-/// (`lddw func`) can run code in deeper frames.
-fn frame_use(insns: &[(usize, Insn)]) -> FrameUse {
-    let mut frames = FrameUse::Nothing;
-    for (_, insn) in insns {
-        match insn.kind() {
-            Kind::Store { .. } | Kind::Atomic { .. } if insn.dst == Reg::R10 => {
-                frames = FrameUse::Entry;
-            }
-            Kind::Store { .. }
-            | Kind::Atomic { .. }
-            | Kind::Call { .. }
-            | Kind::CallX
-            | Kind::LoadImm64 {
-                pseudo: Pseudo::Func,
-            } => return FrameUse::Any,
-            _ => {}
-        }
+/// The stack frames a run may write in checked mode, where any address can be formed, because
+/// of one instruction of kind `kind` (a program's use is the most of its instructions'): none
+/// but for a store; frame 0 for a store (or atomic) through `r10`, which with no bpf-to-bpf
+/// call always points at frame 0's end (such a store reaches frame 0 or faults); any frame for
+/// a store through another register, a helper call (it may write where it is pointed, and tail
+/// calls and callbacks are helpers), or a bpf-to-bpf call or callback (`lddw func`), which can
+/// run code in deeper frames.
+fn frames_written(insn: &Insn, kind: Kind) -> FrameUse {
+    match kind {
+        Kind::Store { .. } | Kind::Atomic { .. } if insn.dst == Reg::R10 => FrameUse::Entry,
+        Kind::Store { .. }
+        | Kind::Atomic { .. }
+        | Kind::Call { .. }
+        | Kind::CallX
+        | Kind::LoadImm64 {
+            pseudo: Pseudo::Func,
+        } => FrameUse::Any,
+        _ => FrameUse::Nothing,
     }
-    frames
 }
 
 /// The register an instruction writes that must not be `r10`, if any.
@@ -202,6 +197,7 @@ impl Program {
         };
         let mut ops = vec![filler; len];
         let mut calls = Calls::default();
+        let mut frames = FrameUse::Nothing;
         for &(pc, insn) in &insns {
             if written_register(&insn) == Some(Reg::R10) {
                 return Err(LoadError::WritesFramePointer { pc });
@@ -215,6 +211,7 @@ impl Program {
             };
             let kind = insn.kind();
             calls.add(kind);
+            frames = frames.max(frames_written(&insn, kind));
             match kind {
                 Kind::Ja | Kind::Jump { .. } => op.off = target(pc, insn.off as i64)?,
                 Kind::Ja32 => op.off = target(pc, insn.imm as i64)?,
@@ -245,7 +242,7 @@ impl Program {
             ops[pc] = op;
         }
         Ok(Program {
-            frames: frame_use(&insns),
+            frames,
             insns,
             ops: ops.into_boxed_slice(),
             calls,
